@@ -1,0 +1,35 @@
+# Two entry points for a fresh machine (Python 3.9+; 3.11 tested):
+#   make demo  -- install, generate the synthetic data, train the tiny model
+#                 on CPU, test it and print the metrics
+#   make test  -- install the test needs and run the test suite
+PYTHON_SYS ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_CFG := configs/sgsrf/sgsrf_tiny_synthetic.py
+DEMO_DIR := work_dirs/demo
+
+.PHONY: demo test install clean-demo
+
+$(PY):
+	$(PYTHON_SYS) -m venv $(VENV)
+
+# mmcv-lite is installed only where no mmcv is present (a compiled mmcv works too).
+$(VENV)/.installed: $(PY) setup.py requirements/*.txt
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -c "import mmcv" 2>/dev/null || $(PY) -m pip install -q -r requirements/mmcv.txt
+	$(PY) -m pip install -q -e ".[tests,optional]"
+	touch $@
+
+install: $(VENV)/.installed
+
+test: install
+	$(PY) -m pytest tests -q -p no:cacheprovider
+
+demo: install
+	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_DIR)
+	$(PY) tools/test.py $(DEMO_CFG) $$(cat $(DEMO_DIR)/best_checkpoint) \
+		--work-dir $(DEMO_DIR) --show-dir vis --show-interval 25
+	@echo "Visualizations: $$(ls -d $(DEMO_DIR)/*/vis_data/vis 2>/dev/null | tail -n 1) (image | ground truth | prediction)"
+
+clean-demo:
+	rm -rf $(DEMO_DIR)

@@ -1,0 +1,60 @@
+# RefSegRS (SkyScapes tiles, 512x512): images/, masks/, output_phrase_*.txt
+# under data_root. Set another root with --cfg-options
+# train_dataloader.dataset.data_root=... (and val_/test_dataloader).
+dataset_type = 'RefSegRSDataset'
+data_root = 'data/RefSegRS'
+input_size = (512, 512)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadReferringMask'),
+    dict(type='Resize', scale=input_size, keep_ratio=False),
+    # Flips swap left/right (top/bottom) in the expression as well.
+    dict(
+        type='TextAwareRandomFlip',
+        prob=0.5,
+        direction=['horizontal', 'vertical']),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackReferringInputs'),
+]
+# The ground truth is loaded after Resize: metrics are computed at the
+# original resolution (see ReferringSegMetric's `resolution`).
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=input_size, keep_ratio=False),
+    dict(type='LoadReferringMask'),
+    dict(type='PackReferringInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='val',
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='test',
+        test_mode=True,
+        pipeline=test_pipeline))
+val_evaluator = dict(type='ReferringSegMetric')
+test_evaluator = val_evaluator

@@ -1,0 +1,17 @@
+# Runtime shared by every SGSRF config.
+custom_imports = dict(imports=['sgsrf_mmseg'], allow_failed_imports=False)
+default_scope = 'mmseg'
+env_cfg = dict(
+    cudnn_benchmark=True,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # 'auto': nccl where CUDA is available, gloo on CPU (tools/train.py).
+    dist_cfg=dict(backend='auto'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='ReferringSegVisualizer', vis_backends=vis_backends, name='visualizer')
+log_processor = dict(by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+tta_model = None

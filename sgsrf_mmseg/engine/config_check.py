@@ -1,0 +1,144 @@
+"""Find config mistakes at start-up and report them all in one message."""
+import os.path as osp
+from typing import Iterable, Iterator, List, Optional, Tuple
+
+from mmengine.config import Config, ConfigDict
+from mmseg.registry import DATASETS
+
+SAM_PATCH_SIZE = 16
+
+
+class ConfigCheckError(ValueError):
+    """A config that cannot run, with every problem found listed."""
+
+
+def _walk(node, path: str = '') -> Iterator[Tuple[str, dict]]:
+    """Yield ``(dotted path, dict)`` for every dict nested in ``node``."""
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _walk(value, f'{path}.{key}' if path else key)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _walk(value, f'{path}[{i}]')
+
+
+def _weight_problems(model: dict) -> List[str]:
+    problems = []
+    for path, node in _walk(model, 'model'):
+        files = []
+        if isinstance(node.get('pretrained'), str):
+            files.append((f'{path}.pretrained', node['pretrained']))
+        if node.get('type') == 'Pretrained' and isinstance(
+                node.get('checkpoint'), str):
+            files.append((f'{path}.checkpoint', node['checkpoint']))
+        problems += [
+            f'{field}: weight file {file} does not exist'
+            for field, file in files if not osp.isfile(file)
+        ]
+    return problems
+
+
+def _clip_patch_size(encoder: dict) -> Optional[int]:
+    if encoder.get('vision_cfg'):
+        return encoder['vision_cfg'].get('patch_size')
+    if encoder.get('model_name'):
+        import open_clip
+        model_cfg = open_clip.get_model_config(encoder['model_name'])
+        if model_cfg is None:
+            return None
+        return model_cfg['vision_cfg']['patch_size']
+    return None
+
+
+def _as_pair(size) -> Tuple[int, int]:
+    return (size, size) if isinstance(size, int) else tuple(size)
+
+
+def _size_problems(model: dict) -> List[str]:
+    """Input sizes that are not multiples of the towers' patch sizes."""
+    patches = {}
+    encoder = model.get('image_encoder') or {}
+    clip_patch = _clip_patch_size(encoder)
+    if clip_patch:
+        patches['model.image_encoder (CLIP)'] = clip_patch
+    head = model.get('decode_head') or {}
+    sam_cfg = head.get('sam') or {}
+    if head:
+        patches['model.decode_head (SAM)'] = sam_cfg.get(
+            'patch_size', SAM_PATCH_SIZE)
+    sizes = []
+    if (model.get('data_preprocessor') or {}).get('size'):
+        sizes.append(('model.data_preprocessor.size',
+                      model['data_preprocessor']['size']))
+    if encoder.get('img_size'):
+        sizes.append(('model.image_encoder.img_size', encoder['img_size']))
+    if sam_cfg.get('img_size'):
+        sizes.append(('model.decode_head.sam.img_size', sam_cfg['img_size']))
+    problems = []
+    for field, size in sizes:
+        for tower, patch in patches.items():
+            if any(s % patch for s in _as_pair(size)):
+                problems.append(f'{field}={size} is not a multiple of the '
+                                f'patch size {patch} of {tower}')
+    return problems
+
+
+def _dataset_problems(cfg: Config, stages: Iterable[str]) -> List[str]:
+    problems = []
+    for stage in stages:
+        loader = cfg.get(f'{stage}_dataloader')
+        if not loader:
+            continue
+        dataset = loader.get('dataset', {})
+        while 'dataset' in dataset:  # wrappers such as RepeatDataset
+            dataset = dataset['dataset']
+        field = f'{stage}_dataloader.dataset'
+        data_root = dataset.get('data_root')
+        try:
+            dataset_cls = DATASETS.get(dataset.get('type'))
+        except KeyError:
+            dataset_cls = None
+        if dataset_cls is None:
+            problems.append(f"{field}.type={dataset.get('type')!r} is not a "
+                            'registered dataset')
+            continue
+        find_missing = getattr(dataset_cls, 'find_missing_files', None)
+        if find_missing is None:
+            continue
+        kwargs = {
+            k: v
+            for k, v in dataset.items() if k not in ('type', 'pipeline')
+        }
+        problems += [
+            f'{field}: {message}' for message in find_missing(**kwargs)
+        ]
+    return problems
+
+
+def check_config(cfg: Config,
+                 stages: Iterable[str] = ('train', 'val'),
+                 checkpoint: Optional[str] = None) -> None:
+    """Raise :class:`ConfigCheckError` listing every problem found in ``cfg``.
+
+    Checked: the weight files the model names exist; input sizes are
+    multiples of the CLIP and SAM patch sizes; each stage's dataset type is
+    registered and its root holds the files the dataset needs (datasets
+    that define ``find_missing_files(**dataset_cfg)``); the checkpoint to
+    test exists.
+
+    Args:
+        cfg (Config): The full config.
+        stages (Iterable[str]): Dataloaders to check ('train', 'val',
+            'test'). Defaults to ('train', 'val').
+        checkpoint (str, optional): A checkpoint that must exist.
+    """
+    model = cfg.get('model') or ConfigDict()
+    problems = _weight_problems(model) + _size_problems(model)
+    problems += _dataset_problems(cfg, stages)
+    if checkpoint is not None and not osp.isfile(checkpoint):
+        problems.append(f'checkpoint {checkpoint} does not exist')
+    if problems:
+        name = cfg.filename or 'the config'
+        raise ConfigCheckError(f'{name} cannot run:\n  - ' +
+                               '\n  - '.join(problems))

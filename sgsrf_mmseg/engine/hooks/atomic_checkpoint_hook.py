@@ -1,0 +1,100 @@
+"""A checkpoint hook whose saves survive being killed at any moment."""
+import os
+import os.path as osp
+
+import torch
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook
+from mmengine.model import is_model_wrapper
+from mmseg.registry import HOOKS
+
+
+def _write_text_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    partial = f'{path}.partial'
+    with open(partial, 'w') as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(partial, path)
+
+
+@HOOKS.register_module()
+class AtomicCheckpointHook(CheckpointHook):
+    """:class:`CheckpointHook` that never leaves a run unable to resume.
+
+    mmengine's hook deletes the oldest checkpoint before it writes the new
+    one, writes the new one in place and then rewrites ``last_checkpoint``;
+    a kill in between can leave a truncated file or no valid checkpoint at
+    all. This hook, for local directories:
+
+    1. refuses to save weights that are not finite (a poisoned checkpoint),
+    2. writes the checkpoint to ``.<name>.partial`` and renames it, so the
+       file appears whole or not at all,
+    3. then replaces ``last_checkpoint`` the same way,
+    4. and only then removes checkpoints beyond ``max_keep_ckpts``.
+
+    With ``save_best``, the path of the best checkpoint so far (chosen on the
+    validation split) is also written to ``best_checkpoint`` in the work dir,
+    beside mmengine's ``last_checkpoint``.
+
+    Other backends (``backend_args`` set) behave as :class:`CheckpointHook`.
+    Arguments are those of :class:`CheckpointHook`.
+    """
+
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        if self.backend_args is not None or self.file_client_args is not None:
+            return super()._save_checkpoint_with_step(runner, step, meta)
+        self._check_finite(runner)
+        to_remove = []
+        if self.max_keep_ckpts > 0 and (not self.keep_ckpt_ids
+                                        or self.keep_ckpt_ids[-1] != step):
+            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+                to_remove.append(self.keep_ckpt_ids.popleft())
+            self.keep_ckpt_ids.append(step)
+            runner.message_hub.update_info('keep_ckpt_ids',
+                                           list(self.keep_ckpt_ids))
+
+        ckpt_filename = self.filename_tmpl.format(step)
+        self.last_ckpt = osp.join(self.out_dir, ckpt_filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        partial_name = f'.{ckpt_filename}.partial'
+        runner.save_checkpoint(
+            self.out_dir,
+            partial_name,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=self.by_epoch,
+            **self.args)
+        if not is_main_process():
+            return
+        os.replace(osp.join(self.out_dir, partial_name), self.last_ckpt)
+        _write_text_atomic(
+            osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
+        for old_step in to_remove:
+            old_path = osp.join(self.out_dir, self.filename_tmpl.format(old_step))
+            if osp.isfile(old_path):
+                os.remove(old_path)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        super()._save_best_checkpoint(runner, metrics)
+        best = getattr(self, 'best_ckpt_path', None)
+        if best is not None and is_main_process():
+            _write_text_atomic(
+                osp.join(runner.work_dir, 'best_checkpoint'), best)
+
+    @staticmethod
+    def _check_finite(runner) -> None:
+        """Refuse to checkpoint weights that hold NaN or inf."""
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        bad = [
+            name for name, tensor in model.state_dict().items()
+            if tensor.is_floating_point() and not torch.isfinite(tensor).all()
+        ]
+        if bad:
+            raise FloatingPointError(
+                f'not saving a checkpoint at iteration {runner.iter}: '
+                f'non-finite values in {bad[:10]}'
+                f'{" ..." if len(bad) > 10 else ""}')

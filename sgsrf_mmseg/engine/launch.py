@@ -1,0 +1,146 @@
+"""Turn a config and command-line choices into a runnable runner config."""
+import argparse
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config, DictAction
+
+from .config_check import check_config
+
+_AMP_WRAPPERS = {
+    'OptimWrapper': 'AmpOptimWrapper',
+    'NonFiniteGuardOptimWrapper': 'NonFiniteGuardAmpOptimWrapper',
+}
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options ``tools/train.py`` and ``tools/test.py`` share."""
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value (e.g. '
+        'train_dataloader.dataset.data_root=/data/rrsisd)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(args: argparse.Namespace) -> Config:
+    """Read ``args.config`` and merge ``--cfg-options`` into it."""
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg
+
+
+def select_dist_backend(cfg: Config) -> None:
+    """Make ``env_cfg.dist_cfg.backend`` follow the device when 'auto'.
+
+    ``'auto'`` (or no backend) becomes ``'nccl'`` where CUDA is available
+    and ``'gloo'`` elsewhere; a backend named in the config is kept.
+    """
+    env_cfg = cfg.setdefault('env_cfg', {})
+    dist_cfg = env_cfg.setdefault('dist_cfg', {})
+    if dist_cfg.get('backend') in (None, 'auto'):
+        dist_cfg['backend'] = 'nccl' if torch.cuda.is_available() else 'gloo'
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch the optimizer wrapper to mixed precision.
+
+    On CUDA: mmengine's AMP wrapper (or its guarded variant) in bf16 where
+    the GPU supports it, else fp16 with dynamic loss scaling. On CPU: the
+    guarded wrapper with a bf16 autocast, since mmengine's AMP wrapper needs
+    a GPU.
+    """
+    wrapper = cfg.optim_wrapper
+    kind = wrapper.get('type', 'OptimWrapper')
+    if kind in _AMP_WRAPPERS.values():
+        return
+    if kind not in _AMP_WRAPPERS:
+        raise ValueError(f'--amp: optim_wrapper.type={kind!r} has no mixed '
+                         f'precision variant; use one of {list(_AMP_WRAPPERS)}')
+    if torch.cuda.is_available():
+        wrapper.type = _AMP_WRAPPERS[kind]
+        wrapper.dtype = ('bfloat16'
+                         if torch.cuda.is_bf16_supported() else 'float16')
+        wrapper.setdefault('loss_scale', 'dynamic')
+    elif kind == 'NonFiniteGuardOptimWrapper':
+        wrapper.autocast_dtype = 'bfloat16'
+    else:
+        raise ValueError('--amp on a CPU needs optim_wrapper.type='
+                         "'NonFiniteGuardOptimWrapper'")
+
+
+def _default_work_dir(config_path: str) -> str:
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def prepare_train_config(cfg: Config,
+                         config_path: str,
+                         work_dir: Optional[str] = None,
+                         launcher: str = 'none',
+                         amp: bool = False,
+                         resume: Optional[str] = None) -> Config:
+    """Apply ``tools/train.py``'s options to ``cfg`` and check it.
+
+    Args:
+        cfg (Config): The loaded config (``--cfg-options`` merged).
+        config_path (str): Its file, for the default work dir.
+        work_dir (str, optional): Overrides ``cfg.work_dir``.
+        launcher (str): 'none', 'pytorch', 'slurm' or 'mpi'.
+        amp (bool): Mixed precision training.
+        resume (str, optional): 'auto' resumes from the work dir's latest
+            checkpoint; a path resumes from that checkpoint.
+
+    Returns:
+        Config: ``cfg``, updated in place.
+    """
+    cfg.launcher = launcher
+    cfg.work_dir = work_dir or cfg.get('work_dir') or _default_work_dir(
+        config_path)
+    select_dist_backend(cfg)
+    if amp:
+        enable_amp(cfg)
+    if resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume is not None:
+        cfg.resume = True
+        cfg.load_from = resume
+    check_config(cfg, stages=('train', 'val'))
+    return cfg
+
+
+def prepare_test_config(cfg: Config,
+                        config_path: str,
+                        checkpoint: str,
+                        work_dir: Optional[str] = None,
+                        launcher: str = 'none') -> Config:
+    """Apply ``tools/test.py``'s options to ``cfg`` and check it.
+
+    Args:
+        cfg (Config): The loaded config (``--cfg-options`` merged).
+        config_path (str): Its file, for the default work dir.
+        checkpoint (str): The weights to test.
+        work_dir (str, optional): Overrides ``cfg.work_dir``.
+        launcher (str): 'none', 'pytorch', 'slurm' or 'mpi'.
+
+    Returns:
+        Config: ``cfg``, updated in place.
+    """
+    cfg.launcher = launcher
+    cfg.work_dir = work_dir or cfg.get('work_dir') or _default_work_dir(
+        config_path)
+    select_dist_backend(cfg)
+    cfg.load_from = checkpoint
+    check_config(cfg, stages=('test', ), checkpoint=checkpoint)
+    return cfg

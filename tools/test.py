@@ -1,0 +1,63 @@
+"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out DIR]``."""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmengine.config import Config  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from sgsrf_mmseg.engine.launch import (add_common_arguments,  # noqa: E402
+                                       load_config, prepare_test_config)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test a segmentor')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--out',
+        help='also write the predicted masks as PNG files into this dir')
+    parser.add_argument(
+        '--show-dir',
+        help='write visualizations (image | ground truth | prediction, with '
+        'the expression) into this dir under the run\'s log dir')
+    parser.add_argument(
+        '--show-interval',
+        type=int,
+        default=1,
+        help='visualize one sample every this many')
+    add_common_arguments(parser)
+    return parser.parse_args()
+
+
+def enable_visualization(cfg: Config, show_dir: str, interval: int) -> None:
+    """Turn on the visualization hook to write pictures into ``show_dir``."""
+    hook = cfg.default_hooks.get('visualization')
+    if hook is None:
+        raise ValueError('--show-dir needs default_hooks.visualization '
+                         '(SegVisualizationHook) in the config')
+    hook.draw = True
+    hook.interval = interval
+    cfg.visualizer.save_dir = show_dir
+
+
+def main():
+    args = parse_args()
+    cfg = prepare_test_config(
+        load_config(args),
+        config_path=args.config,
+        checkpoint=args.checkpoint,
+        work_dir=args.work_dir,
+        launcher=args.launcher)
+    if args.show_dir:
+        enable_visualization(cfg, args.show_dir, args.show_interval)
+    if args.out:
+        cfg.test_evaluator.output_dir = args.out
+        cfg.test_evaluator.keep_results = True
+    Runner.from_cfg(cfg).test()
+
+
+if __name__ == '__main__':
+    main()
