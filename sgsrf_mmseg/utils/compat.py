@@ -22,6 +22,7 @@ Two fixes, each applied only when it is needed, by :func:`apply_compat`
 import importlib
 import importlib.util
 import os.path as osp
+import pickle
 import sys
 import types
 from typing import List
@@ -74,6 +75,20 @@ def _missing_op(name: str):
     return _NeedsCompiledMMCV(name)
 
 
+def _history_buffer_getattr(owner, name):
+    """Stand-in for ``getattr`` when unpickling: only what mmengine needs.
+
+    ``HistoryBuffer`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')`` and the like; a general ``getattr``
+    would open the safe loader to much more than that.
+    """
+    from mmengine.logging import HistoryBuffer
+    if owner is HistoryBuffer and name in ('min', 'max', 'current', 'mean'):
+        return getattr(owner, name)
+    raise pickle.UnpicklingError(
+        f'getattr({owner!r}, {name!r}) is not allowed in a checkpoint')
+
+
 def mmengine_checkpoint_safe_globals() -> List[object]:
     """Types that mmengine writes into a training checkpoint, safe to unpickle."""
     import numpy as np
@@ -90,7 +105,7 @@ def mmengine_checkpoint_safe_globals() -> List[object]:
     ]
     return [
         HistoryBuffer, np.ndarray, np.dtype, multiarray._reconstruct,
-        multiarray.scalar
+        multiarray.scalar, (_history_buffer_getattr, 'builtins.getattr')
     ] + dtype_classes
 
 
@@ -110,7 +125,7 @@ def load_local_checkpoint(filename: str, map_location=None):
         try:
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
-        except RuntimeError as err:
+        except pickle.UnpicklingError as err:
             raise RuntimeError(
                 f'refused to load {filename}: it holds objects that are '
                 'neither tensors nor the types mmengine writes into a '

@@ -1,0 +1,62 @@
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from toy_training import build_runner
+
+from sgsrf_mmseg.utils.compat import load_local_checkpoint
+
+SCRIPT = osp.join(osp.dirname(__file__), 'toy_training.py')
+
+
+def _weights(path):
+    return load_local_checkpoint(str(path))['state_dict']
+
+
+def test_keeps_newest_and_points_last_checkpoint_to_it(tmp_path):
+    build_runner(str(tmp_path), max_keep_ckpts=1).train()
+    names = sorted(os.listdir(tmp_path))
+    assert 'iter_6.pth' in names
+    assert not any(n.startswith('iter_') and n != 'iter_6.pth' for n in names)
+    assert not any(n.endswith('.partial') for n in names)
+    assert open(tmp_path / 'last_checkpoint').read() == str(
+        tmp_path / 'iter_6.pth')
+
+
+def test_refuses_to_save_non_finite_weights(tmp_path):
+    runner = build_runner(str(tmp_path))
+    with torch.no_grad():
+        runner.model.linear.weight[0, 0] = float('nan')
+    hook = [h for h in runner.hooks if type(h).__name__ ==
+            'AtomicCheckpointHook'][0]
+    with pytest.raises(FloatingPointError, match='linear.weight'):
+        hook._save_checkpoint_with_step(runner, 1, dict(iter=1))
+    assert not [n for n in os.listdir(tmp_path) if n.endswith('.pth')]
+
+
+def test_sigkill_during_save_then_resume_matches_uninterrupted(tmp_path):
+    reference = tmp_path / 'reference'
+    subprocess.run([sys.executable, SCRIPT, str(reference)], check=True)
+
+    killed = tmp_path / 'killed'
+    proc = subprocess.run(
+        [sys.executable, SCRIPT,
+         str(killed), '--kill-at-save', '4'])
+    assert proc.returncode == -signal.SIGKILL
+    assert not (killed / 'iter_4.pth').exists()
+    assert open(killed / 'last_checkpoint').read().endswith('iter_2.pth')
+    # The half-written file is left under its temporary name only.
+    assert (killed / '.iter_4.pth.partial').exists()
+
+    subprocess.run([sys.executable, SCRIPT,
+                    str(killed), '--resume'],
+                   check=True)
+    expected = _weights(reference / 'iter_6.pth')
+    resumed = _weights(killed / 'iter_6.pth')
+    for name, tensor in expected.items():
+        torch.testing.assert_close(resumed[name], tensor)
