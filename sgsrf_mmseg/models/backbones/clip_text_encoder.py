@@ -1,0 +1,233 @@
+"""CLIP text tower returning word features and the sentence embedding."""
+import logging
+from functools import lru_cache
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from mmseg.utils import OptConfigType
+from open_clip.tokenizer import SimpleTokenizer
+
+from ..utils.clip_weights import load_clip_text
+from .open_clip_builder import build_clip, resolve_clip_config
+
+_UNSUPPORTED_TEXT_FIELDS = ('hf_model_name', 'hf_tokenizer_name',
+                            'tokenizer_mode', 'tokenizer_kwargs', 'embed_cls')
+
+
+@lru_cache(maxsize=1)
+def bpe_tokenizer() -> SimpleTokenizer:
+    """open_clip's BPE tokenizer, read once from the vocabulary it ships."""
+    return SimpleTokenizer()
+
+
+@MODELS.register_module()
+class CLIPTextEncoderTower(BaseModule):
+    """The text tower of an ``open_clip`` CLIP model.
+
+    Holds open_clip's text parts under their own names
+    (``token_embedding``, ``positional_embedding``, ``transformer``,
+    ``ln_final``, ``text_projection`` and the non-persistent causal
+    ``attn_mask`` buffer), so the text entries of an official checkpoint
+    load strictly. Texts are tokenized with open_clip's bundled BPE
+    vocabulary (no network): ``SOT + tokens + EOT``, zero-padded. Longer
+    texts are cut to ``context_length`` tokens with EOT kept last, and a
+    warning names them; an empty or blank text encodes as ``SOT + EOT``.
+
+    Args:
+        model_name (str, optional): An open_clip config name, e.g.
+            ``'ViT-B-16'`` (``'ViT-B-16-quickgelu'`` for OpenAI's weights).
+            Defaults to 'ViT-B-16'.
+        text_cfg (dict, optional): ``open_clip.CLIPTextCfg`` fields; they
+            override the named config, or define the tower when
+            ``model_name`` is None. Its ``vocab_size`` must cover the BPE
+            vocabulary (49408). Defaults to None.
+        embed_dim (int, optional): Size of the sentence embedding; required
+            without ``model_name``. Defaults to None.
+        context_length (int, optional): Number of token positions; None
+            takes the config's (77 for official models). A smaller value
+            keeps the first rows of a checkpoint's position embedding.
+            Defaults to None.
+        frozen_stages (int): -1 trains everything; k >= 0 freezes the token
+            and position embeddings and the first k blocks; k >= depth
+            freezes the whole tower (eval mode, run without autograd graph).
+            Defaults to -1.
+        pretrained (str, optional): A CLIP checkpoint loaded strictly in
+            ``init_weights`` (``logit_scale`` / ``logit_bias`` ignored).
+            Defaults to None.
+        quick_gelu (bool, optional): QuickGELU activations; None takes the
+            named config's value. Defaults to None.
+        trim_padding (bool): Run and return only the first L positions,
+            L being the longest tokenized text of the batch. With the causal
+            mask this gives the same features as the full context, faster.
+            Defaults to True.
+        init_cfg (dict, optional): mmengine init config; not allowed
+            together with ``pretrained``. Defaults to None.
+    """
+
+    def __init__(self,
+                 model_name: Optional[str] = 'ViT-B-16',
+                 text_cfg: Optional[dict] = None,
+                 embed_dim: Optional[int] = None,
+                 context_length: Optional[int] = None,
+                 frozen_stages: int = -1,
+                 pretrained: Optional[str] = None,
+                 quick_gelu: Optional[bool] = None,
+                 trim_padding: bool = True,
+                 init_cfg: OptConfigType = None):
+        if pretrained is not None and init_cfg is not None:
+            raise ValueError('pretrained and init_cfg cannot both be set')
+        super().__init__(init_cfg=init_cfg)
+        cfg = resolve_clip_config(model_name, 'text_cfg', text_cfg, embed_dim,
+                                  quick_gelu)
+        text_cfg = cfg['tower_cfg']
+        for field in _UNSUPPORTED_TEXT_FIELDS:
+            if text_cfg.get(field):
+                raise ValueError(f'text_cfg.{field} is not supported: only '
+                                 "open_clip's BPE-tokenized text tower is")
+        if context_length is not None:
+            text_cfg['context_length'] = context_length
+        tokenizer = bpe_tokenizer()
+        if text_cfg.get('vocab_size', 49408) < tokenizer.vocab_size:
+            raise ValueError(f"text_cfg.vocab_size={text_cfg['vocab_size']} "
+                             'is smaller than the BPE vocabulary '
+                             f'({tokenizer.vocab_size})')
+
+        clip = build_clip(
+            cfg['embed_dim'], cfg['quick_gelu'], text_cfg=text_cfg)
+        self.token_embedding = clip.token_embedding
+        self.positional_embedding = clip.positional_embedding
+        self.transformer = clip.transformer
+        self.ln_final = clip.ln_final
+        self.text_projection = clip.text_projection
+        self.register_buffer('attn_mask', clip.attn_mask, persistent=False)
+
+        self.context_length = clip.context_length
+        if self.context_length < 2:
+            raise ValueError('context_length must be at least 2 (SOT, EOT)')
+        self.width = self.transformer.width
+        self.embed_dim = cfg['embed_dim']
+        self.num_layers = len(self.transformer.resblocks)
+        self.frozen_stages = frozen_stages
+        self.pretrained = pretrained
+        self.trim_padding = trim_padding and self.attn_mask is not None
+        self._freeze()
+
+    @property
+    def fully_frozen(self) -> bool:
+        """Whether ``frozen_stages`` freezes the whole tower."""
+        return self.frozen_stages >= self.num_layers
+
+    def _frozen_modules(self) -> List[nn.Module]:
+        """Modules held frozen and in eval mode."""
+        if self.fully_frozen:
+            return list(self.children())
+        if self.frozen_stages < 0:
+            return []
+        return [
+            self.token_embedding,
+            *self.transformer.resblocks[:self.frozen_stages]
+        ]
+
+    def _freeze(self) -> None:
+        """Set ``requires_grad=False`` on the frozen parameters."""
+        for module in self._frozen_modules():
+            module.requires_grad_(False)
+        if self.frozen_stages >= 0:
+            self.positional_embedding.requires_grad_(False)
+        if self.fully_frozen and self.text_projection is not None:
+            self.text_projection.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> 'CLIPTextEncoderTower':
+        """Set train/eval mode; frozen parts stay in eval mode."""
+        super().train(mode)
+        for module in self._frozen_modules():
+            module.eval()
+        return self
+
+    def init_weights(self) -> None:
+        """Run mmengine's init, then load ``pretrained`` strictly."""
+        super().init_weights()
+        if self.pretrained is not None:
+            load_clip_text(self, self.pretrained)
+
+    def tokenize(self, texts: List[str]) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Tokenize texts at ``context_length`` (on the tower's device).
+
+        Args:
+            texts (list[str]): The expressions.
+
+        Returns:
+            tuple[Tensor, Tensor]: Tokens ``(B, context_length)`` (long,
+            zero-padded) and the number of tokens of each text including
+            SOT and EOT ``(B,)``.
+        """
+        tokenizer = bpe_tokenizer()
+        tokens = torch.zeros(len(texts), self.context_length, dtype=torch.long)
+        lengths = []
+        for row, text in enumerate(texts):
+            ids = tokenizer.encode(text)
+            if len(ids) + 2 > self.context_length:
+                print_log(
+                    f'{type(self).__name__}: text {text!r} has {len(ids) + 2} '
+                    f'tokens; truncated to context_length='
+                    f'{self.context_length}',
+                    logger='current',
+                    level=logging.WARNING)
+                ids = ids[:self.context_length - 2]
+            ids = [tokenizer.sot_token_id, *ids, tokenizer.eot_token_id]
+            tokens[row, :len(ids)] = torch.tensor(ids)
+            lengths.append(len(ids))
+        device = self.token_embedding.weight.device
+        return tokens.to(device), torch.tensor(lengths, device=device)
+
+    def forward(self, texts: List[str]) -> Dict[str, torch.Tensor]:
+        """Encode a batch of texts.
+
+        Args:
+            texts (list[str]): The expressions (B of them).
+
+        Returns:
+            dict[str, Tensor]:
+
+            - ``word_feats``: ``(B, L, width)`` token features after
+              ``ln_final``; L is ``context_length``, or the longest text of
+              the batch with ``trim_padding``.
+            - ``pad_mask``: ``(B, L)`` bool, True at the positions after EOT.
+            - ``sentence``: ``(B, embed_dim)`` the EOT feature times
+              ``text_projection`` (not L2-normalised).
+            - ``tokens``: ``(B, L)`` long token ids.
+        """
+        if isinstance(texts, str):
+            raise TypeError('texts must be a list of strings, not a str')
+        tokens, lengths = self.tokenize(list(texts))
+        if self.trim_padding:
+            tokens = tokens[:, :int(lengths.max())]
+        num_tokens = tokens.shape[1]
+        attn_mask = None if self.attn_mask is None else (
+            self.attn_mask[:num_tokens, :num_tokens])
+
+        grad = torch.is_grad_enabled()
+        with torch.set_grad_enabled(grad and self.frozen_stages < 0):
+            x = self.token_embedding(tokens)
+            x = x + self.positional_embedding[:num_tokens].to(x.dtype)
+        for index, block in enumerate(self.transformer.resblocks):
+            with torch.set_grad_enabled(grad and index >= self.frozen_stages):
+                x = block(x, attn_mask=attn_mask)
+        with torch.set_grad_enabled(grad and not self.fully_frozen):
+            x = self.ln_final(x)
+            eot = x[torch.arange(x.shape[0], device=x.device), lengths - 1]
+            if self.text_projection is None:
+                sentence = eot
+            elif isinstance(self.text_projection, nn.Linear):
+                sentence = self.text_projection(eot)
+            else:
+                sentence = eot @ self.text_projection
+
+        positions = torch.arange(num_tokens, device=tokens.device)
+        pad_mask = positions[None] >= lengths[:, None]
+        return dict(
+            word_feats=x, pad_mask=pad_mask, sentence=sentence, tokens=tokens)
