@@ -1,0 +1,3 @@
+from .geo import segment_geotiff
+
+__all__ = ['segment_geotiff']

@@ -1,0 +1,172 @@
+"""Draw a referring mask and its expression onto an image."""
+import unicodedata
+from typing import List, Sequence
+
+import cv2
+import numpy as np
+
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def ascii_safe(text: str) -> str:
+    """Make text drawable with OpenCV's Hershey fonts (ASCII only).
+
+    Accents are stripped by Unicode NFKD decomposition ("café" -> "cafe"),
+    white space (tabs, newlines) becomes single spaces, and every remaining
+    non-ASCII or non-printable character becomes ``?``.
+
+    Args:
+        text (str): Any text.
+
+    Returns:
+        str: Printable ASCII text.
+    """
+    decomposed = unicodedata.normalize('NFKD', str(text))
+    chars = []
+    for ch in decomposed:
+        if unicodedata.combining(ch):
+            continue
+        if ch.isspace():
+            chars.append(' ')
+        elif 32 <= ord(ch) < 127:
+            chars.append(ch)
+        else:
+            chars.append('?')
+    return ' '.join(''.join(chars).split())
+
+
+def draw_mask_overlay(image_rgb: np.ndarray,
+                      mask: np.ndarray,
+                      color: Sequence[int] = (255, 64, 64),
+                      alpha: float = 0.5,
+                      outline: bool = True) -> np.ndarray:
+    """Fill a binary mask translucently and outline it.
+
+    Args:
+        image_rgb (np.ndarray): (H, W, 3) uint8 RGB image.
+        mask (np.ndarray): (H, W) mask; pixels equal to 1 (or True) are the
+            target, anything else (0, 255 ignore) is not.
+        color (Sequence[int]): RGB colour. Defaults to (255, 64, 64).
+        alpha (float): Opacity of the fill. Defaults to 0.5.
+        outline (bool): Draw the mask contour in the full colour.
+            Defaults to True.
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8 RGB image.
+    """
+    image_rgb = np.asarray(image_rgb)
+    if image_rgb.ndim != 3 or image_rgb.shape[2] != 3 \
+            or image_rgb.dtype != np.uint8:
+        raise ValueError('image_rgb must be an (H, W, 3) uint8 array, got '
+                         f'{image_rgb.shape} {image_rgb.dtype}')
+    mask = np.asarray(mask)
+    if mask.shape != image_rgb.shape[:2]:
+        raise ValueError(f'mask shape {mask.shape} differs from image shape '
+                         f'{image_rgb.shape[:2]}')
+    target = (mask == 1).astype(np.uint8)
+    out = image_rgb.copy()
+    colour = np.asarray(color, dtype=np.float32)
+    fill = target.astype(bool)
+    out[fill] = np.round(out[fill] * (1 - alpha) + colour * alpha).astype(
+        np.uint8)
+    if outline and fill.any():
+        contours, _ = cv2.findContours(target, cv2.RETR_EXTERNAL,
+                                       cv2.CHAIN_APPROX_NONE)
+        thickness = max(1, min(image_rgb.shape[:2]) // 256)
+        cv2.drawContours(out, contours, -1, tuple(int(c) for c in color),
+                         thickness)
+    return out
+
+
+def _text_width(text: str, scale: float, thickness: int) -> int:
+    return cv2.getTextSize(text, _FONT, scale, thickness)[0][0]
+
+
+def _wrap(text: str, width_px: int, scale: float, thickness: int) -> List[str]:
+    """Split text greedily into lines no wider than ``width_px`` pixels."""
+    lines: List[str] = []
+    line = ''
+    for word in text.split(' '):
+        candidate = f'{line} {word}' if line else word
+        if _text_width(candidate, scale, thickness) <= width_px:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        # A word wider than the line is cut into pieces that fit.
+        while len(word) > 1 and \
+                _text_width(word, scale, thickness) > width_px:
+            cut = len(word) - 1
+            while cut > 1 and \
+                    _text_width(word[:cut], scale, thickness) > width_px:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    lines.append(line)
+    return lines
+
+
+def add_text_banner(
+    image_rgb: np.ndarray,
+    text: str,
+    background: Sequence[int] = (0, 0, 0),
+    foreground: Sequence[int] = (255, 255, 255)
+) -> np.ndarray:
+    """Put text on a banner above the image.
+
+    The banner is added above the image (the image itself is not covered),
+    so the result is taller than the input. Text is made ASCII with
+    :func:`ascii_safe` (OpenCV's fonts have no other glyphs) and wrapped to
+    the image width.
+
+    Args:
+        image_rgb (np.ndarray): (H, W, 3) uint8 RGB image.
+        text (str): The text.
+        background (Sequence[int]): Banner RGB colour. Defaults to black.
+        foreground (Sequence[int]): Text RGB colour. Defaults to white.
+
+    Returns:
+        np.ndarray: (H + banner height, W, 3) uint8 RGB image.
+    """
+    height, width = image_rgb.shape[:2]
+    scale = float(np.clip(width / 1000.0, 0.35, 0.9))
+    thickness = 1 if scale < 0.8 else 2
+    margin = max(4, int(round(8 * scale)))
+    lines = _wrap(ascii_safe(text), width - 2 * margin, scale, thickness)
+    (_, text_h), baseline = cv2.getTextSize('Ag', _FONT, scale, thickness)
+    line_h = text_h + baseline + margin // 2
+    banner_h = margin + line_h * len(lines) + margin // 2
+    banner = np.empty((banner_h, width, 3), np.uint8)
+    banner[:] = np.asarray(background, np.uint8)
+    for i, line in enumerate(lines):
+        y = margin + text_h + i * line_h
+        cv2.putText(banner, line, (margin, y), _FONT, scale,
+                    tuple(int(c) for c in foreground), thickness, cv2.LINE_AA)
+    return np.concatenate([banner, image_rgb], axis=0)
+
+
+def draw_referring_overlay(image_rgb: np.ndarray,
+                           mask: np.ndarray,
+                           text: str,
+                           color: Sequence[int] = (255, 64, 64),
+                           alpha: float = 0.5) -> np.ndarray:
+    """Draw a referring mask and its expression.
+
+    The mask is filled with ``color`` at opacity ``alpha`` and outlined
+    (``cv2.findContours``) in the full colour; the expression is written on a
+    black banner added above the image, wrapped to the image width, with
+    non-ASCII characters replaced (see :func:`ascii_safe`).
+
+    Args:
+        image_rgb (np.ndarray): (H, W, 3) uint8 RGB image.
+        mask (np.ndarray): (H, W) mask, 1 = target.
+        text (str): The referring expression.
+        color (Sequence[int]): RGB mask colour. Defaults to (255, 64, 64).
+        alpha (float): Fill opacity. Defaults to 0.5.
+
+    Returns:
+        np.ndarray: (H + banner height, W, 3) uint8 RGB image.
+    """
+    return add_text_banner(
+        draw_mask_overlay(image_rgb, mask, color, alpha), text)

@@ -1,0 +1,107 @@
+import cv2
+import numpy as np
+import pytest
+
+from sgsrf_mmseg.utils.image_io import (band_ranges, read_image_rgb,
+                                        to_rgb_uint8)
+
+
+def test_gray_replicated():
+    gray = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    for arr in (gray, gray[..., None]):
+        out = to_rgb_uint8(arr)
+        assert out.shape == (3, 4, 3) and out.dtype == np.uint8
+        for c in range(3):
+            np.testing.assert_array_equal(out[..., c], gray)
+
+
+def test_rgba_alpha_dropped_and_bgr_order():
+    rgba = np.random.RandomState(0).randint(0, 256, (5, 6, 4)).astype('u1')
+    np.testing.assert_array_equal(to_rgb_uint8(rgba), rgba[..., :3])
+    bgra = rgba[..., [2, 1, 0, 3]]
+    np.testing.assert_array_equal(
+        to_rgb_uint8(bgra, channel_order='bgr'), rgba[..., :3])
+
+
+def test_uint16_percentile_stretch():
+    band = np.arange(100, dtype=np.uint16).reshape(10, 10) * 100
+    out = to_rgb_uint8(np.stack([band, band, np.full_like(band, 7)], -1))
+    low, high = np.percentile(band, [2, 98])
+    assert out[..., 0].min() == 0 and out[..., 0].max() == 255
+    mid = band[5, 0]
+    assert out[5, 0, 0] == round((mid - low) / (high - low) * 255)
+    assert (out[..., 2] == 0).all()  # constant band -> zeros
+
+
+def test_five_bands_and_explicit_bands():
+    rng = np.random.RandomState(1)
+    cube = rng.randint(0, 256, (4, 4, 5)).astype(np.uint8)
+    np.testing.assert_array_equal(to_rgb_uint8(cube), cube[..., :3])
+    np.testing.assert_array_equal(
+        to_rgb_uint8(cube, bands=(4, 2, 0)), cube[..., [4, 2, 0]])
+    np.testing.assert_array_equal(
+        to_rgb_uint8(cube, bands=(3, ))[..., 1], cube[..., 3])
+    with pytest.raises(ValueError, match='out of range'):
+        to_rgb_uint8(cube, bands=(0, 1, 5))
+
+
+def test_float_with_nan_and_shared_ranges():
+    arr = np.linspace(0, 1, 48, dtype=np.float32).reshape(4, 4, 3)
+    arr[0, 0, 0] = np.nan
+    out = to_rgb_uint8(arr)
+    assert out.dtype == np.uint8 and out[0, 0, 0] == 0
+    ranges = [(0.0, 1.0)] * 3
+    np.testing.assert_array_equal(
+        to_rgb_uint8(arr[1:], ranges=ranges),
+        to_rgb_uint8(arr, ranges=ranges)[1:])
+    assert band_ranges(np.ones((3, 3)))[0] == (1.0, 1.0)
+
+
+def test_zero_sized_array():
+    with pytest.raises(ValueError, match='empty'):
+        to_rgb_uint8(np.zeros((0, 5, 3), np.uint8))
+
+
+def test_read_files(tmp_path):
+    rgb = np.random.RandomState(2).randint(0, 256, (8, 9, 3)).astype('u1')
+    png = str(tmp_path / 'x.png')
+    cv2.imwrite(png, rgb[..., ::-1])
+    np.testing.assert_array_equal(read_image_rgb(png), rgb)
+    np.testing.assert_array_equal(
+        read_image_rgb(png, bands=(2, 1, 0)), rgb[..., ::-1])
+    gray16 = str(tmp_path / 'g16.png')
+    cv2.imwrite(gray16, (np.arange(72).reshape(8, 9) * 900).astype('u2'))
+    out = read_image_rgb(gray16)
+    assert out.shape == (8, 9, 3) and out.max() == 255
+
+
+def test_read_five_band_geotiff(tmp_path):
+    rasterio = pytest.importorskip('rasterio')
+    cube = np.random.RandomState(3).randint(0, 256, (5, 6, 7)).astype('u1')
+    path = str(tmp_path / 'five.tif')
+    with rasterio.open(
+            path, 'w', driver='GTiff', width=7, height=6, count=5,
+            dtype='uint8') as dst:
+        dst.write(cube)
+    out = read_image_rgb(path, bands=(3, 4, 0))
+    np.testing.assert_array_equal(out, cube[[3, 4, 0]].transpose(1, 2, 0))
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match='missing.png'):
+        read_image_rgb(str(tmp_path / 'missing.png'))
+    garbage = tmp_path / 'garbage.png'
+    garbage.write_bytes(b'not an image at all')
+    with pytest.raises(ValueError, match='garbage.png'):
+        read_image_rgb(str(garbage))
+    empty = tmp_path / 'empty.png'
+    empty.write_bytes(b'')
+    with pytest.raises(ValueError, match='empty.png'):
+        read_image_rgb(str(empty))
+    img = np.random.RandomState(4).randint(0, 256, (32, 32, 3)).astype('u1')
+    for ext in ('.jpg', '.png'):
+        ok, buf = cv2.imencode(ext, img)
+        cut = tmp_path / f'cut{ext}'
+        cut.write_bytes(buf.tobytes()[:len(buf) // 2])
+        with pytest.raises(ValueError, match=f'cut{ext}'):
+            read_image_rgb(str(cut))

@@ -1,0 +1,110 @@
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
+import plot_curves  # noqa: E402
+
+ITER_LINES = [
+    dict(
+        lr=1e-4,
+        data_time=0.1,
+        loss=2.0,
+        loss_dice=0.9,
+        loss_mask_bce=1.1,
+        time=0.5,
+        iter=10,
+        memory=100,
+        step=10),
+    dict(
+        lr=1e-4,
+        data_time=0.1,
+        loss=1.5,
+        loss_dice=0.7,
+        loss_mask_bce=0.8,
+        time=0.5,
+        iter=20,
+        memory=100,
+        step=20),
+    dict(
+        mIoU=30.5,
+        oIoU=40.1,
+        **{'Prec@0.5': 20.0},
+        data_time=0.1,
+        time=0.2,
+        step=20),
+    dict(
+        lr=1e-4,
+        data_time=0.1,
+        loss=1.0,
+        loss_dice=0.5,
+        loss_mask_bce=0.5,
+        time=0.5,
+        iter=30,
+        memory=100,
+        step=30),
+    dict(
+        mIoU=35.0,
+        oIoU=45.0,
+        **{'Prec@0.5': 30.0},
+        data_time=0.1,
+        time=0.2,
+        step=30),
+]
+
+
+def write_run(work_dir, lines):
+    vis = work_dir / '20260101_000000' / 'vis_data'
+    vis.mkdir(parents=True)
+    path = vis / 'scalars.json'
+    path.write_text(''.join(json.dumps(line) + '\n' for line in lines))
+    return path
+
+
+def test_load_and_collect(tmp_path):
+    path = write_run(tmp_path, ITER_LINES)
+    assert plot_curves.find_scalars(str(tmp_path)) == str(path)
+    train, val = plot_curves.load_scalars(str(path))
+    assert len(train) == 3 and len(val) == 2
+    losses = plot_curves.collect_series(train, ['loss_*'])
+    assert list(losses) == ['loss_dice', 'loss_mask_bce']
+    assert losses['loss_dice'] == [(10, 0.9), (20, 0.7), (30, 0.5)]
+    assert plot_curves.collect_series(val, ['mIoU'])['mIoU'] == [(20, 30.5),
+                                                                 (30, 35.0)]
+
+
+def test_epoch_based_validation_steps(tmp_path):
+    lines = [
+        dict(lr=0.1, loss=1.0, epoch=1, iter=5, step=5),
+        dict(lr=0.1, loss=0.8, epoch=1, iter=10, step=10),
+        dict(mIoU=20.0, step=1),
+    ]
+    _, val = plot_curves.load_scalars(str(write_run(tmp_path, lines)))
+    assert val[0]['x'] == 10
+
+
+def test_cli_writes_png(tmp_path):
+    write_run(tmp_path, ITER_LINES)
+    out = tmp_path / 'curves.png'
+    result = subprocess.run([
+        sys.executable,
+        osp.join('tools', 'analysis', 'plot_curves.py'),
+        str(tmp_path), '--keys', 'loss', 'loss_*', 'mIoU', 'oIoU', 'missing',
+        '--out',
+        str(out)
+    ],
+                            cwd=REPO,
+                            capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    assert "no values for 'missing'" in result.stderr
+    image = cv2.imread(str(out))
+    assert image is not None and image.shape[0] > image.shape[1]  # 4 panels
+    with pytest.raises(ValueError, match='none of the keys'):
+        plot_curves.plot_curves(
+            str(tmp_path), ['nothing'], str(tmp_path / 'x.png'))
