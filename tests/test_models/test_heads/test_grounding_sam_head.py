@@ -1,0 +1,205 @@
+import sgsrf_mmseg  # noqa: F401,I001
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from segment_anything import sam_model_registry
+from segment_anything.modeling import (ImageEncoderViT, MaskDecoder,
+                                       TwoWayTransformer)
+
+from sgsrf_mmseg.models.decode_heads import GroundingSAMHead
+
+TINY = dict(img_size=64, patch_size=8, embed_dim=32, depth=2, num_heads=2,
+            window_size=4, global_attn_indexes=(1, ), prompt_embed_dim=32,
+            decoder_mlp_dim=64, iou_head_hidden_dim=32)
+D = 16
+
+
+def _head(**kwargs):
+    torch.manual_seed(0)
+    cfg = dict(type='GroundingSAMHead', sam=TINY, cue_channels=D)
+    cfg.update(kwargs)
+    head = MODELS.build(cfg)
+    with torch.no_grad():  # non-trivial SAM weights
+        for name, param in head.named_parameters():
+            if name.startswith('image_encoder.') and 'rel_pos' in name:
+                param.normal_(std=0.2)
+    return head
+
+
+def _inputs(b=2, k=3, size=64):
+    torch.manual_seed(1)
+    img = torch.rand(b, 3, size, size) * 255
+    grounding = dict(sentence=torch.randn(b, D),
+                     cue_logits=torch.randn(b, 1, 16, 16))
+    prompts = dict(sparse=torch.randn(b, k, 32),
+                   dense=torch.randn(b, 32, 8, 8))
+    return img, grounding, prompts
+
+
+def _samples(b=2, size=64):
+    samples = []
+    for _ in range(b):
+        label = torch.randint(0, 2, (1, size, size))
+        label[..., -6:] = 255
+        sample = SegDataSample(gt_sem_seg=PixelData(data=label))
+        sample.set_metainfo(dict(img_shape=(size, size),
+                                 pad_shape=(size, size)))
+        samples.append(sample)
+    return samples
+
+
+def test_forward_shapes_and_predict():
+    head = _head()
+    assert head.image_embedding_size == (8, 8)
+    assert head.prompt_encoder.embed_dim == 32
+    img, grounding, prompts = _inputs()
+    out = head(img, grounding, prompts)
+    assert out['mask_logits'].shape == (2, 1, 32, 32)
+    assert out['iou_pred'].shape == (2, 1)
+    # no sparse prompt, SAM's no-mask embedding, other input size
+    out = head(torch.rand(2, 3, 48, 48) * 255, grounding, None)
+    assert out['mask_logits'].shape == (2, 1, 32, 32)
+    metas = [s.metainfo for s in _samples()]
+    logits = head.predict(img, grounding, prompts, metas)
+    assert logits.shape == (2, 1, 64, 64)
+    with pytest.raises(ValueError, match='dense'):
+        head(img, grounding, dict(dense=torch.randn(2, 32, 4, 4)))
+
+
+def test_losses_and_gradients():
+    head = _head(loss_iou=dict(loss_weight=1.0))
+    img, grounding, prompts = _inputs()
+    grounding = {k: v.requires_grad_() for k, v in grounding.items()}
+    prompts = {k: v.requires_grad_() for k, v in prompts.items()}
+    losses = head.loss(img, grounding, prompts, _samples())
+    assert set(losses) == {'loss_mask_bce', 'loss_dice', 'loss_iou'}
+    assert all(torch.isfinite(v) for v in losses.values())
+    sum(losses.values()).backward()
+    no_grad = [n for n, p in head.named_parameters()
+               if p.requires_grad and p.grad is None]
+    assert not no_grad
+    for adapter in head.grounding_adapters:
+        assert adapter.film.weight.grad.abs().sum() > 0
+    assert prompts['sparse'].grad.abs().sum() > 0
+    assert prompts['dense'].grad.abs().sum() > 0
+    # unused SAM parts are frozen
+    assert not any(p.requires_grad for p in head.prompt_encoder.parameters())
+    assert not head.mask_decoder.output_hypernetworks_mlps[1].layers[
+        0].weight.requires_grad
+    assert 'loss_iou' not in _head().loss(img, grounding, prompts,
+                                          _samples())
+
+
+def test_losses_skip_ignored_pixels():
+    head = _head()
+    img, grounding, prompts = _inputs()
+    samples = _samples()
+    with torch.no_grad():
+        out = head(img, grounding, prompts)
+        losses = head.loss_by_feat(out, samples)
+    logits = F.interpolate(out['mask_logits'], size=(64, 64),
+                           mode='bilinear')[:, 0]
+    label = torch.cat([s.gt_sem_seg.data for s in samples])
+    valid = label != 255
+    bce = F.binary_cross_entropy_with_logits(logits[valid],
+                                             label[valid].float())
+    torch.testing.assert_close(losses['loss_mask_bce'], bce)
+    dice = []
+    for i in range(2):
+        prob = logits[i][valid[i]].sigmoid()
+        target = label[i][valid[i]].float()
+        dice.append(1 - (2 * (prob * target).sum() + 1) /
+                    (prob.sum() + target.sum() + 1))
+    torch.testing.assert_close(losses['loss_dice'], torch.stack(dice).mean())
+
+
+def _plain_sam(head):
+    """segment_anything's own modules with the head's SAM weights."""
+    encoder = ImageEncoderViT(
+        img_size=64, patch_size=8, embed_dim=32, depth=2, num_heads=2,
+        out_chans=32, norm_layer=lambda d: nn.LayerNorm(d, eps=1e-6),
+        use_rel_pos=True, window_size=4, global_attn_indexes=(1, ))
+    decoder = MaskDecoder(
+        transformer_dim=32, iou_head_hidden_dim=32,
+        transformer=TwoWayTransformer(
+            depth=2, embedding_dim=32, num_heads=8, mlp_dim=64))
+    encoder.load_state_dict(head.image_encoder.state_dict())
+    decoder.load_state_dict(head.mask_decoder.state_dict())
+    return encoder, decoder
+
+
+@torch.no_grad()
+def test_zero_init_adapters_leave_sam_unchanged():
+    head = _head().eval()
+    img, grounding, prompts = _inputs()
+    out = head(img, grounding, prompts)
+    head.use_grounding_adapters = False
+    plain_head = head(img, grounding, prompts)
+    assert torch.equal(out['mask_logits'], plain_head['mask_logits'])
+    encoder, decoder = _plain_sam(head)
+    embedding = encoder((img - head.pixel_mean) / head.pixel_std)
+    pe = head.prompt_encoder.get_dense_pe()
+    for i in range(2):
+        masks, iou = decoder(embedding[i:i + 1], pe,
+                             prompts['sparse'][i:i + 1],
+                             prompts['dense'][i:i + 1], False)
+        torch.testing.assert_close(out['mask_logits'][i:i + 1], masks,
+                                   rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(out['iou_pred'][i:i + 1], iou,
+                                   rtol=1e-4, atol=1e-4)
+
+
+def test_frozen_stages_keep_adapters_trainable():
+    head = _head(frozen_stages=2, grad_checkpointing=True).train()
+    encoder = head.image_encoder
+    assert not any(p.requires_grad for p in encoder.parameters())
+    assert not encoder.blocks[0].training
+    img, grounding, prompts = _inputs()
+    losses = head.loss(img, grounding, prompts, _samples())
+    sum(losses.values()).backward()
+    assert all(p.grad is None for p in encoder.parameters())
+    assert head.grounding_adapters[0].film.weight.grad.abs().sum() > 0
+    no_grad = [n for n, p in head.named_parameters()
+               if p.requires_grad and p.grad is None]
+    assert not no_grad
+    # without adapters the frozen encoder runs without a graph
+    head = _head(frozen_stages=2, use_grounding_adapters=False)
+    assert not head.encode_image(img).requires_grad
+    head = _head(frozen_stages=1)
+    assert head.encode_image(img, grounding).requires_grad
+    assert not head.image_encoder.patch_embed.proj.weight.requires_grad
+    assert head.image_encoder.blocks[1].attn.qkv.weight.requires_grad
+
+
+def test_official_vit_b_file_loads_at_512_and_1024(tmp_path):
+    torch.manual_seed(0)
+    sam = sam_model_registry['vit_b'](checkpoint=None)
+    state = sam.state_dict()
+    del sam
+    assert not any(k.startswith('pixel_') for k in state)
+    path = str(tmp_path / 'sam_vit_b_01ec64.pth')
+    torch.save(state, path)
+    head = GroundingSAMHead(
+        sam=dict(arch='vit_b', img_size=1024), pretrained=path)
+    head.init_weights()
+    loaded = head.state_dict()
+    for key, value in state.items():
+        assert torch.equal(loaded[key], value), key
+    assert set(loaded) - set(state) == {
+        k for k in loaded if k.startswith('grounding_adapters.')}
+    del head, loaded
+    head = GroundingSAMHead(
+        sam=dict(arch='vit_b', img_size=512), pretrained=path)
+    head.init_weights()
+    assert head.image_encoder.pos_embed.shape == (1, 32, 32, 768)
+    assert head.image_encoder.blocks[2].attn.rel_pos_h.shape == (63, 64)
+    assert head.image_encoder.blocks[0].attn.rel_pos_h.shape == (27, 64)
+    assert torch.equal(head.image_encoder.blocks[0].attn.rel_pos_h,
+                       state['image_encoder.blocks.0.attn.rel_pos_h'])
+    assert torch.equal(head.mask_decoder.iou_token.weight,
+                       state['mask_decoder.iou_token.weight'])
+    assert head.prompt_encoder.input_image_size == (512, 512)
