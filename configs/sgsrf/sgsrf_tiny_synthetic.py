@@ -1,0 +1,60 @@
+# The embedded default: SGSRF at tiny widths trained from scratch on CPU on
+# the synthetic aerial scenes, which are generated into data_root on first
+# use (RefSegRS layout, read back through the RefSegRS loader).
+#   python tools/train.py configs/sgsrf/sgsrf_tiny_synthetic.py
+_base_ = [
+    '../_base_/models/sgsrf_tiny.py', '../_base_/datasets/refsegrs.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_40k.py'
+]
+input_size = (128, 128)
+data_root = 'data/synthetic_refsegrs'
+synthetic = dict(num_train=3000, num_val=300, num_test=300, image_size=128)
+max_iters = 2000
+val_interval = 1000
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadReferringMask'),
+    dict(
+        type='TextAwareRandomFlip',
+        prob=0.5,
+        direction=['horizontal', 'vertical']),
+    dict(type='PackReferringInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadReferringMask'),
+    dict(type='PackReferringInputs'),
+]
+dataset = dict(
+    type='SyntheticRefSegRSDataset', data_root=data_root, generator=synthetic)
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=1,
+    dataset=dict(dataset, split='train', pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=1,
+    dataset=dict(dataset, split='val', pipeline=test_pipeline))
+test_dataloader = dict(
+    batch_size=8,
+    num_workers=1,
+    dataset=dict(dataset, split='test', pipeline=test_pipeline))
+
+# Trained from scratch: every part learns at the same rate.
+optim_wrapper = dict(
+    optimizer=dict(lr=1e-3, weight_decay=0.01),
+    paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0,
+                       bias_decay_mult=0.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0,
+         end=100),
+    dict(type='CosineAnnealingLR', eta_min=1e-5, begin=100, end=max_iters,
+         by_epoch=False),
+]
+train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
+default_hooks = dict(
+    logger=dict(interval=50),
+    checkpoint=dict(interval=val_interval, max_keep_ckpts=1))
+env_cfg = dict(cudnn_benchmark=False)
+randomness = dict(seed=0)

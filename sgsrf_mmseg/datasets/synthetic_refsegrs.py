@@ -1,0 +1,38 @@
+"""The embedded synthetic dataset, generated on first use."""
+import fcntl
+import os
+import os.path as osp
+
+from mmseg.registry import DATASETS
+
+from .refsegrs import RefSegRSDataset
+from .synthetic_scenes import ensure_synthetic_dataset
+
+
+@DATASETS.register_module()
+class SyntheticRefSegRSDataset(RefSegRSDataset):
+    """Synthetic aerial scenes written in the RefSegRS layout, then read back.
+
+    On construction the scenes are generated into ``data_root`` unless it
+    already holds them with the same parameters
+    (:func:`ensure_synthetic_dataset`); a file lock makes concurrent
+    processes (distributed ranks, dataloaders of train and val) generate
+    once. Everything else is :class:`RefSegRSDataset`: the samples go
+    through the real loading path.
+
+    Args:
+        generator (dict): Arguments of :func:`ensure_synthetic_dataset`
+            other than ``root`` (``num_train``, ``num_val``, ``num_test``,
+            ``image_size``, ``seed``). Defaults to its defaults.
+        **kwargs: Arguments of :class:`RefSegRSDataset`.
+    """
+
+    def __init__(self, data_root: str, generator: dict = None, **kwargs):
+        os.makedirs(data_root, exist_ok=True)
+        with open(osp.join(data_root, '.generate.lock'), 'w') as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                ensure_synthetic_dataset(data_root, **(generator or {}))
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        super().__init__(data_root=data_root, **kwargs)

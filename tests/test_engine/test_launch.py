@@ -1,0 +1,47 @@
+import pytest
+import torch
+from mmengine.config import Config
+
+from sgsrf_mmseg.engine.config_check import ConfigCheckError, check_config
+from sgsrf_mmseg.engine.launch import enable_amp, select_dist_backend
+
+TINY_MODEL = 'configs/_base_/models/sgsrf_tiny.py'
+
+
+def test_backend_follows_device_unless_named():
+    cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='auto'))))
+    select_dist_backend(cfg)
+    expected = 'nccl' if torch.cuda.is_available() else 'gloo'
+    assert cfg.env_cfg.dist_cfg.backend == expected
+    cfg = Config(dict(env_cfg=dict(dist_cfg=dict(backend='gloo'))))
+    select_dist_backend(cfg)
+    assert cfg.env_cfg.dist_cfg.backend == 'gloo'
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU behaviour')
+def test_amp_on_cpu_uses_bf16_autocast():
+    cfg = Config(dict(optim_wrapper=dict(type='NonFiniteGuardOptimWrapper')))
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.autocast_dtype == 'bfloat16'
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
+    with pytest.raises(ValueError, match='CPU'):
+        enable_amp(cfg)
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    cfg = Config.fromfile(TINY_MODEL)
+    cfg.model.image_encoder.img_size = 100
+    cfg.model.decode_head.pretrained = str(tmp_path / 'sam_vit_b.pth')
+    cfg.train_dataloader = dict(dataset=dict(type='NoSuchDataset'))
+    with pytest.raises(ConfigCheckError) as info:
+        check_config(cfg, stages=('train', ), checkpoint=str(tmp_path / 'x'))
+    message = str(info.value)
+    assert 'model.image_encoder.img_size=100 is not a multiple of the ' \
+        'patch size 8' in message
+    assert 'sam_vit_b.pth does not exist' in message
+    assert "'NoSuchDataset' is not a registered dataset" in message
+    assert 'checkpoint' in message and message.count('\n  - ') == 5
+
+
+def test_valid_model_config_passes():
+    check_config(Config.fromfile(TINY_MODEL), stages=())

@@ -1,0 +1,94 @@
+import pytest
+import torch
+from mmengine.logging import MessageHub
+from mmengine.optim import build_optim_wrapper
+from toy_training import build_runner
+
+from sgsrf_mmseg.engine.optimizers import BATCH_IDS_KEY, NonFiniteLossError
+
+
+def _wrapper(policy, max_skips=10):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            type='NonFiniteGuardOptimWrapper',
+            optimizer=dict(type='AdamW', lr=0.1),
+            nonfinite=policy,
+            max_skips=max_skips))
+    return model, wrapper
+
+
+def _step(model, wrapper, poison=False):
+    loss = model(torch.ones(2, 3)).sum()
+    if poison:
+        loss = loss * float('nan')
+    wrapper.update_params(loss)
+
+
+def test_raise_names_iteration_and_samples_and_keeps_weights():
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', 7)
+    hub.update_info(BATCH_IDS_KEY, ['ref 3 / sent 5'])
+    model, wrapper = _wrapper('raise')
+    _step(model, wrapper)
+    before = model.weight.detach().clone()
+    with pytest.raises(NonFiniteLossError, match=r'iteration 7.*ref 3 / sent 5'):
+        _step(model, wrapper, poison=True)
+    assert torch.equal(model.weight, before)
+
+
+def test_skip_leaves_weights_and_optimizer_state_untouched():
+    model, wrapper = _wrapper('skip')
+    _step(model, wrapper)
+    weight = model.weight.detach().clone()
+    state = {
+        k: v.clone()
+        for k, v in wrapper.optimizer.state[model.weight].items()
+    }
+    _step(model, wrapper, poison=True)
+    assert torch.equal(model.weight, weight)
+    for key, value in wrapper.optimizer.state[model.weight].items():
+        assert torch.equal(value, state[key])
+    _step(model, wrapper)
+    assert not torch.equal(model.weight, weight)
+
+
+def test_skip_stops_after_too_many_in_a_row():
+    model, wrapper = _wrapper('skip', max_skips=2)
+    _step(model, wrapper, poison=True)
+    _step(model, wrapper, poison=True)
+    with pytest.raises(NonFiniteLossError, match='3 steps in a row'):
+        _step(model, wrapper, poison=True)
+
+
+def test_bad_policy_is_refused():
+    with pytest.raises(ValueError, match='nonfinite'):
+        _wrapper('ignore')
+
+
+def test_cpu_bf16_autocast_context():
+    model, wrapper = _wrapper('raise')
+    wrapper.autocast_dtype = 'bfloat16'
+    with wrapper.optim_context(model):
+        out = model(torch.ones(2, 3))
+    assert out.dtype == torch.bfloat16
+
+
+def test_nan_in_a_training_run_stops_it_at_that_iteration(tmp_path):
+    runner = build_runner(str(tmp_path))
+    original = runner.model.forward
+
+    def poisoned(inputs, targets, mode='tensor'):
+        out = original(inputs, targets, mode)
+        if mode == 'loss' and runner.iter == 3:
+            out['loss'] = out['loss'] * float('nan')
+        return out
+
+    runner.model.forward = poisoned
+    with pytest.raises(NonFiniteLossError, match='iteration 3'):
+        runner.train()
+    # The checkpoint of iteration 2 exists; nothing was saved after the NaN.
+    files = {p.name for p in tmp_path.iterdir()}
+    assert 'iter_2.pth' in files and 'iter_4.pth' not in files
