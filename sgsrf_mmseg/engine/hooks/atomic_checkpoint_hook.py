@@ -1,7 +1,9 @@
 """A checkpoint hook whose saves survive being killed at any moment."""
 import os
 import os.path as osp
+import random
 
+import numpy as np
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
@@ -33,6 +35,11 @@ class AtomicCheckpointHook(CheckpointHook):
        file appears whole or not at all,
     3. then replaces ``last_checkpoint`` the same way,
     4. and only then removes checkpoints beyond ``max_keep_ckpts``.
+
+    It also stores the random number generator states (Python, numpy,
+    torch, CUDA) of the saving process in the checkpoint and restores them
+    on ``--resume``, so a resumed run draws the same random numbers as an
+    uninterrupted one (in distributed runs, rank 0's states are stored).
 
     With ``save_best``, the path of the best checkpoint so far (chosen on the
     validation split) is also written to ``best_checkpoint`` in the work dir,
@@ -76,6 +83,26 @@ class AtomicCheckpointHook(CheckpointHook):
             old_path = osp.join(self.out_dir, self.filename_tmpl.format(old_step))
             if osp.isfile(old_path):
                 os.remove(old_path)
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Store the random number generator states."""
+        checkpoint['rng_state'] = dict(
+            python=random.getstate(),
+            numpy=np.random.get_state(),
+            torch=torch.get_rng_state(),
+            cuda=torch.cuda.get_rng_state_all()
+            if torch.cuda.is_available() else [])
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Restore the random number generator states when resuming."""
+        state = checkpoint.get('rng_state')
+        if state is None or not getattr(runner, '_resume', False):
+            return
+        random.setstate(state['python'])
+        np.random.set_state(state['numpy'])
+        torch.set_rng_state(state['torch'])
+        if state['cuda'] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state['cuda'])
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
         super()._save_best_checkpoint(runner, metrics)
