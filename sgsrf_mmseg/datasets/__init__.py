@@ -1,1 +1,17 @@
+from .referring_dataset import PhraseFileDataset, ReferringSegDataset
+from .refsegrs import RefSegRSDataset
+from .risbench import RISBenchDataset
+from .rrsisd import RRSISDDataset
+from .synthetic_refsegrs import SyntheticRefSegRSDataset
+from .synthetic_scenes import (ensure_synthetic_dataset,
+                               generate_synthetic_dataset)
+from .transforms import (LoadReferringMask, PackReferringInputs,
+                         TextAwareRandomFlip, swap_direction_words)
 
+__all__ = [
+    'ReferringSegDataset', 'PhraseFileDataset', 'RefSegRSDataset',
+    'RRSISDDataset', 'RISBenchDataset', 'SyntheticRefSegRSDataset',
+    'generate_synthetic_dataset', 'ensure_synthetic_dataset',
+    'LoadReferringMask', 'TextAwareRandomFlip', 'PackReferringInputs',
+    'swap_direction_words'
+]

@@ -13,7 +13,8 @@ train_pipeline = [
         type='TextAwareRandomFlip',
         prob=0.5,
         direction=['horizontal', 'vertical']),
-    dict(type='PhotoMetricDistortion'),
+    # No hue jitter: colour words ("the white storage tank") must stay true.
+    dict(type='PhotoMetricDistortion', hue_delta=0),
     dict(type='PackReferringInputs'),
 ]
 # The ground truth is loaded after Resize: metrics are computed at the

@@ -1,0 +1,268 @@
+"""Shared base class of the referring segmentation datasets."""
+import copy
+import logging
+import os.path as osp
+import re
+from typing import Dict, List, NamedTuple, Optional, Tuple
+
+import numpy as np
+from mmengine.logging import print_log
+from mmseg.datasets import BaseSegDataset
+
+
+def clean_expression(text: str) -> str:
+    """Strip an expression and collapse its inner whitespace (newlines too).
+
+    Args:
+        text (str): Raw expression.
+
+    Returns:
+        str: The cleaned expression; empty if it held only whitespace.
+    """
+    return ' '.join(text.split())
+
+
+class PhraseLine(NamedTuple):
+    """One parsed line of an ``output_phrase_<split>.txt`` file."""
+    line_no: int
+    key: str
+    raw_text: str
+    text: str
+
+
+def parse_phrase_line(line: str, key_re: 're.Pattern') -> Tuple[str, str]:
+    """Split a non-blank ``<key> <expression>`` line.
+
+    Args:
+        line (str): The line.
+        key_re (re.Pattern): Pattern the whole key must match.
+
+    Returns:
+        tuple[str, str]: The key and the raw expression (possibly empty),
+        as written, without the line's final ``\n``.
+    """
+    if line.endswith('\n'):
+        line = line[:-1]
+    parts = line.lstrip().split(maxsplit=1)
+    if key_re.fullmatch(parts[0]) is None:
+        raise ValueError(f'malformed line {line.rstrip()!r} (expected '
+                         f'"<key> <expression>" with a key matching '
+                         f'{key_re.pattern!r})')
+    return parts[0], parts[1] if len(parts) > 1 else ''
+
+
+def read_phrase_file(path: str,
+                     key_pattern: str) -> Tuple[List[PhraseLine], List[int]]:
+    """Read a ``<key> <expression>`` file (RefSegRS and RISBench layout).
+
+    Blank lines are ignored. A line whose first token does not match
+    ``key_pattern`` is malformed and raises an error naming the file and the
+    line number. A line with a valid key but no expression (or only
+    whitespace after it) is returned in the second list.
+
+    Args:
+        path (str): The phrase file.
+        key_pattern (str): Regular expression the whole key must match
+            (case-insensitive).
+
+    Returns:
+        tuple[list[PhraseLine], list[int]]: Parsed lines with a non-empty
+        expression, and the line numbers (1-based) of empty expressions.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'annotation file not found: {path}')
+    key_re = re.compile(key_pattern, re.IGNORECASE)
+    lines, empty = [], []
+    with open(path, encoding='utf-8') as f:
+        for line_no, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                key, raw_text = parse_phrase_line(line, key_re)
+            except ValueError as e:
+                raise ValueError(f'{path}, line {line_no}: {e}') from None
+            text = clean_expression(raw_text)
+            if not text:
+                empty.append(line_no)
+                continue
+            lines.append(PhraseLine(line_no, key, raw_text, text))
+    return lines, empty
+
+
+def warn_skipped(source: str, what: List[str]) -> None:
+    """Log one warning listing skipped empty expressions.
+
+    Args:
+        source (str): The annotation file.
+        what (list[str]): Where each skipped expression was.
+    """
+    if what:
+        shown = ', '.join(what[:20]) + (' ...' if len(what) > 20 else '')
+        print_log(
+            f'{source}: skipped {len(what)} empty expression(s) at {shown}',
+            logger='current',
+            level=logging.WARNING)
+
+
+class ReferringSegDataset(BaseSegDataset):
+    """Base class of referring segmentation datasets.
+
+    Subclasses implement :meth:`load_references`, which returns one dict per
+    reference (one target mask of one image) with its ``sentences``.
+    In test mode (``test_mode=True``) the dataset has one item per
+    expression (every sentence is scored); in training mode it has one item
+    per reference and each read picks one of its sentences at random with
+    ``numpy.random`` (which mmengine seeds in every data loader worker).
+
+    Each item (:meth:`get_data_info`) holds ``img_path``, ``text`` (cleaned
+    expression), ``ref_id``, ``sent_id``, ``image_id``, ``category`` (str or
+    None), ``seg_fields``, ``reduce_zero_label=False`` and what
+    :class:`LoadReferringMask` needs: ``seg_map_path`` and ``mask_threshold``
+    for mask files, or ``mask_annotations`` and ``mask_size`` for COCO
+    annotations.
+
+    Expressions are cleaned (stripped, inner whitespace collapsed). Empty
+    expressions are skipped with one logged warning naming where they are;
+    a reference left without expressions is dropped. Expressions longer
+    than the text encoder's context are kept: the text encoder truncates
+    them with a warning.
+
+    Args:
+        data_root (str): Root of the released dataset.
+        split (str): ``'train'``, ``'val'`` or ``'test'``. Defaults to
+            ``'train'``.
+        ann_file (str, optional): Annotation file relative to ``data_root``;
+            ``{split}`` is replaced by the split. Defaults to None (the
+            dataset's released location).
+        data_prefix (dict, optional): Image (and mask) folders relative to
+            ``data_root``. Defaults to None (the released folders).
+        **kwargs: Other arguments of :class:`BaseSegDataset` (``pipeline``,
+            ``test_mode``, ``serialize_data``, ``lazy_init``, ...).
+    """
+    METAINFO = dict(
+        classes=('background', 'target'), palette=[[0, 0, 0], [255, 255,
+                                                               255]])
+    SPLITS = ('train', 'val', 'test')
+    DEFAULT_ANN_FILE = ''
+    DEFAULT_DATA_PREFIX: Dict[str, str] = dict()
+
+    def __init__(self,
+                 data_root: str,
+                 split: str = 'train',
+                 ann_file: Optional[str] = None,
+                 data_prefix: Optional[dict] = None,
+                 **kwargs) -> None:
+        if split not in self.SPLITS:
+            raise ValueError(f'split must be one of {self.SPLITS}, got '
+                             f'{split!r}')
+        if kwargs.get('reduce_zero_label'):
+            raise ValueError(
+                f'{type(self).__name__} does not support reduce_zero_label')
+        self.split = split
+        ann_file = self.DEFAULT_ANN_FILE if ann_file is None else ann_file
+        if data_prefix is None:
+            data_prefix = copy.deepcopy(self.DEFAULT_DATA_PREFIX)
+        super().__init__(
+            ann_file=ann_file.format(split=split),
+            data_root=data_root,
+            data_prefix=data_prefix,
+            **kwargs)
+
+    def load_references(self) -> List[dict]:
+        """Load the references of the split.
+
+        Returns:
+            list[dict]: One dict per reference with ``img_path``,
+            ``ref_id``, ``image_id``, ``category``, the mask fields, and
+            ``sentences``: a list of ``dict(sent_id=..., text=...)``.
+        """
+        raise NotImplementedError
+
+    def load_data_list(self) -> List[dict]:
+        """Expand references into items (one per expression in test mode).
+
+        Returns:
+            list[dict]: The data list.
+        """
+        data_list = []
+        for ref in self.load_references():
+            sentences = ref.pop('sentences')
+            ref.update(seg_fields=[], reduce_zero_label=False)
+            if self.test_mode:
+                for sent in sentences:
+                    data_list.append(
+                        dict(ref, text=sent['text'], sent_id=sent['sent_id']))
+            else:
+                data_list.append(dict(ref, sentences=sentences))
+        return data_list
+
+    def get_data_info(self, idx: int) -> dict:
+        """Get an item; in training mode pick one sentence at random.
+
+        Args:
+            idx (int): Index of the item.
+
+        Returns:
+            dict: The item, with ``text`` and ``sent_id``.
+        """
+        info = super().get_data_info(idx)
+        sentences = info.pop('sentences', None)
+        if sentences is not None:
+            sent = sentences[np.random.randint(len(sentences))]
+            info['text'] = sent['text']
+            info['sent_id'] = sent['sent_id']
+        return info
+
+
+class PhraseFileDataset(ReferringSegDataset):
+    """Base of datasets with ``<key> <expression>`` lines (RefSegRS layout).
+
+    Lines sharing a key share the image and the mask, so they form one
+    reference with several sentences. ``ref_id`` and ``image_id`` are the
+    key without its file extension; ``sent_id`` is the line number.
+
+    Args:
+        key_pattern (str): Regular expression a line's key must match;
+            other lines are malformed and raise an error naming the file and
+            the line.
+        mask_threshold (float): Mask pixels ``> mask_threshold`` are the
+            target.
+        **kwargs: Arguments of :class:`ReferringSegDataset`.
+    """
+
+    def __init__(self, key_pattern: str, mask_threshold: float,
+                 **kwargs) -> None:
+        self.key_pattern = key_pattern
+        self.mask_threshold = mask_threshold
+        super().__init__(**kwargs)
+
+    def key_to_files(self, key: str) -> Tuple[str, str]:
+        """Image and mask file names of a key (relative to their folders)."""
+        raise NotImplementedError
+
+    def load_references(self) -> List[dict]:
+        """Read the phrase file and group its lines by key.
+
+        Returns:
+            list[dict]: One reference per key, in order of first appearance.
+        """
+        lines, empty = read_phrase_file(self.ann_file, self.key_pattern)
+        warn_skipped(self.ann_file, [f'line {n}' for n in empty])
+        img_dir = self.data_prefix.get('img_path', '')
+        seg_dir = self.data_prefix.get('seg_map_path', '')
+        refs: Dict[str, dict] = dict()
+        for line in lines:
+            if line.key not in refs:
+                img_name, seg_name = self.key_to_files(line.key)
+                stem = osp.splitext(line.key)[0]
+                refs[line.key] = dict(
+                    img_path=osp.join(img_dir, img_name),
+                    seg_map_path=osp.join(seg_dir, seg_name),
+                    mask_threshold=self.mask_threshold,
+                    ref_id=stem,
+                    image_id=stem,
+                    category=None,
+                    sentences=[])
+            refs[line.key]['sentences'].append(
+                dict(sent_id=line.line_no, text=line.text))
+        return list(refs.values())

@@ -1,0 +1,30 @@
+"""Pack a referring sample into model inputs and a SegDataSample."""
+from typing import Sequence
+
+from mmseg.datasets.transforms import PackSegInputs
+from mmseg.registry import TRANSFORMS
+
+REFERRING_META_KEYS = ('text', 'ref_id', 'sent_id', 'image_id', 'category',
+                       'img_path', 'seg_map_path', 'ori_shape', 'img_shape',
+                       'pad_shape', 'scale_factor', 'flip', 'flip_direction',
+                       'reduce_zero_label')
+
+
+@TRANSFORMS.register_module()
+class PackReferringInputs(PackSegInputs):
+    """:class:`PackSegInputs` whose metainfo carries the expression and ids.
+
+    ``gt_sem_seg.data`` is the (1, H, W) int64 mask (1 target, 0
+    background); the expression travels as metainfo ``text``.
+
+    Args:
+        meta_keys (Sequence[str]): Keys packed into the metainfo. Defaults
+            to ``('text', 'ref_id', 'sent_id', 'image_id', 'category',
+            'img_path', 'seg_map_path', 'ori_shape', 'img_shape',
+            'pad_shape', 'scale_factor', 'flip', 'flip_direction',
+            'reduce_zero_label')``.
+    """
+
+    def __init__(self,
+                 meta_keys: Sequence[str] = REFERRING_META_KEYS) -> None:
+        super().__init__(meta_keys=tuple(meta_keys))

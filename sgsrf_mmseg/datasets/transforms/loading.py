@@ -1,0 +1,175 @@
+"""Load the binary target mask of a referring expression."""
+import logging
+from typing import Optional
+
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine import fileio
+from mmengine.logging import print_log
+from mmseg.registry import TRANSFORMS
+
+from ..mask_utils import binarize_mask, decode_segmentations, fit_mask_to_shape
+
+
+@TRANSFORMS.register_module()
+class LoadReferringMask(BaseTransform):
+    """Load the target mask into ``results['gt_seg_map']`` (uint8, 0/1).
+
+    Two sources, decided by the item:
+
+    * ``mask_annotations`` + ``mask_size`` (RRSIS-D): COCO RLE dicts or
+      polygons, decoded with pycocotools and merged by union.
+    * ``seg_map_path`` (RefSegRS, RISBench): a mask image; pixels
+      ``> threshold`` are the target (a multi-channel mask is reduced with
+      the channel maximum). ``threshold`` defaults to the item's
+      ``mask_threshold`` (RefSegRS 50, RISBench 127), else 127.
+
+    Put it right after ``LoadImageFromFile``: the mask must then have the
+    image's size (``ori_shape``).
+
+    * A mask file whose size differs from its image raises an error naming
+      both files.
+    * An RRSIS-D annotation whose size differs from its image (the released
+      data has 800x801 and 800x787 images with 800x800 RLEs) is repaired
+      when neither side differs by more than ``max_size_mismatch`` pixels:
+      with ``size_mismatch='pad_crop'`` the mask stays anchored at the
+      top-left corner (extra rows/columns cropped, missing ones background);
+      with ``'resize'`` it is stretched (nearest), which is what the
+      LAVT/RMSIN loaders effectively do. Every repair logs a warning naming
+      the image and both sizes. Larger differences, or
+      ``size_mismatch='error'``, raise an error.
+    * A missing or unreadable mask file raises an error naming it.
+    * An empty mask (no target pixel) is kept and logged once per file when
+      ``warn_empty`` is True.
+
+    Required Keys: ``seg_map_path`` or (``mask_annotations``, ``mask_size``);
+    optional ``ori_shape``/``img`` for the size check, ``mask_threshold``.
+
+    Added Keys: ``gt_seg_map``; ``seg_fields`` gains ``'gt_seg_map'``.
+
+    Args:
+        threshold (float, optional): Foreground threshold of mask images.
+            Defaults to None (the item's ``mask_threshold``).
+        size_mismatch (str): ``'pad_crop'``, ``'resize'`` or ``'error'``
+            for annotation/image size differences. Defaults to
+            ``'pad_crop'``.
+        max_size_mismatch (int): Largest repaired difference in pixels,
+            per side. Defaults to 16.
+        warn_empty (bool): Log masks without foreground. Defaults to True.
+        imdecode_backend (str): Backend of :func:`mmcv.imfrombytes`.
+            Defaults to ``'cv2'``.
+        backend_args (dict, optional): File backend arguments. Defaults to
+            None.
+    """
+
+    def __init__(self,
+                 threshold: Optional[float] = None,
+                 size_mismatch: str = 'pad_crop',
+                 max_size_mismatch: int = 16,
+                 warn_empty: bool = True,
+                 imdecode_backend: str = 'cv2',
+                 backend_args: Optional[dict] = None) -> None:
+        if size_mismatch not in ('pad_crop', 'resize', 'error'):
+            raise ValueError("size_mismatch must be 'pad_crop', 'resize' or "
+                             f"'error', got {size_mismatch!r}")
+        self.threshold = threshold
+        self.size_mismatch = size_mismatch
+        self.max_size_mismatch = max_size_mismatch
+        self.warn_empty = warn_empty
+        self.imdecode_backend = imdecode_backend
+        self.backend_args = backend_args
+        self._warned = set()
+
+    @staticmethod
+    def _image_shape(results: dict) -> Optional[tuple]:
+        if results.get('ori_shape') is not None:
+            return tuple(results['ori_shape'][:2])
+        if results.get('img') is not None:
+            return tuple(results['img'].shape[:2])
+        return None
+
+    def _read_mask_file(self, results: dict) -> np.ndarray:
+        path = results['seg_map_path']
+        try:
+            mask_bytes = fileio.get(path, backend_args=self.backend_args)
+        except (FileNotFoundError, OSError) as e:
+            raise FileNotFoundError(
+                f'mask file {path} (image {results.get("img_path")}) cannot '
+                f'be read: {e}') from e
+        mask = mmcv.imfrombytes(
+            mask_bytes, flag='unchanged', backend=self.imdecode_backend)
+        if mask is None:
+            raise ValueError(f'mask file {path} cannot be decoded')
+        threshold = self.threshold
+        if threshold is None:
+            threshold = results.get('mask_threshold', 127)
+        mask = binarize_mask(mask, threshold)
+        img_shape = self._image_shape(results)
+        if img_shape is not None and mask.shape != img_shape:
+            raise ValueError(
+                f'mask file {path} has size {mask.shape} but image '
+                f'{results.get("img_path")} has size {img_shape}')
+        return mask
+
+    def _decode_annotations(self, results: dict) -> np.ndarray:
+        where = (f'annotation {results.get("ann_id")} of ref '
+                 f'{results.get("ref_id")} (image {results.get("img_path")})')
+        try:
+            mask = decode_segmentations(results['mask_annotations'],
+                                        results['mask_size'])
+        except (ValueError, TypeError, KeyError) as e:
+            raise ValueError(f'cannot decode {where}: {e}') from e
+        img_shape = self._image_shape(results)
+        if img_shape is None or mask.shape == img_shape:
+            return mask
+        diff = max(abs(mask.shape[0] - img_shape[0]),
+                   abs(mask.shape[1] - img_shape[1]))
+        if self.size_mismatch == 'error' or diff > self.max_size_mismatch:
+            raise ValueError(
+                f'{where}: mask size {mask.shape} differs from the image size '
+                f'{img_shape} (by {diff} px; repaired up to '
+                f'{self.max_size_mismatch} px unless size_mismatch="error")')
+        self._warn_once(
+            results['img_path'],
+            f'{where}: mask size {mask.shape} differs from the image size '
+            f'{img_shape}; {self.size_mismatch} applied to the mask')
+        return fit_mask_to_shape(mask, img_shape, self.size_mismatch)
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            print_log(message, logger='current', level=logging.WARNING)
+
+    def transform(self, results: dict) -> dict:
+        """Load the mask.
+
+        Args:
+            results (dict): Result dict of the pipeline.
+
+        Returns:
+            dict: With ``gt_seg_map`` added.
+        """
+        if results.get('mask_annotations') is not None:
+            mask = self._decode_annotations(results)
+            source = f'ref {results.get("ref_id")}'
+        else:
+            if not results.get('seg_map_path'):
+                raise KeyError('LoadReferringMask needs "seg_map_path" or '
+                               '"mask_annotations" in the item')
+            mask = self._read_mask_file(results)
+            source = results['seg_map_path']
+        if self.warn_empty and not mask.any():
+            self._warn_once(f'empty:{source}',
+                            f'{source}: the target mask is empty')
+        results['gt_seg_map'] = mask
+        seg_fields = results.setdefault('seg_fields', [])
+        if 'gt_seg_map' not in seg_fields:
+            seg_fields.append('gt_seg_map')
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(threshold={self.threshold}, '
+                f'size_mismatch={self.size_mismatch!r}, '
+                f'max_size_mismatch={self.max_size_mismatch}, '
+                f'warn_empty={self.warn_empty})')

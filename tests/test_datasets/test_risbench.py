@@ -1,0 +1,29 @@
+import os.path as osp
+
+import numpy as np
+import pytest
+
+from sgsrf_mmseg.datasets import LoadReferringMask, RISBenchDataset
+
+
+def test_layout_counts_and_masks(risbench_root):
+    train = RISBenchDataset(data_root=risbench_root, split='train')
+    assert len(train) == 2
+    test = RISBenchDataset(data_root=risbench_root, split='test',
+                           test_mode=True)
+    assert len(test) == 2
+    info = test.get_data_info(1)
+    assert info['text'] == 'the round field'
+    assert info['img_path'] == osp.join(risbench_root, 'img_rgb', 'c_003.png')
+    assert info['seg_map_path'] == osp.join(risbench_root, 'mask',
+                                            'c_003.png')
+    assert info['ref_id'] == info['image_id'] == 'c_003'
+    mask = LoadReferringMask()(info)['gt_seg_map']
+    assert mask.sum() == 10 * 8 and set(np.unique(mask)) == {0, 1}
+
+
+def test_line_without_extension_is_malformed(risbench_root):
+    with open(osp.join(risbench_root, 'output_phrase_val.txt'), 'a') as f:
+        f.write('c_003 the stadium\n')
+    with pytest.raises(ValueError, match=r'output_phrase_val.txt, line 2'):
+        RISBenchDataset(data_root=risbench_root, split='val')

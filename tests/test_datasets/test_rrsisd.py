@@ -1,0 +1,103 @@
+import os
+import os.path as osp
+import pickle
+
+import numpy as np
+import pytest
+
+from sgsrf_mmseg.datasets import LoadReferringMask, RRSISDDataset
+from sgsrf_mmseg.datasets.transforms import loading
+
+
+def _load(info, **kwargs):
+    from mmcv.transforms import LoadImageFromFile
+    return LoadReferringMask(**kwargs)(LoadImageFromFile()(info))
+
+
+def test_counts_texts_categories_masks(rrsisd_root):
+    root, expected = rrsisd_root
+    train = RRSISDDataset(data_root=root, split='train')
+    assert len(train) == 2
+    train_test_mode = RRSISDDataset(data_root=root, split='train',
+                                    test_mode=True)
+    assert len(train_test_mode) == 3  # the whitespace-only sentence skipped
+    infos = [train_test_mode.get_data_info(i) for i in range(3)]
+    assert [i['text'] for i in infos] == [
+        'The vehicle on the left', 'small car', 'an airplane at the top'
+    ]
+    assert [i['sent_id'] for i in infos] == [1000, 1001, 1100]
+    assert [i['category'] for i in infos] == ['vehicle', 'vehicle',
+                                              'airplane']
+    assert infos[0]['ref_id'] == 10 and infos[0]['image_id'] == 1
+    assert infos[0]['img_path'] == osp.join(root, 'images', 'rrsisd',
+                                            'JPEGImages', '00001.jpg')
+    assert infos[0]['mask_size'] == (32, 32)
+    for info in (infos[0], infos[2]):
+        mask = _load(info)['gt_seg_map']
+        np.testing.assert_array_equal(mask, expected[info['ref_id']])
+    test = RRSISDDataset(data_root=root, split='test', test_mode=True)
+    assert len(test) == 2
+    assert len(RRSISDDataset(data_root=root, split='val',
+                             test_mode=True)) == 1
+
+
+def test_missing_instances_file(rrsisd_root):
+    root, _ = rrsisd_root
+    os.remove(osp.join(root, 'rrsisd', 'instances.json'))
+    with pytest.raises(FileNotFoundError, match='instances.json'):
+        RRSISDDataset(data_root=root, split='train')
+    with pytest.raises(FileNotFoundError, match='nope.p'):
+        RRSISDDataset(data_root=root, split='train', ann_file='nope.p')
+
+
+def test_malicious_refs_refused(tmp_path, rrsisd_builder):
+    marker = tmp_path / 'ran'
+
+    class Evil:
+
+        def __reduce__(self):
+            return (os.system, (f'touch {marker}', ))
+
+    root = str(tmp_path / 'd')
+    rrsisd_builder(root, refs_override=[])
+    with open(osp.join(root, 'rrsisd', 'refs(unc).p'), 'wb') as f:
+        pickle.dump([dict(ref_id=Evil())], f)
+    with pytest.raises(pickle.UnpicklingError, match=r'refs\(unc\).p'):
+        RRSISDDataset(data_root=root, split='train')
+    assert not marker.exists()
+
+
+def test_size_mismatch_repaired_or_refused(tmp_path, monkeypatch,
+                                          rrsisd_builder):
+    root = str(tmp_path / 'd')
+    # image 1 is one row taller than its RLE (like 800x801 vs 800x800);
+    # image 2 is 12 columns narrower
+    expected = rrsisd_builder(root, image_sizes={1: (33, 32), 2: (32, 20)})
+    logged = []
+    monkeypatch.setattr(loading, 'print_log',
+                        lambda msg, **kw: logged.append(msg))
+    ds = RRSISDDataset(data_root=root, split='train', test_mode=True)
+    mask = _load(ds.get_data_info(0))['gt_seg_map']
+    assert mask.shape == (33, 32)
+    np.testing.assert_array_equal(mask[:32], expected[10])
+    assert mask[32].sum() == 0
+    assert len(logged) == 1 and '00001.jpg' in logged[0]
+    resized = _load(ds.get_data_info(0), size_mismatch='resize')['gt_seg_map']
+    assert resized.shape == (33, 32)
+    with pytest.raises(ValueError, match='00001.jpg'):
+        _load(ds.get_data_info(0), size_mismatch='error')
+    with pytest.raises(ValueError, match=r'00002.jpg.*by 12 px'):
+        _load(ds.get_data_info(2), max_size_mismatch=8)
+    cropped = _load(ds.get_data_info(2), max_size_mismatch=16)['gt_seg_map']
+    np.testing.assert_array_equal(cropped, expected[11][:, :20])
+
+
+def test_unknown_annotation_named(rrsisd_root):
+    root, _ = rrsisd_root
+    with open(osp.join(root, 'rrsisd', 'refs(unc).p'), 'rb') as f:
+        refs = pickle.load(f)
+    refs[0]['ann_id'] = 999
+    with open(osp.join(root, 'rrsisd', 'refs(unc).p'), 'wb') as f:
+        pickle.dump(refs, f)
+    with pytest.raises(ValueError, match=r'instances.json.*999.*ref 10'):
+        RRSISDDataset(data_root=root, split='train')

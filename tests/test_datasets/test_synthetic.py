@@ -1,0 +1,117 @@
+import filecmp
+import json
+import os
+import os.path as osp
+import re
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+
+from sgsrf_mmseg.datasets import (RefSegRSDataset, ensure_synthetic_dataset,
+                                  generate_synthetic_dataset)
+from sgsrf_mmseg.datasets.synthetic_scenes import (KIND_WORDS, Query,
+                                                   SceneObject, resolve)
+
+init_default_scope('mmseg')
+COUNTS = dict(num_train=40, num_val=6, num_test=40, image_size=64, seed=3)
+
+
+@pytest.fixture(scope='module')
+def synthetic_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('synthetic'))
+    generate_synthetic_dataset(root, **COUNTS)
+    return root
+
+
+def _mentions(text, colour, kind):
+    words = '|'.join(KIND_WORDS[kind])
+    return re.search(rf'\b{colour} ({words})s?\b', text) is not None
+
+
+def test_deterministic(synthetic_root, tmp_path):
+    other = str(tmp_path / 'again')
+    generate_synthetic_dataset(other, **COUNTS)
+    names = ['output_phrase_train.txt', 'output_phrase_test.txt',
+             'images/0.tif', 'masks/0.tif', 'images/85.tif', 'masks/85.tif']
+    match, mismatch, errors = filecmp.cmpfiles(
+        synthetic_root, other, names, shallow=False)
+    assert match == names, (mismatch, errors)
+
+
+def test_layout_and_info(synthetic_root):
+    for split in ('train', 'val', 'test'):
+        assert osp.isfile(osp.join(synthetic_root,
+                                   f'output_phrase_{split}.txt'))
+    assert len(os.listdir(osp.join(synthetic_root, 'images'))) == 86
+    with open(osp.join(synthetic_root, 'synthetic_info.json')) as f:
+        info = json.load(f)
+    assert info['params']['num_train'] == 40
+    held_out = [tuple(c) for c in info['held_out_combos']]
+    assert held_out
+    splits = info['splits']
+    for split in ('train', 'val'):
+        drawn = {tuple(c) for c in splits[split]['object_combos']}
+        assert not drawn & set(held_out)
+    test_targets = {tuple(c) for c in splits['test']['target_combos']}
+    assert test_targets & set(held_out)
+    with open(osp.join(synthetic_root, 'output_phrase_train.txt')) as f:
+        train_lines = f.read().splitlines()
+    with open(osp.join(synthetic_root, 'output_phrase_test.txt')) as f:
+        test_lines = f.read().splitlines()
+    for colour, kind in held_out:
+        assert not any(_mentions(line, colour, kind) for line in train_lines)
+    assert any(
+        _mentions(line, c, k) for line in test_lines for c, k in held_out)
+
+
+def test_read_back_with_pipeline(synthetic_root):
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadReferringMask'),
+        dict(type='Resize', scale=(48, 48)),
+        dict(type='TextAwareRandomFlip', prob=0.5,
+             direction=['horizontal', 'vertical']),
+        dict(type='PackReferringInputs')
+    ]
+    train = RefSegRSDataset(data_root=synthetic_root, split='train',
+                            pipeline=pipeline)
+    assert len(train) == 40
+    sample = train[0]
+    assert sample['inputs'].shape == (3, 48, 48)
+    assert sample['data_samples'].gt_sem_seg.data.shape == (1, 48, 48)
+    assert sample['data_samples'].metainfo['text']
+    test = RefSegRSDataset(data_root=synthetic_root, split='test',
+                           test_mode=True, pipeline=pipeline[:2])
+    assert len(test) >= 40
+    for i in range(len(test)):
+        out = test[i]
+        assert out['gt_seg_map'].shape == (64, 64)
+        assert out['gt_seg_map'].sum() > 0, out['text']
+        assert set(np.unique(out['gt_seg_map'])) == {0, 1}
+
+
+def test_ensure_reuses_or_regenerates(tmp_path):
+    root = str(tmp_path / 's')
+    small = dict(num_train=4, num_val=2, num_test=2, image_size=64)
+    ensure_synthetic_dataset(root, **small)
+    stamp = os.stat(osp.join(root, 'images', '0.tif')).st_mtime_ns
+    ensure_synthetic_dataset(root, **small)
+    assert os.stat(osp.join(root, 'images', '0.tif')).st_mtime_ns == stamp
+    info = ensure_synthetic_dataset(root, **dict(small, num_train=5))
+    assert info['params']['num_train'] == 5
+    assert len(os.listdir(osp.join(root, 'images'))) == 9
+
+
+def test_resolve_refuses_ambiguity():
+    car = SceneObject('vehicle', 'red', (10, 10, 20, 16), 60)
+    car2 = SceneObject('vehicle', 'red', (100, 100, 110, 106), 60)
+    tank = SceneObject('storage tank', 'white', (60, 60, 80, 80), 400)
+    objects = [car, car2, tank]
+    assert resolve(Query('vehicle', 'red'), objects, 128) is None
+    assert resolve(Query('vehicle', 'red', group=True), objects, 128) == [0, 1]
+    assert resolve(Query('vehicle', cell=(0, None)), objects, 128) == [0]
+    assert resolve(Query('storage tank'), objects, 128) == [2]
+    # a vehicle whose centre sits on the left/centre border is ambiguous
+    edge = SceneObject('vehicle', 'blue', (38, 100, 48, 106), 60)
+    assert resolve(Query('vehicle', cell=(0, None)), [car, edge], 128) is None
