@@ -1,1 +1,3 @@
+from .structural_consistency_loss import StructuralConsistencyLoss
 
+__all__ = ['StructuralConsistencyLoss']

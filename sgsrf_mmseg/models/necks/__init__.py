@@ -1,1 +1,4 @@
+from .cross_modal_consistency_refiner import CrossModalConsistencyRefiner
+from .grounding_prompt_generator import GroundingPromptGenerator
 
+__all__ = ['CrossModalConsistencyRefiner', 'GroundingPromptGenerator']

@@ -1,1 +1,3 @@
+from .sgsrf_segmentor import SGSRFSegmentor
 
+__all__ = ['SGSRFSegmentor']
