@@ -1,3 +1,8 @@
+from .expression import clean_expression
 from .geo import segment_geotiff
+from .inferencer import ReferringSegInferencer, inference_pipeline
 
-__all__ = ['segment_geotiff']
+__all__ = [
+    'ReferringSegInferencer', 'clean_expression', 'inference_pipeline',
+    'segment_geotiff'
+]

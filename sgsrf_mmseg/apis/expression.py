@@ -1,0 +1,49 @@
+"""The rule for referring expressions given at inference time.
+
+:func:`clean_expression` is applied to every expression before it reaches
+the model, by the Python API and the command line alike:
+
+1. Type: the expression must be a ``str``; anything else (``None``, bytes,
+   numbers) is a ``TypeError`` naming the field.
+2. White space: every run of white space (spaces, tabs, newlines and the
+   Unicode line and paragraph separators) becomes one space, and the text is
+   stripped at both ends.
+3. Invisible characters: the remaining control, format and surrogate
+   characters (Unicode categories Cc, Cf and Cs, e.g. ``\\x00``, ``\\x1b``,
+   zero-width spaces, byte-order marks, unpaired surrogates) are removed.
+4. Empty: an expression with nothing left is a ``ValueError`` naming the
+   field, since there is nothing to ground.
+
+Everything else is kept as written, including non-ASCII letters (the BPE
+tokenizer of the text tower reads Unicode after an ``ftfy`` clean-up) and
+case. Length is not limited here: expressions longer than the text tower's
+context are cut by the tower, which logs a warning naming them.
+"""
+import unicodedata
+
+_REMOVED_CATEGORIES = ('Cc', 'Cf', 'Cs')
+
+
+def clean_expression(text: str, field: str = 'expression') -> str:
+    """Check and clean one referring expression.
+
+    Args:
+        text (str): The expression.
+        field (str): Name of the field in error messages.
+            Defaults to 'expression'.
+
+    Returns:
+        str: The cleaned, non-empty expression.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f'{field} must be a str (the referring expression), '
+                        f'got {type(text).__name__}: {text!r:.80}')
+    kept = ''.join(
+        ch for ch in text if ch.isspace()
+        or unicodedata.category(ch) not in _REMOVED_CATEGORIES)
+    cleaned = ' '.join(kept.split())
+    if not cleaned:
+        raise ValueError(f'{field} is empty after removing white space and '
+                         f'control characters (got {text!r:.80}): there is '
+                         'nothing to ground')
+    return cleaned
