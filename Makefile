@@ -28,8 +28,8 @@ test: install
 demo: install
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_DIR)
 	$(PY) tools/test.py $(DEMO_CFG) $$(cat $(DEMO_DIR)/best_checkpoint) \
-		--work-dir $(DEMO_DIR) --show-dir vis --show-interval 25
-	@echo "Visualizations: $$(ls -d $(DEMO_DIR)/*/vis_data/vis 2>/dev/null | tail -n 1) (image | ground truth | prediction)"
+		--work-dir $(DEMO_DIR) --show-dir $(DEMO_DIR)/vis --show-interval 25
+	@echo "Visualizations (image | ground truth | prediction): $(DEMO_DIR)/vis/vis_data/vis_image/"
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

@@ -22,7 +22,7 @@ def parse_args():
     parser.add_argument(
         '--show-dir',
         help='write visualizations (image | ground truth | prediction, with '
-        'the expression) into this dir under the run\'s log dir')
+        'the expression) into SHOW_DIR/vis_data/vis_image')
     parser.add_argument(
         '--show-interval',
         type=int,

@@ -13,7 +13,7 @@ max_iters = 2000
 val_interval = 1000
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadRasterImage'),
     dict(type='LoadReferringMask'),
     dict(
         type='TextAwareRandomFlip',
@@ -22,7 +22,7 @@ train_pipeline = [
     dict(type='PackReferringInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadRasterImage'),
     dict(type='LoadReferringMask'),
     dict(type='PackReferringInputs'),
 ]

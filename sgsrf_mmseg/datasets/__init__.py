@@ -5,13 +5,14 @@ from .rrsisd import RRSISDDataset
 from .synthetic_refsegrs import SyntheticRefSegRSDataset
 from .synthetic_scenes import (ensure_synthetic_dataset,
                                generate_synthetic_dataset)
-from .transforms import (LoadReferringMask, PackReferringInputs,
+from .transforms import (LoadRasterImage, LoadReferringMask,
+                         PackReferringInputs, ReplaceExpression,
                          TextAwareRandomFlip, swap_direction_words)
 
 __all__ = [
     'ReferringSegDataset', 'PhraseFileDataset', 'RefSegRSDataset',
     'RRSISDDataset', 'RISBenchDataset', 'SyntheticRefSegRSDataset',
     'generate_synthetic_dataset', 'ensure_synthetic_dataset',
-    'LoadReferringMask', 'TextAwareRandomFlip', 'PackReferringInputs',
-    'swap_direction_words'
+    'LoadRasterImage', 'LoadReferringMask', 'TextAwareRandomFlip',
+    'PackReferringInputs', 'ReplaceExpression', 'swap_direction_words'
 ]

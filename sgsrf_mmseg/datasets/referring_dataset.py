@@ -9,17 +9,30 @@ import numpy as np
 from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
+from ..apis.expression import clean_expression as clean_input_expression
+
 
 def clean_expression(text: str) -> str:
-    """Strip an expression and collapse its inner whitespace (newlines too).
+    """Clean a dataset expression by the inference rule.
+
+    The same rule as :func:`sgsrf_mmseg.apis.expression.clean_expression`
+    (white space collapsed, control/format/surrogate characters removed),
+    so that training and inference see identical text; an expression with
+    nothing left, or one that is not a ``str``, gives ``''`` (to be
+    skipped) instead of an error.
 
     Args:
         text (str): Raw expression.
 
     Returns:
-        str: The cleaned expression; empty if it held only whitespace.
+        str: The cleaned expression; empty if nothing is left.
     """
-    return ' '.join(text.split())
+    if not isinstance(text, str):
+        return ''
+    try:
+        return clean_input_expression(text)
+    except ValueError:
+        return ''
 
 
 class PhraseLine(NamedTuple):
@@ -121,9 +134,10 @@ class ReferringSegDataset(BaseSegDataset):
     for mask files, or ``mask_annotations`` and ``mask_size`` for COCO
     annotations.
 
-    Expressions are cleaned (stripped, inner whitespace collapsed). Empty
-    expressions are skipped with one logged warning naming where they are;
-    a reference left without expressions is dropped. Expressions longer
+    Expressions are cleaned by the inference rule (:func:`clean_expression`:
+    stripped, inner white space collapsed, control characters removed).
+    Expressions empty after cleaning are skipped with one logged warning
+    naming where they are; a reference left without expressions is dropped. Expressions longer
     than the text encoder's context are kept: the text encoder truncates
     them with a warning.
 

@@ -145,7 +145,7 @@ class RRSISDDataset(ReferringSegDataset):
                 sent_id = sent.get('sent_id',
                                    sent_ids[k] if k < len(sent_ids) else k)
                 raw = sent.get(self.text_key, sent.get('sent', ''))
-                text = clean_expression(raw if isinstance(raw, str) else '')
+                text = clean_expression(raw)
                 if text:
                     sentences.append(dict(sent_id=sent_id, text=text))
                 else:

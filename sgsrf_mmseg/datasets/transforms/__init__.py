@@ -1,8 +1,10 @@
 from .formatting import PackReferringInputs
+from .image_loading import LoadRasterImage
 from .loading import LoadReferringMask
+from .replace_expression import ReplaceExpression
 from .text_flip import TextAwareRandomFlip, swap_direction_words
 
 __all__ = [
-    'LoadReferringMask', 'PackReferringInputs', 'TextAwareRandomFlip',
-    'swap_direction_words'
+    'LoadRasterImage', 'LoadReferringMask', 'PackReferringInputs',
+    'ReplaceExpression', 'TextAwareRandomFlip', 'swap_direction_words'
 ]

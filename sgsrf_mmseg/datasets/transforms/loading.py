@@ -25,7 +25,7 @@ class LoadReferringMask(BaseTransform):
       the channel maximum). ``threshold`` defaults to the item's
       ``mask_threshold`` (RefSegRS 50, RISBench 127), else 127.
 
-    Put it right after ``LoadImageFromFile``: the mask must then have the
+    Put it right after ``LoadRasterImage``: the mask must then have the
     image's size (``ori_shape``).
 
     * A mask file whose size differs from its image raises an error naming
