@@ -5,6 +5,7 @@ import os.path as osp
 from typing import Optional
 
 import torch
+import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
 
 from .config_check import check_config
@@ -51,6 +52,29 @@ def select_dist_backend(cfg: Config) -> None:
     dist_cfg = env_cfg.setdefault('dist_cfg', {})
     if dist_cfg.get('backend') in (None, 'auto'):
         dist_cfg['backend'] = 'nccl' if torch.cuda.is_available() else 'gloo'
+
+
+def init_cpu_distributed(cfg: Config) -> None:
+    """Start a distributed run on a machine without CUDA.
+
+    mmengine 0.10.7 calls ``torch.cuda.set_device`` while initialising any
+    launcher and gives DDP the local rank as its device, both of which fail
+    without a GPU. For the ``pytorch`` launcher on CPU, the process group is
+    initialised here from torchrun's environment (the runner then skips its
+    own initialisation) and DDP wraps the model with ``device_ids=None``.
+    """
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return
+    if cfg.launcher != 'pytorch':
+        raise ValueError(f'--launcher {cfg.launcher} needs GPUs; on a CPU '
+                         'machine use --launcher pytorch (tools/dist_*.sh)')
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend=cfg.env_cfg.dist_cfg.backend)
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel',
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
 
 
 def enable_amp(cfg: Config) -> None:
@@ -108,6 +132,7 @@ def prepare_train_config(cfg: Config,
     cfg.work_dir = work_dir or cfg.get('work_dir') or _default_work_dir(
         config_path)
     select_dist_backend(cfg)
+    init_cpu_distributed(cfg)
     if amp:
         enable_amp(cfg)
     if resume == 'auto':
@@ -141,6 +166,7 @@ def prepare_test_config(cfg: Config,
     cfg.work_dir = work_dir or cfg.get('work_dir') or _default_work_dir(
         config_path)
     select_dist_backend(cfg)
+    init_cpu_distributed(cfg)
     cfg.load_from = checkpoint
     check_config(cfg, stages=('test', ), checkpoint=checkpoint)
     return cfg
