@@ -137,9 +137,9 @@ class ReferringSegDataset(BaseSegDataset):
     Expressions are cleaned by the inference rule (:func:`clean_expression`:
     stripped, inner white space collapsed, control characters removed).
     Expressions empty after cleaning are skipped with one logged warning
-    naming where they are; a reference left without expressions is dropped. Expressions longer
-    than the text encoder's context are kept: the text encoder truncates
-    them with a warning.
+    naming where they are; a reference left without expressions is dropped.
+    Expressions longer than the text encoder's context are kept: the text
+    encoder truncates them with a warning.
 
     Args:
         data_root (str): Root of the released dataset.
@@ -181,6 +181,78 @@ class ReferringSegDataset(BaseSegDataset):
             data_root=data_root,
             data_prefix=data_prefix,
             **kwargs)
+
+    @classmethod
+    def required_paths(cls,
+                       split: str = 'train',
+                       ann_file: Optional[str] = None,
+                       data_prefix: Optional[dict] = None,
+                       **kwargs) -> List[Tuple[str, str, bool]]:
+        """Files and folders the split needs, as the constructor resolves them.
+
+        Args:
+            split (str): The split. Defaults to ``'train'``.
+            ann_file (str, optional): As in the constructor. Defaults to None.
+            data_prefix (dict, optional): As in the constructor. Defaults to
+                None.
+            **kwargs: Other constructor arguments (ignored here).
+
+        Returns:
+            list[tuple[str, str, bool]]: ``(config field, path, is_folder)``;
+            relative paths are relative to ``data_root``.
+        """
+        ann_file = cls.DEFAULT_ANN_FILE if ann_file is None else ann_file
+        if data_prefix is None:
+            data_prefix = cls.DEFAULT_DATA_PREFIX
+        paths = []
+        if ann_file:
+            paths.append(('ann_file', ann_file.format(split=split), False))
+        paths += [(f'data_prefix.{key}', folder, True)
+                  for key, folder in data_prefix.items()
+                  if isinstance(folder, str) and folder]
+        return paths
+
+    @classmethod
+    def find_missing_files(cls,
+                           data_root: Optional[str] = None,
+                           split: str = 'train',
+                           **kwargs) -> List[str]:
+        """Check that the files and folders the split needs exist.
+
+        Only existence is checked; nothing is read or parsed, so it is cheap
+        enough to run on every start-up.
+
+        Args:
+            data_root (str, optional): Dataset root. Defaults to None.
+            split (str): The split. Defaults to ``'train'``.
+            **kwargs: The other arguments of the dataset's config
+                (``ann_file``, ``data_prefix``, ...); unknown keys are
+                ignored.
+
+        Returns:
+            list[str]: One readable message per problem, e.g.
+            ``'data_root data/RefSegRS has no output_phrase_train.txt
+            (ann_file)'``; empty when everything is there.
+        """
+        if split not in cls.SPLITS:
+            return [f'split={split!r} is not one of {cls.SPLITS}']
+        if data_root and not osp.exists(data_root):
+            return [f'data_root {data_root} does not exist']
+        if data_root and not osp.isdir(data_root):
+            return [f'data_root {data_root} is not a folder']
+        problems = []
+        for field, path, is_folder in cls.required_paths(split, **kwargs):
+            in_root = bool(data_root) and not osp.isabs(path)
+            full = osp.join(data_root, path) if in_root else path
+            if osp.isdir(full) if is_folder else osp.isfile(full):
+                continue
+            if in_root:
+                what = f'folder {path}' if is_folder else path
+                problems.append(
+                    f'data_root {data_root} has no {what} ({field})')
+            else:
+                problems.append(f'{field} {path} does not exist')
+        return problems
 
     def load_references(self) -> List[dict]:
         """Load the references of the split.

@@ -1,7 +1,7 @@
 """RRSIS-D: referring segmentation on DIOR images (refer-toolkit layout)."""
 import json
 import os.path as osp
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from mmengine.fileio import join_path
 from mmseg.registry import DATASETS
@@ -60,6 +60,30 @@ class RRSISDDataset(ReferringSegDataset):
         self.instances_file = instances_file
         self.text_key = text_key
         super().__init__(data_root=data_root, **kwargs)
+
+    @classmethod
+    def required_paths(cls,
+                       split: str = 'train',
+                       ann_file: Optional[str] = None,
+                       data_prefix: Optional[dict] = None,
+                       instances_file: str = 'rrsisd/instances.json',
+                       **kwargs) -> List[Tuple[str, str, bool]]:
+        """The refs pickle, ``instances.json`` and the image folder.
+
+        Args:
+            split (str): The split. Defaults to ``'train'``.
+            ann_file (str, optional): The refs pickle. Defaults to None.
+            data_prefix (dict, optional): Image folder. Defaults to None.
+            instances_file (str): The COCO-like json. Defaults to
+                ``'rrsisd/instances.json'``.
+            **kwargs: Other constructor arguments (ignored here).
+
+        Returns:
+            list[tuple[str, str, bool]]: ``(config field, path, is_folder)``.
+        """
+        return super().required_paths(split, ann_file, data_prefix) + [
+            ('instances_file', instances_file, False)
+        ]
 
     def _load_instances(self) -> dict:
         if not osp.isfile(self.instances_file):

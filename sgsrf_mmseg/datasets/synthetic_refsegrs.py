@@ -2,6 +2,7 @@
 import fcntl
 import os
 import os.path as osp
+from typing import List
 
 from mmseg.registry import DATASETS
 
@@ -36,3 +37,15 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
         super().__init__(data_root=data_root, **kwargs)
+
+    @classmethod
+    def find_missing_files(cls, **kwargs) -> List[str]:
+        """Nothing can be missing: the data are generated on first use.
+
+        Args:
+            **kwargs: The dataset's config arguments (ignored).
+
+        Returns:
+            list[str]: Always empty.
+        """
+        return []

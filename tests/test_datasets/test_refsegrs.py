@@ -134,3 +134,29 @@ def test_empty_mask_warns(refsegrs_root, monkeypatch):
     out = ds[0]
     assert out['data_samples'].gt_sem_seg.data.sum() == 0
     assert len(logged) == 1 and 'empty' in logged[0]
+
+
+def test_find_missing_files(refsegrs_root, tmp_path):
+    assert RefSegRSDataset.find_missing_files(
+        data_root=refsegrs_root, split='val', test_mode=True,
+        unknown_key=1) == []
+    missing = str(tmp_path / 'nowhere')
+    assert RefSegRSDataset.find_missing_files(data_root=missing) == [
+        f'data_root {missing} does not exist'
+    ]
+    os.remove(osp.join(refsegrs_root, 'output_phrase_test.txt'))
+    assert RefSegRSDataset.find_missing_files(
+        data_root=refsegrs_root, split='test') == [
+            f'data_root {refsegrs_root} has no output_phrase_test.txt '
+            '(ann_file)'
+        ]
+    empty = str(tmp_path / 'empty')
+    os.makedirs(empty)
+    problems = RefSegRSDataset.find_missing_files(data_root=empty)
+    assert len(problems) == 3
+    assert 'has no folder images (data_prefix.img_path)' in problems[1]
+    assert 'has no folder masks (data_prefix.seg_map_path)' in problems[2]
+    assert RefSegRSDataset.find_missing_files(
+        data_root=refsegrs_root, split='testA') == [
+            "split='testA' is not one of ('train', 'val', 'test')"
+        ]

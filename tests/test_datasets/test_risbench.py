@@ -1,3 +1,4 @@
+import os
 import os.path as osp
 
 import numpy as np
@@ -27,3 +28,24 @@ def test_line_without_extension_is_malformed(risbench_root):
         f.write('c_003 the stadium\n')
     with pytest.raises(ValueError, match=r'output_phrase_val.txt, line 2'):
         RISBenchDataset(data_root=risbench_root, split='val')
+
+
+def test_find_missing_files(risbench_root, tmp_path):
+    assert RISBenchDataset.find_missing_files(
+        data_root=risbench_root, split='test') == []
+    missing = str(tmp_path / 'nowhere')
+    assert RISBenchDataset.find_missing_files(data_root=missing) == [
+        f'data_root {missing} does not exist'
+    ]
+    os.remove(osp.join(risbench_root, 'output_phrase_val.txt'))
+    os.rename(osp.join(risbench_root, 'mask'), osp.join(risbench_root, 'm'))
+    assert RISBenchDataset.find_missing_files(
+        data_root=risbench_root, split='val') == [
+            f'data_root {risbench_root} has no output_phrase_val.txt '
+            '(ann_file)',
+            f'data_root {risbench_root} has no folder mask '
+            '(data_prefix.seg_map_path)'
+        ]
+    assert RISBenchDataset.find_missing_files(
+        data_root=risbench_root, split='train',
+        data_prefix=dict(img_path='img_rgb', seg_map_path='m')) == []

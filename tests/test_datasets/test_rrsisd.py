@@ -101,3 +101,28 @@ def test_unknown_annotation_named(rrsisd_root):
         pickle.dump(refs, f)
     with pytest.raises(ValueError, match=r'instances.json.*999.*ref 10'):
         RRSISDDataset(data_root=root, split='train')
+
+
+def test_find_missing_files(rrsisd_root, tmp_path):
+    root, _ = rrsisd_root
+    assert RRSISDDataset.find_missing_files(data_root=root, split='val',
+                                            lazy_init=True) == []
+    missing = str(tmp_path / 'nowhere')
+    assert RRSISDDataset.find_missing_files(data_root=missing) == [
+        f'data_root {missing} does not exist'
+    ]
+    os.remove(osp.join(root, 'rrsisd', 'refs(unc).p'))
+    os.remove(osp.join(root, 'rrsisd', 'instances.json'))
+    assert RRSISDDataset.find_missing_files(data_root=root) == [
+        f'data_root {root} has no rrsisd/refs(unc).p (ann_file)',
+        f'data_root {root} has no rrsisd/instances.json (instances_file)'
+    ]
+    elsewhere = str(tmp_path / 'refs.p')
+    problems = RRSISDDataset.find_missing_files(
+        data_root=root, ann_file=elsewhere,
+        data_prefix=dict(img_path='JPEGImages'))
+    assert problems == [
+        f'ann_file {elsewhere} does not exist',
+        f'data_root {root} has no folder JPEGImages (data_prefix.img_path)',
+        f'data_root {root} has no rrsisd/instances.json (instances_file)'
+    ]

@@ -92,3 +92,45 @@ def test_nan_in_a_training_run_stops_it_at_that_iteration(tmp_path):
     # The checkpoint of iteration 2 exists; nothing was saved after the NaN.
     files = {p.name for p in tmp_path.iterdir()}
     assert 'iter_2.pth' in files and 'iter_4.pth' not in files
+
+
+def test_segmentor_nan_report_names_the_samples():
+    from mmengine.config import Config
+    from mmengine.structures import PixelData
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+    cfg = Config.fromfile('configs/_base_/models/sgsrf_tiny.py')
+    model = MODELS.build(cfg.model)
+    wrapper = build_optim_wrapper(
+        model,
+        dict(
+            type='NonFiniteGuardOptimWrapper',
+            optimizer=dict(type='AdamW', lr=1e-3)))
+    samples = []
+    for i in range(2):
+        sample = SegDataSample(
+            metainfo=dict(
+                text='the red car',
+                img_path=f'scene_{i}.tif',
+                ref_id=i,
+                sent_id=i,
+                img_shape=(128, 128),
+                ori_shape=(128, 128),
+                pad_shape=(128, 128)))
+        sample.gt_sem_seg = PixelData(
+            data=torch.zeros(1, 128, 128, dtype=torch.long))
+        samples.append(sample)
+    original = model.decode_head.loss_by_feat
+
+    def nan_loss(*args, **kwargs):
+        losses = original(*args, **kwargs)
+        return {k: v * float('nan') for k, v in losses.items()}
+
+    model.decode_head.loss_by_feat = nan_loss
+    MessageHub.get_current_instance().update_info('iter', 11)
+    data = dict(
+        inputs=[torch.zeros(3, 128, 128) for _ in samples],
+        data_samples=samples)
+    with pytest.raises(NonFiniteLossError,
+                       match=r'iteration 11.*scene_0\.tif \(ref 0, sent 0\)'):
+        model.train_step(data, wrapper)

@@ -5,7 +5,7 @@ dataset_type = 'RefSegRSDataset'
 data_root = 'data/RefSegRS'
 input_size = (512, 512)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadRasterImage'),
     dict(type='LoadReferringMask'),
     dict(type='Resize', scale=input_size, keep_ratio=False),
     # Flips swap left/right (top/bottom) in the expression as well.
@@ -20,7 +20,7 @@ train_pipeline = [
 # The ground truth is loaded after Resize: metrics are computed at the
 # original resolution (see ReferringSegMetric's `resolution`).
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadRasterImage'),
     dict(type='Resize', scale=input_size, keep_ratio=False),
     dict(type='LoadReferringMask'),
     dict(type='PackReferringInputs'),
