@@ -10,6 +10,7 @@ from open_clip.transformer import VisionTransformer
 from torch.utils.checkpoint import checkpoint
 
 from ..utils.clip_weights import load_clip_visual, resize_pos_embed
+from ..utils.frozen_modules import FrozenInEvalMixin
 from .open_clip_builder import build_clip, resolve_clip_config
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -17,7 +18,7 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
 @MODELS.register_module()
-class CLIPImageEncoder(BaseModule):
+class CLIPImageEncoder(FrozenInEvalMixin, BaseModule):
     """The image tower of an ``open_clip`` CLIP ViT as a dense backbone.
 
     ``self.visual`` is open_clip's own ``VisionTransformer`` (so the
@@ -150,7 +151,7 @@ class CLIPImageEncoder(BaseModule):
         """Whether ``frozen_stages`` freezes the whole tower."""
         return self.frozen_stages >= self.num_layers
 
-    def _frozen_modules(self) -> List[nn.Module]:
+    def frozen_modules(self) -> List[nn.Module]:
         """Modules (besides loose parameters) held frozen and in eval mode."""
         if self.fully_frozen:
             return [self.visual]
@@ -169,19 +170,12 @@ class CLIPImageEncoder(BaseModule):
             visual.ln_post,
             *visual.transformer.resblocks[self.out_indices[-1] + 1:]
         ]
-        for module in unused + self._frozen_modules():
+        for module in unused + self.frozen_modules():
             module.requires_grad_(False)
         visual.proj.requires_grad_(False)
         if self.frozen_stages >= 0:
             visual.class_embedding.requires_grad_(False)
             visual.positional_embedding.requires_grad_(False)
-
-    def train(self, mode: bool = True) -> 'CLIPImageEncoder':
-        """Set train/eval mode; frozen parts stay in eval mode."""
-        super().train(mode)
-        for module in self._frozen_modules():
-            module.eval()
-        return self
 
     def init_weights(self) -> None:
         """Run mmengine's init, then load ``pretrained`` strictly."""

@@ -12,6 +12,7 @@ from mmseg.utils import OptConfigType
 from open_clip.tokenizer import SimpleTokenizer
 
 from ..utils.clip_weights import load_clip_text
+from ..utils.frozen_modules import FrozenInEvalMixin
 from .open_clip_builder import build_clip, resolve_clip_config
 
 _UNSUPPORTED_TEXT_FIELDS = ('hf_model_name', 'hf_tokenizer_name',
@@ -25,7 +26,7 @@ def bpe_tokenizer() -> SimpleTokenizer:
 
 
 @MODELS.register_module()
-class CLIPTextEncoderTower(BaseModule):
+class CLIPTextEncoderTower(FrozenInEvalMixin, BaseModule):
     """The text tower of an ``open_clip`` CLIP model.
 
     Holds open_clip's text parts under their own names
@@ -121,7 +122,7 @@ class CLIPTextEncoderTower(BaseModule):
         """Whether ``frozen_stages`` freezes the whole tower."""
         return self.frozen_stages >= self.num_layers
 
-    def _frozen_modules(self) -> List[nn.Module]:
+    def frozen_modules(self) -> List[nn.Module]:
         """Modules held frozen and in eval mode."""
         if self.fully_frozen:
             return list(self.children())
@@ -134,19 +135,12 @@ class CLIPTextEncoderTower(BaseModule):
 
     def _freeze(self) -> None:
         """Set ``requires_grad=False`` on the frozen parameters."""
-        for module in self._frozen_modules():
+        for module in self.frozen_modules():
             module.requires_grad_(False)
         if self.frozen_stages >= 0:
             self.positional_embedding.requires_grad_(False)
         if self.fully_frozen and self.text_projection is not None:
             self.text_projection.requires_grad_(False)
-
-    def train(self, mode: bool = True) -> 'CLIPTextEncoderTower':
-        """Set train/eval mode; frozen parts stay in eval mode."""
-        super().train(mode)
-        for module in self._frozen_modules():
-            module.eval()
-        return self
 
     def init_weights(self) -> None:
         """Run mmengine's init, then load ``pretrained`` strictly."""

@@ -9,6 +9,7 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 
+from ..utils.frozen_modules import FrozenInEvalMixin
 from ..utils.grounding_adapter import GroundingAdapter
 from ..utils.sam_builder import build_sam_modules, sam_config
 from ..utils.sam_weights import load_sam_weights
@@ -31,7 +32,7 @@ def _freeze(module: Union[nn.Module, nn.Parameter]) -> None:
 
 
 @MODELS.register_module()
-class GroundingSAMHead(BaseModule):
+class GroundingSAMHead(FrozenInEvalMixin, BaseModule):
     """Grounding Modulated Segmentation (GMS) head: SAM driven by grounding.
 
     Contract of an mmseg decode head with ``out_channels=1``:
@@ -164,7 +165,7 @@ class GroundingSAMHead(BaseModule):
         """(He, We): the grid of SAM's image embedding."""
         return tuple(self.prompt_encoder.image_embedding_size)
 
-    def _frozen_encoder_parts(self) -> List[nn.Module]:
+    def frozen_modules(self) -> List[nn.Module]:
         """Image-encoder modules frozen by ``frozen_stages``."""
         if self.frozen_stages < 0:
             return []
@@ -176,7 +177,7 @@ class GroundingSAMHead(BaseModule):
 
     def _freeze_unused(self) -> None:
         """Freeze frozen stages and the parameters that get no gradient."""
-        for module in self._frozen_encoder_parts():
+        for module in self.frozen_modules():
             _freeze(module)
         pos_embed = self.image_encoder.pos_embed
         if self.frozen_stages >= 0 and pos_embed is not None:
@@ -188,13 +189,6 @@ class GroundingSAMHead(BaseModule):
             _freeze(mlp)
         if self.loss_iou is None:
             _freeze(self.mask_decoder.iou_prediction_head)
-
-    def train(self, mode: bool = True) -> 'GroundingSAMHead':
-        """Set the mode; the frozen encoder stages stay in eval mode."""
-        super().train(mode)
-        for module in self._frozen_encoder_parts():
-            module.eval()
-        return self
 
     def init_weights(self) -> None:
         """Initialise the adapters and load ``pretrained`` SAM weights."""
