@@ -1,14 +1,11 @@
 """Fixtures for the tool tests: a small synthetic dataset and run configs."""
-import os
 import os.path as osp
-import subprocess
-import sys
 
 import pytest
+from tool_runner import REPO
 
 from sgsrf_mmseg.datasets import generate_synthetic_dataset
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GENERATOR = dict(num_train=16, num_val=6, num_test=6, image_size=128, seed=0)
 
 
@@ -41,11 +38,3 @@ def write_config(tmp_path, synthetic_root):
         return str(path)
 
     return write
-
-
-def run_tool(args, cwd=REPO, **kwargs):
-    """Run a repository tool with this interpreter, one thread per process."""
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable)
-    env.update(kwargs.pop('env', {}))
-    return subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, **kwargs)

@@ -1,7 +1,7 @@
 import os.path as osp
 
 import torch
-from conftest import REPO, run_tool
+from tool_runner import REPO, run_tool
 
 from sgsrf_mmseg.utils.compat import load_local_checkpoint
 

@@ -7,7 +7,7 @@ import sys
 import time
 
 import torch
-from conftest import REPO, run_tool
+from tool_runner import REPO, run_tool
 
 from sgsrf_mmseg.utils.compat import load_local_checkpoint
 

@@ -3,7 +3,7 @@ import os
 import os.path as osp
 import sys
 
-from conftest import REPO, run_tool
+from tool_runner import REPO, run_tool
 
 
 def _last_metrics(work_dir):
