@@ -15,7 +15,6 @@ $(PY):
 
 # mmcv-lite is installed only where no mmcv is present (a compiled mmcv works too).
 $(VENV)/.installed: $(PY) setup.py requirements/*.txt
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -c "import mmcv" 2>/dev/null || $(PY) -m pip install -q -r requirements/mmcv.txt
 	$(PY) -m pip install -q -e ".[tests,optional]"
 	touch $@

@@ -29,7 +29,7 @@ test_pipeline = [
 dataset = dict(
     type='SyntheticRefSegRSDataset', data_root=data_root, generator=synthetic)
 train_dataloader = dict(
-    batch_size=8,
+    batch_size=6,
     num_workers=1,
     dataset=dict(dataset, split='train', pipeline=train_pipeline))
 val_dataloader = dict(

@@ -38,6 +38,7 @@ from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+from mmengine.logging import print_log
 
 GENERATOR_VERSION = 1
 INFO_FILE = 'synthetic_info.json'
@@ -731,5 +732,9 @@ def ensure_synthetic_dataset(root: str,
             return info
         for sub in ('images', 'masks'):
             shutil.rmtree(osp.join(root, sub), ignore_errors=True)
+    print_log(
+        f'generating the synthetic dataset in {root} ({num_train} train, '
+        f'{num_val} val, {num_test} test images of {image_size} px)',
+        logger='current')
     return generate_synthetic_dataset(root, num_train, num_val, num_test,
                                       image_size, seed)

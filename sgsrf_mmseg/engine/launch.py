@@ -104,8 +104,14 @@ def enable_amp(cfg: Config) -> None:
                          "'NonFiniteGuardOptimWrapper'")
 
 
-def _default_work_dir(config_path: str) -> str:
-    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])
+def _set_launch(cfg: Config, config_path: str, work_dir: Optional[str],
+                launcher: str) -> None:
+    """Set the launcher, the work dir and the distributed backend."""
+    cfg.launcher = launcher
+    cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
+        './work_dirs',
+        osp.splitext(osp.basename(config_path))[0])
+    select_dist_backend(cfg)
 
 
 def prepare_train_config(cfg: Config,
@@ -128,20 +134,14 @@ def prepare_train_config(cfg: Config,
     Returns:
         Config: ``cfg``, updated in place.
     """
-    cfg.launcher = launcher
-    cfg.work_dir = work_dir or cfg.get('work_dir') or _default_work_dir(
-        config_path)
-    select_dist_backend(cfg)
-    init_cpu_distributed(cfg)
+    _set_launch(cfg, config_path, work_dir, launcher)
     if amp:
         enable_amp(cfg)
-    if resume == 'auto':
+    if resume is not None:
         cfg.resume = True
-        cfg.load_from = None
-    elif resume is not None:
-        cfg.resume = True
-        cfg.load_from = resume
+        cfg.load_from = None if resume == 'auto' else resume
     check_config(cfg, stages=('train', 'val'))
+    init_cpu_distributed(cfg)
     return cfg
 
 
@@ -162,11 +162,8 @@ def prepare_test_config(cfg: Config,
     Returns:
         Config: ``cfg``, updated in place.
     """
-    cfg.launcher = launcher
-    cfg.work_dir = work_dir or cfg.get('work_dir') or _default_work_dir(
-        config_path)
-    select_dist_backend(cfg)
-    init_cpu_distributed(cfg)
+    _set_launch(cfg, config_path, work_dir, launcher)
     cfg.load_from = checkpoint
     check_config(cfg, stages=('test', ), checkpoint=checkpoint)
+    init_cpu_distributed(cfg)
     return cfg
