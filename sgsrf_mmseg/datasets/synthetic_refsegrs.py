@@ -21,6 +21,11 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
     once. Everything else is :class:`RefSegRSDataset`: the samples go
     through the real loading path.
 
+    Each sample's ``category`` says whether its target is of a colour-kind
+    pair seen in training (``'seen_pair'``) or of a held-out pair
+    (``'held_out_pair'``, test split only), so that
+    :class:`ReferringSegMetric` reports both.
+
     Args:
         generator (dict): Arguments of :func:`ensure_synthetic_dataset`
             other than ``root`` (``num_train``, ``num_val``, ``num_test``,
@@ -33,10 +38,21 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
         with open(osp.join(data_root, '.generate.lock'), 'w') as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                ensure_synthetic_dataset(data_root, **(generator or {}))
+                self.synthetic_info = ensure_synthetic_dataset(
+                    data_root, **(generator or {}))
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
         super().__init__(data_root=data_root, **kwargs)
+
+    def load_references(self) -> List[dict]:
+        """References of :class:`RefSegRSDataset`, with the pair category."""
+        held_out = set(self.synthetic_info['splits'][self.split].get(
+            'held_out_target_ids', []))
+        refs = super().load_references()
+        for ref in refs:
+            ref['category'] = ('held_out_pair' if str(ref['image_id'])
+                               in held_out else 'seen_pair')
+        return refs
 
     @classmethod
     def find_missing_files(cls, **kwargs) -> List[str]:

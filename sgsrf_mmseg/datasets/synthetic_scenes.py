@@ -40,7 +40,7 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 INFO_FILE = 'synthetic_info.json'
 KINDS = ('vehicle', 'building', 'storage tank', 'pond')
 KIND_WEIGHTS = (0.4, 0.25, 0.2, 0.15)
@@ -68,7 +68,7 @@ KIND_COLOURS = {
 }
 #: (colour, kind) pairs absent from train/val scenes, targeted in test.
 HELD_OUT_COMBOS = (('yellow', 'building'), ('red', 'storage tank'))
-HELD_OUT_TEST_SHARE = 0.3
+HELD_OUT_TEST_SHARE = 0.2
 EXPRESSION_TYPE_WEIGHTS = {
     'colour_kind': 0.38,
     'kind': 0.12,
@@ -658,6 +658,7 @@ def generate_synthetic_dataset(root: str,
         for split, num in counts.items():
             lines, types = [], Counter()
             object_combos, target_combos = set(), set()
+            held_out_ids = []
             jobs = []
             for i in range(num):
                 rng = np.random.default_rng([seed, SPLIT_CODES[split], i])
@@ -674,6 +675,8 @@ def generate_synthetic_dataset(root: str,
                 types[record['type']] += 1
                 object_combos.update(record['object_combos'])
                 target_combos.update(record['target_combos'])
+                if set(record['target_combos']) & set(HELD_OUT_COMBOS):
+                    held_out_ids.append(name)
             for job in jobs:
                 job.result()
             with open(
@@ -686,7 +689,8 @@ def generate_synthetic_dataset(root: str,
                 expressions=len(lines),
                 expression_types=dict(sorted(types.items())),
                 object_combos=sorted(map(list, object_combos)),
-                target_combos=sorted(map(list, target_combos)))
+                target_combos=sorted(map(list, target_combos)),
+                held_out_target_ids=held_out_ids)
     info = dict(
         params=_params(num_train, num_val, num_test, image_size, seed),
         layout='RefSegRS',

@@ -1,7 +1,8 @@
 # SGSRF at tiny widths for CPU runs on the embedded synthetic scenes:
-# 128 px input, CLIP ViT (width 64, patch 8, 3 layers) + CLIP text tower
-# (width 64, 2 layers, 24 tokens), CCR at D=64, SAM ViT (width 64, patch 8,
-# depth 2, window 4) with a 64-wide prompt encoder and mask decoder.
+# 128 px input, CLIP ViT (width 64, patch 8, 3 layers, MLP ratio 2) + CLIP
+# text tower (width 64, 2 layers, 24 tokens), CCR at D=64, SAM ViT (width 64,
+# patch 8, depth 2, window 4, MLP ratio 2) with a 64-wide prompt encoder and
+# mask decoder.
 # Same classes as the full model, trained from scratch (no weights).
 # The text tower keeps its (random) token and position embeddings fixed
 # (``frozen_stages=0``): the 49408 x 64 token table is 3.2M of the 4.0M
@@ -23,7 +24,11 @@ model = dict(
         type='CLIPImageEncoder',
         model_name=None,
         vision_cfg=dict(
-            layers=3, width=64, head_width=32, patch_size=8,
+            layers=3,
+            width=64,
+            head_width=32,
+            mlp_ratio=2.0,
+            patch_size=8,
             image_size=img_size),
         embed_dim=64,
         img_size=img_size,
@@ -64,6 +69,7 @@ model = dict(
             embed_dim=64,
             depth=2,
             num_heads=2,
+            mlp_ratio=2.0,
             global_attn_indexes=(1, ),
             patch_size=8,
             window_size=4,
