@@ -9,8 +9,8 @@ _base_ = [
 input_size = (128, 128)
 data_root = 'data/synthetic_refsegrs'
 synthetic = dict(num_train=3000, num_val=300, num_test=300, image_size=128)
-max_iters = 2000
-val_interval = 1000
+max_iters = 1800
+val_interval = 900
 
 train_pipeline = [
     dict(type='LoadRasterImage'),
@@ -29,7 +29,7 @@ test_pipeline = [
 dataset = dict(
     type='SyntheticRefSegRSDataset', data_root=data_root, generator=synthetic)
 train_dataloader = dict(
-    batch_size=6,
+    batch_size=8,
     num_workers=1,
     dataset=dict(dataset, split='train', pipeline=train_pipeline))
 val_dataloader = dict(
