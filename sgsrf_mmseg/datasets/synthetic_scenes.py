@@ -40,7 +40,7 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 INFO_FILE = 'synthetic_info.json'
 KINDS = ('vehicle', 'building', 'storage tank', 'pond')
 KIND_WEIGHTS = (0.4, 0.25, 0.2, 0.15)
@@ -284,12 +284,12 @@ def _candidates(objects: Sequence[SceneObject],
         if sel:
             found.append((kind_of, query, tuple(sel)))
 
-    for kind in set(o.kind for o in objects):
+    for kind in sorted(set(o.kind for o in objects)):
         add('kind', Query(kind))
         add('group', Query(kind, group=True))
         add('size', Query(kind, size='large'))
         add('size', Query(kind, size='small'))
-    for kind, colour in set((o.kind, o.colour) for o in objects):
+    for kind, colour in sorted(set((o.kind, o.colour) for o in objects)):
         add('colour_kind', Query(kind, colour))
         add('group', Query(kind, colour, group=True))
     for o in objects:
@@ -306,7 +306,7 @@ def _candidates(objects: Sequence[SceneObject],
             add('position', Query(o.kind, o.colour, cell=cell))
     landmarks = [c[1] for c in found if c[0] in ('kind', 'colour_kind')]
     for land in landmarks:
-        for kind in set(o.kind for o in objects):
+        for kind in sorted(set(o.kind for o in objects)):
             if kind == land.kind:
                 continue
             for rel in ('next to', 'left of', 'right of', 'above', 'below'):

@@ -150,3 +150,24 @@ def test_samples_say_whether_their_pair_was_held_out(synthetic_root):
         train.get_data_info(i)['category']
         for i in range(len(train))
     } == {'seen_pair'}
+
+
+def test_same_files_whatever_the_hash_seed(tmp_path):
+    """Generation must not depend on set order (PYTHONHASHSEED)."""
+    import subprocess
+    import sys
+    code = ('import sys; from sgsrf_mmseg.datasets import '
+            'generate_synthetic_dataset as g; '
+            'g(sys.argv[1], num_train=30, num_val=2, num_test=6, '
+            'image_size=64, seed=5)')
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    for seed in ('1', '2'):
+        subprocess.run([sys.executable, '-c', code,
+                        str(tmp_path / seed)],
+                       check=True,
+                       cwd=repo,
+                       env=dict(os.environ, PYTHONHASHSEED=seed))
+    for name in ('output_phrase_train.txt', 'output_phrase_test.txt',
+                 'synthetic_info.json'):
+        assert filecmp.cmp(tmp_path / '1' / name, tmp_path / '2' / name,
+                           shallow=False), name
