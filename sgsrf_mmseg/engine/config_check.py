@@ -94,7 +94,6 @@ def _dataset_problems(cfg: Config, stages: Iterable[str]) -> List[str]:
         while 'dataset' in dataset:  # wrappers such as RepeatDataset
             dataset = dataset['dataset']
         field = f'{stage}_dataloader.dataset'
-        data_root = dataset.get('data_root')
         try:
             dataset_cls = DATASETS.get(dataset.get('type'))
         except KeyError:

@@ -1,28 +1,13 @@
-import os.path as osp
 import unicodedata
 
 import cv2
 import numpy as np
 import pytest
-import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sgsrf_mmseg.apis import ReferringSegInferencer, clean_expression
+from sgsrf_mmseg.apis import clean_expression
 from sgsrf_mmseg.models.backbones import clip_text_encoder
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(REPO, 'configs', 'sgsrf', 'sgsrf_tiny_synthetic.py')
-
-
-@pytest.fixture(scope='module')
-def inferencer():
-    # One thread: far faster than several on a shared, busy CPU.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    yield ReferringSegInferencer(CONFIG, device='cpu')
-    torch.set_num_threads(threads)
 
 
 def check_result(result, shape):

@@ -12,16 +12,6 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'sgsrf', 'sgsrf_tiny_synthetic.py')
 
 
-@pytest.fixture(scope='module')
-def inferencer():
-    # One thread: far faster than several on a shared, busy CPU.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    yield ReferringSegInferencer(CONFIG, device='cpu')
-    torch.set_num_threads(threads)
-
-
 def random_images():
     rng = np.random.RandomState(0)
     return [
