@@ -4,17 +4,10 @@
 # chosen on val mIoU. Train with --amp for bf16 mixed precision.
 #   python tools/train.py configs/sgsrf/sgsrf_refsegrs.py --amp
 _base_ = [
-    '../_base_/models/sgsrf_vit-b16_sam-vit-b.py',
+    '../_base_/models/sgsrf_vit-b16_sam-vit-b_pretrained.py',
     '../_base_/datasets/refsegrs.py', '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_40k.py'
 ]
-# Official weights, by path (see the README for where to get them).
-clip_weights = 'checkpoints/open_clip_vit_b16_laion2b/open_clip_pytorch_model.bin'
-sam_weights = 'checkpoints/sam/sam_vit_b_01ec64.pth'
-model = dict(
-    image_encoder=dict(pretrained=clip_weights),
-    text_encoder=dict(pretrained=clip_weights),
-    decode_head=dict(pretrained=sam_weights))
 max_iters = 11000
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,

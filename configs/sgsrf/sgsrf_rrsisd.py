@@ -4,16 +4,10 @@
 # checkpoint is chosen on val mIoU; report test (3,481).
 #   python tools/train.py configs/sgsrf/sgsrf_rrsisd.py --amp
 _base_ = [
-    '../_base_/models/sgsrf_vit-b16_sam-vit-b.py',
+    '../_base_/models/sgsrf_vit-b16_sam-vit-b_pretrained.py',
     '../_base_/datasets/rrsisd.py', '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_40k.py'
 ]
-clip_weights = 'checkpoints/open_clip_vit_b16_laion2b/open_clip_pytorch_model.bin'
-sam_weights = 'checkpoints/sam/sam_vit_b_01ec64.pth'
-model = dict(
-    image_encoder=dict(pretrained=clip_weights),
-    text_encoder=dict(pretrained=clip_weights),
-    decode_head=dict(pretrained=sam_weights))
 max_iters = 60000
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,

@@ -10,8 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from sgsrf_mmseg.apis import ReferringSegInferencer
-
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'sgsrf', 'sgsrf_tiny_synthetic.py')
 TOOL = osp.join(REPO, 'tools', 'infer.py')
@@ -22,15 +20,6 @@ def load_tool():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope='module')
-def inferencer():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    yield ReferringSegInferencer(CONFIG, device='cpu')
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

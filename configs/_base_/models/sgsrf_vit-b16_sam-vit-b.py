@@ -1,8 +1,8 @@
 # SGSRF: CLIP ViT-B/16 image and text towers, CCR at D=256, GPG, SAM ViT-B
 # with grounding modulation, SCR; 512 x 512 input.
 #
-# Pretrained weights (set the paths in an experiment config; no file is
-# downloaded by the code):
+# Pretrained weights (their paths are set in
+# sgsrf_vit-b16_sam-vit-b_pretrained.py; no file is downloaded by the code):
 # * CLIP ViT-B/16, either open_clip's LAION-2B file
 #   ``open_clip_pytorch_model.bin`` (laion2b_s34b_b88k, from the
 #   ``laion/CLIP-ViT-B-16-laion2B-s34B-b88K`` model page on the Hugging Face
