@@ -10,6 +10,9 @@ env_cfg = dict(
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='ReferringSegVisualizer', vis_backends=vis_backends, name='visualizer')
+# Names the samples of a batch whose loss is not finite (see the optimizer
+# wrapper's non-finite guard).
+custom_hooks = [dict(type='BatchSampleIdsHook')]
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None

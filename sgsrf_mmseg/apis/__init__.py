@@ -1,4 +1,4 @@
-from .expression import clean_expression
+from ..utils.expression import clean_expression
 from .geo import segment_geotiff
 from .inferencer import ReferringSegInferencer, inference_pipeline
 

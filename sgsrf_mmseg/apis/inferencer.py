@@ -19,7 +19,7 @@ Rules:
   scaled up, large ones scaled down. Masks come back at the original size.
   A large scene loses detail this way: segment it tile by tile at full
   resolution with :meth:`ReferringSegInferencer.segment_geotiff`.
-* Expressions: :func:`~sgsrf_mmseg.apis.expression.clean_expression`
+* Expressions: :func:`~sgsrf_mmseg.utils.expression.clean_expression`
   (TypeError for non-strings, ValueError for empty or blank ones, control
   characters removed, white space collapsed); longer than the text tower's
   context, they are cut by the tower with a logged warning.
@@ -46,9 +46,9 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS, TRANSFORMS
 
+from ..utils.expression import clean_expression
 from ..utils.image_io import read_image_rgb, to_rgb_uint8
 from ..visualization.overlay import draw_referring_overlay
-from .expression import clean_expression
 from .geo import segment_geotiff
 
 ImageType = Union[str, os.PathLike, np.ndarray]

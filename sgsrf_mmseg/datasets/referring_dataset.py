@@ -9,30 +9,7 @@ import numpy as np
 from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
-from ..apis.expression import clean_expression as clean_input_expression
-
-
-def clean_expression(text: str) -> str:
-    """Clean a dataset expression by the inference rule.
-
-    The same rule as :func:`sgsrf_mmseg.apis.expression.clean_expression`
-    (white space collapsed, control/format/surrogate characters removed),
-    so that training and inference see identical text; an expression with
-    nothing left, or one that is not a ``str``, gives ``''`` (to be
-    skipped) instead of an error.
-
-    Args:
-        text (str): Raw expression.
-
-    Returns:
-        str: The cleaned expression; empty if nothing is left.
-    """
-    if not isinstance(text, str):
-        return ''
-    try:
-        return clean_input_expression(text)
-    except ValueError:
-        return ''
+from ..utils.expression import clean_dataset_expression
 
 
 class PhraseLine(NamedTuple):
@@ -94,7 +71,7 @@ def read_phrase_file(path: str,
                 key, raw_text = parse_phrase_line(line, key_re)
             except ValueError as e:
                 raise ValueError(f'{path}, line {line_no}: {e}') from None
-            text = clean_expression(raw_text)
+            text = clean_dataset_expression(raw_text)
             if not text:
                 empty.append(line_no)
                 continue
@@ -134,7 +111,8 @@ class ReferringSegDataset(BaseSegDataset):
     for mask files, or ``mask_annotations`` and ``mask_size`` for COCO
     annotations.
 
-    Expressions are cleaned by the inference rule (:func:`clean_expression`:
+    Expressions are cleaned by the inference rule
+    (:func:`~sgsrf_mmseg.utils.expression.clean_dataset_expression`:
     stripped, inner white space collapsed, control characters removed).
     Expressions empty after cleaning are skipped with one logged warning
     naming where they are; a reference left without expressions is dropped.

@@ -6,10 +6,10 @@ from typing import List, Optional, Tuple
 from mmengine.fileio import join_path
 from mmseg.registry import DATASETS
 
-from sgsrf_mmseg.utils.safe_pickle import safe_load_pickle
+from ..utils.safe_pickle import safe_load_pickle
 from .mask_utils import segmentation_size
-from .referring_dataset import (ReferringSegDataset, clean_expression,
-                                warn_skipped)
+from ..utils.expression import clean_dataset_expression
+from .referring_dataset import ReferringSegDataset, warn_skipped
 
 
 @DATASETS.register_module()
@@ -169,7 +169,7 @@ class RRSISDDataset(ReferringSegDataset):
                 sent_id = sent.get('sent_id',
                                    sent_ids[k] if k < len(sent_ids) else k)
                 raw = sent.get(self.text_key, sent.get('sent', ''))
-                text = clean_expression(raw)
+                text = clean_dataset_expression(raw)
                 if text:
                     sentences.append(dict(sent_id=sent_id, text=text))
                 else:

@@ -5,7 +5,8 @@ from typing import Iterable, Iterator, List, Optional, Tuple
 from mmengine.config import Config, ConfigDict
 from mmseg.registry import DATASETS
 
-SAM_PATCH_SIZE = 16
+from ..models.utils.input_geometry import (as_size, configured_input_sizes,
+                                          tower_patch_sizes)
 
 
 class ConfigCheckError(ValueError):
@@ -39,49 +40,18 @@ def _weight_problems(model: dict) -> List[str]:
     return problems
 
 
-def _clip_patch_size(encoder: dict) -> Optional[int]:
-    if encoder.get('vision_cfg'):
-        return encoder['vision_cfg'].get('patch_size')
-    if encoder.get('model_name'):
-        import open_clip
-        model_cfg = open_clip.get_model_config(encoder['model_name'])
-        if model_cfg is None:
-            return None
-        return model_cfg['vision_cfg']['patch_size']
-    return None
-
-
-def _as_pair(size) -> Tuple[int, int]:
-    return (size, size) if isinstance(size, int) else tuple(size)
-
-
 def _size_problems(model: dict) -> List[str]:
     """Input sizes that are not multiples of the towers' patch sizes."""
-    patches = {}
-    encoder = model.get('image_encoder') or {}
-    clip_patch = _clip_patch_size(encoder)
-    if clip_patch:
-        patches['model.image_encoder (CLIP)'] = clip_patch
-    head = model.get('decode_head') or {}
-    sam_cfg = head.get('sam') or {}
-    if head:
-        patches['model.decode_head (SAM)'] = sam_cfg.get(
-            'patch_size', SAM_PATCH_SIZE)
-    sizes = []
-    if (model.get('data_preprocessor') or {}).get('size'):
-        sizes.append(('model.data_preprocessor.size',
-                      model['data_preprocessor']['size']))
-    if encoder.get('img_size'):
-        sizes.append(('model.image_encoder.img_size', encoder['img_size']))
-    if sam_cfg.get('img_size'):
-        sizes.append(('model.decode_head.sam.img_size', sam_cfg['img_size']))
-    problems = []
-    for field, size in sizes:
-        for tower, patch in patches.items():
-            if any(s % patch for s in _as_pair(size)):
-                problems.append(f'{field}={size} is not a multiple of the '
-                                f'patch size {patch} of {tower}')
-    return problems
+    try:
+        patches = tower_patch_sizes(model)
+    except (KeyError, ValueError) as err:
+        return [f'model: {err}']
+    return [
+        f'{field}={size} is not a multiple of the patch size {patch} of '
+        f'{tower}' for field, size in configured_input_sizes(model)
+        for tower, patch in patches.items()
+        if any(s % patch for s in as_size(size))
+    ]
 
 
 def _dataset_problems(cfg: Config, stages: Iterable[str]) -> List[str]:

@@ -4,6 +4,7 @@ from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from toy_training import build_runner
 
+from sgsrf_mmseg.engine.hooks import BatchSampleIdsHook
 from sgsrf_mmseg.engine.optimizers import BATCH_IDS_KEY, NonFiniteLossError
 
 
@@ -127,10 +128,13 @@ def test_segmentor_nan_report_names_the_samples():
         return {k: v * float('nan') for k, v in losses.items()}
 
     model.decode_head.loss_by_feat = nan_loss
-    MessageHub.get_current_instance().update_info('iter', 11)
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', 11)
     data = dict(
         inputs=[torch.zeros(3, 128, 128) for _ in samples],
         data_samples=samples)
+    runner = type('RunnerStub', (), dict(message_hub=hub))()
+    BatchSampleIdsHook().before_train_iter(runner, 11, data)
     with pytest.raises(NonFiniteLossError,
                        match=r'iteration 11.*scene_0\.tif \(ref 0, sent 0\)'):
         model.train_step(data, wrapper)

@@ -34,8 +34,10 @@ from sgsrf_mmseg.datasets import (RefSegRSDataset, RISBenchDataset,  # noqa
 from sgsrf_mmseg.datasets.mask_utils import (binarize_mask,  # noqa: E402
                                              decode_segmentations,
                                              is_strictly_binary)
-from sgsrf_mmseg.datasets.referring_dataset import (  # noqa: E402
-    clean_expression, parse_phrase_line)
+from sgsrf_mmseg.datasets.referring_dataset import \
+    parse_phrase_line  # noqa: E402
+from sgsrf_mmseg.utils.expression import \
+    clean_dataset_expression as clean_expression  # noqa: E402
 from sgsrf_mmseg.utils.safe_pickle import safe_load_pickle  # noqa: E402
 
 DATASETS = dict(

@@ -2,14 +2,12 @@
 from typing import List, Tuple
 
 import torch
-from mmengine.logging import MessageHub
 from torch import Tensor
 
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList, add_prefix)
-from sgsrf_mmseg.engine.optimizers import BATCH_IDS_KEY
 
 
 @MODELS.register_module()
@@ -141,17 +139,8 @@ class SGSRFSegmentor(BaseSegmentor):
         _, head_out = self.ground_and_decode(inputs, texts)
         return self.decode_head.predict_by_feat(head_out, batch_img_metas)
 
-    @staticmethod
-    def record_batch_ids(data_samples: SampleList) -> None:
-        """Note which samples are being trained, for a non-finite loss report."""
-        MessageHub.get_current_instance().update_info(BATCH_IDS_KEY, [
-            f"{s.metainfo.get('img_path')} (ref {s.metainfo.get('ref_id')}, "
-            f"sent {s.metainfo.get('sent_id')})" for s in data_samples
-        ])
-
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Head losses (``decode.*``) and SCR terms (``scr.*``)."""
-        self.record_batch_ids(data_samples)
         ccr_out, head_out = self.ground_and_decode(
             inputs, self.get_texts(data_samples))
         losses = add_prefix(

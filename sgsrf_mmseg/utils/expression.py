@@ -1,7 +1,13 @@
-"""The rule for referring expressions given at inference time.
+"""The two rules for referring expressions: user input and dataset text.
 
-:func:`clean_expression` is applied to every expression before it reaches
-the model, by the Python API and the command line alike:
+:func:`clean_expression` (strict) is applied to every expression a user
+gives, by the Python API and the command line alike;
+:func:`clean_dataset_expression` (lenient) applies the same cleaning to the
+expressions of an annotation file, so that training and inference see the
+same text, but returns ``''`` where the strict rule raises, so that the
+dataset can skip the expression and report it.
+
+The strict rule:
 
 1. Type: the expression must be a ``str``; anything else (``None``, bytes,
    numbers) is a ``TypeError`` naming the field.
@@ -47,3 +53,21 @@ def clean_expression(text: str, field: str = 'expression') -> str:
                          f'control characters (got {text!r:.80}): there is '
                          'nothing to ground')
     return cleaned
+
+
+def clean_dataset_expression(text: object) -> str:
+    """Clean an annotation file's expression by the same rule, leniently.
+
+    Args:
+        text (object): The raw expression (anything a file may hold).
+
+    Returns:
+        str: The cleaned expression; ``''`` when ``text`` is not a ``str``
+        or nothing is left, for the dataset to skip and report.
+    """
+    if not isinstance(text, str):
+        return ''
+    try:
+        return clean_expression(text)
+    except ValueError:
+        return ''

@@ -1,0 +1,99 @@
+"""Input size and patch sizes of an SGSRF model config.
+
+The one place that reads them from a config (without building the model):
+the start-up config check, the benchmark and the inferencer all ask here.
+"""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+from ..backbones.open_clip_builder import resolve_clip_config
+from .sam_builder import sam_config
+
+Size = Tuple[int, int]
+
+
+def as_size(size: Union[int, Sequence[int]]) -> Size:
+    """``size`` as an ``(h, w)`` pair of ints."""
+    if isinstance(size, int):
+        return size, size
+    return int(size[0]), int(size[1])
+
+
+def clip_patch_size(encoder_cfg: dict) -> Optional[int]:
+    """Patch size of a ``CLIPImageEncoder`` config, None if it is not one.
+
+    Args:
+        encoder_cfg (dict): ``model.image_encoder`` of a config.
+
+    Returns:
+        int | None: The ViT patch size (explicit ``vision_cfg`` or the
+        named open_clip config).
+    """
+    if encoder_cfg.get('type') != 'CLIPImageEncoder':
+        return None
+    cfg = resolve_clip_config(
+        encoder_cfg.get('model_name', 'ViT-B-16'), 'vision_cfg',
+        encoder_cfg.get('vision_cfg'), encoder_cfg.get('embed_dim', 1), None)
+    return int(cfg['tower_cfg'].get('patch_size', 16))
+
+
+def sam_patch_size(head_cfg: dict) -> Optional[int]:
+    """Patch size of SAM in a ``GroundingSAMHead`` config, None otherwise."""
+    if 'sam' not in head_cfg and head_cfg.get('type') != 'GroundingSAMHead':
+        return None
+    sam = dict(head_cfg.get('sam') or dict(arch='vit_b'))
+    return int(sam_config(**sam)['patch_size'])
+
+
+def tower_patch_sizes(model_cfg: dict) -> Dict[str, int]:
+    """Patch size of each image tower of a model config.
+
+    Args:
+        model_cfg (dict): The ``model`` of a config.
+
+    Returns:
+        dict[str, int]: Config field -> patch size, e.g.
+        ``{'model.image_encoder': 16, 'model.decode_head.sam': 16}``.
+    """
+    patches = {}
+    clip = clip_patch_size(model_cfg.get('image_encoder') or {})
+    if clip:
+        patches['model.image_encoder'] = clip
+    sam = sam_patch_size(model_cfg.get('decode_head') or {})
+    if sam:
+        patches['model.decode_head.sam'] = sam
+    return patches
+
+
+def configured_input_sizes(
+        model_cfg: dict) -> List[Tuple[str, Union[int, Sequence[int]]]]:
+    """Every field of a model config that fixes an input size.
+
+    Returns:
+        list[tuple[str, int | Sequence[int]]]: ``(field, size as written)``
+        for ``data_preprocessor.size``, ``image_encoder.img_size`` and
+        ``decode_head.sam.img_size`` where they are set.
+    """
+    fields = [('model.data_preprocessor.size',
+               (model_cfg.get('data_preprocessor') or {}).get('size')),
+              ('model.image_encoder.img_size',
+               (model_cfg.get('image_encoder') or {}).get('img_size')),
+              ('model.decode_head.sam.img_size',
+               ((model_cfg.get('decode_head') or {}).get('sam')
+                or {}).get('img_size'))]
+    return [(field, size) for field, size in fields if size]
+
+
+def model_input_size(model_cfg: dict) -> Size:
+    """``(h, w)`` of the model input: ``data_preprocessor.size``.
+
+    Args:
+        model_cfg (dict): The ``model`` of a config.
+
+    Returns:
+        tuple[int, int]: The size every image is resized and padded to.
+    """
+    size = (model_cfg.get('data_preprocessor') or {}).get('size')
+    if not size:
+        raise ValueError('cannot tell the model input size: set '
+                         'model.data_preprocessor.size')
+    return as_size(size)
