@@ -792,7 +792,7 @@ def build_clip_floor(model_cfg: dict, size: int) -> Optional[nn.Module]:
     """``open_clip.CLIP`` with the config's image and text towers."""
     import open_clip
 
-    from sgsrf_mmseg.models.backbones.open_clip_builder import \
+    from sgsrf_mmseg.models.clip.builder import \
         resolve_clip_config
     image_cfg = model_cfg.get('image_encoder')
     text_cfg = model_cfg.get('text_encoder')
@@ -821,7 +821,7 @@ def build_clip_floor(model_cfg: dict, size: int) -> Optional[nn.Module]:
 
 def build_sam_floor(model_cfg: dict) -> Optional[nn.Module]:
     """segment_anything's ``ImageEncoderViT`` with its own attention."""
-    from sgsrf_mmseg.models.utils.sam_builder import build_sam_modules
+    from sgsrf_mmseg.models.sam.builder import build_sam_modules
     head_cfg = model_cfg.get('decode_head')
     if not accepts(head_cfg, 'sam'):
         return None

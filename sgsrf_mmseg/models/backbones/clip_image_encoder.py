@@ -9,9 +9,9 @@ from mmseg.utils import OptConfigType
 from open_clip.transformer import VisionTransformer
 from torch.utils.checkpoint import checkpoint
 
-from ..utils.clip_weights import load_clip_visual, resize_pos_embed
+from ..clip.weights import load_clip_visual, resize_pos_embed
 from ..utils.frozen_modules import FrozenInEvalMixin
-from .open_clip_builder import build_clip, resolve_clip_config
+from ..clip.builder import build_clip, resolve_clip_config
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -55,7 +55,7 @@ class CLIPImageEncoder(FrozenInEvalMixin, BaseModule):
             stay in eval mode and, unless the input requires grad, run
             without building an autograd graph. Defaults to -1.
         pretrained (str, optional): A CLIP checkpoint (see
-            ``sgsrf_mmseg.models.utils.clip_weights``) loaded strictly in
+            ``sgsrf_mmseg.models.clip.weights``) loaded strictly in
             ``init_weights``. Defaults to None.
         grad_checkpointing (bool): Recompute each trainable block in the
             backward pass (``torch.utils.checkpoint``). Defaults to False.

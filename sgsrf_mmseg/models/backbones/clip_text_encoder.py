@@ -11,9 +11,9 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
 from open_clip.tokenizer import SimpleTokenizer
 
-from ..utils.clip_weights import load_clip_text
+from ..clip.weights import load_clip_text
 from ..utils.frozen_modules import FrozenInEvalMixin
-from .open_clip_builder import build_clip, resolve_clip_config
+from ..clip.builder import build_clip, resolve_clip_config
 
 _UNSUPPORTED_TEXT_FIELDS = ('hf_model_name', 'hf_tokenizer_name',
                             'tokenizer_mode', 'tokenizer_kwargs', 'embed_cls')

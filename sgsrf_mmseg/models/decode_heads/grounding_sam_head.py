@@ -11,8 +11,8 @@ from mmseg.utils import ConfigType, SampleList
 
 from ..utils.frozen_modules import FrozenInEvalMixin
 from ..utils.grounding_adapter import GroundingAdapter
-from ..utils.sam_builder import build_sam_modules, sam_config
-from ..utils.sam_weights import load_sam_weights
+from ..sam.builder import build_sam_modules, sam_config
+from ..sam.weights import load_sam_weights
 
 SAM_PIXEL_MEAN = (123.675, 116.28, 103.53)
 SAM_PIXEL_STD = (58.395, 57.12, 57.375)

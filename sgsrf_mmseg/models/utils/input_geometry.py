@@ -5,8 +5,8 @@ the start-up config check, the benchmark and the inferencer all ask here.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from ..backbones.open_clip_builder import resolve_clip_config
-from .sam_builder import sam_config
+from ..clip.builder import resolve_clip_config
+from ..sam.builder import sam_config
 
 Size = Tuple[int, int]
 

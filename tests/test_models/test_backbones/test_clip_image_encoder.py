@@ -5,7 +5,7 @@ import torch
 from mmseg.registry import MODELS
 
 from clip_checkpoints import EMBED_DIM, VISION_CFG, save_checkpoint
-from sgsrf_mmseg.models.utils.clip_weights import resize_pos_embed
+from sgsrf_mmseg.models.clip.weights import resize_pos_embed
 
 TINY = dict(
     type='CLIPImageEncoder',

@@ -6,8 +6,8 @@ from mmseg.registry import MODELS
 
 from clip_checkpoints import (EMBED_DIM, OPENAI_EXTRAS, TEXT_CFG, VISION_CFG,
                               save_checkpoint)
-from sgsrf_mmseg.models.utils import clip_weights
-from sgsrf_mmseg.models.utils.clip_weights import (read_clip_state_dict,
+from sgsrf_mmseg.models.clip import weights as clip_weights
+from sgsrf_mmseg.models.clip.weights import (read_clip_state_dict,
                                                    resize_pos_embed)
 from sgsrf_mmseg.models.utils.weights import read_state_dict
 

@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .weights import load_state_dict_strict, read_state_dict
+from ..utils.weights import load_state_dict_strict, read_state_dict
 
 #: Keys a SAM file may hold outside the three modules.
 SAM_NORM_KEYS = ('pixel_mean', 'pixel_std')

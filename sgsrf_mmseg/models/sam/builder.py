@@ -6,8 +6,8 @@ import torch.nn as nn
 from segment_anything.modeling import (ImageEncoderViT, PromptEncoder,
                                        TwoWayTransformer)
 
-from .sam_attention import use_sdpa_attention
-from .sam_batched_decoder import BatchedMaskDecoder
+from .attention import use_sdpa_attention
+from .batched_decoder import BatchedMaskDecoder
 
 #: Image-encoder sizes of the official SAM checkpoints.
 SAM_ARCHS: Dict[str, dict] = {

@@ -3,10 +3,10 @@ import pytest
 import torch
 import torch.nn as nn
 
-from sgsrf_mmseg.models.utils.sam_builder import (SAM_ARCHS,
+from sgsrf_mmseg.models.sam.builder import (SAM_ARCHS,
                                                   build_sam_modules,
                                                   sam_config)
-from sgsrf_mmseg.models.utils.sam_weights import (load_sam_weights,
+from sgsrf_mmseg.models.sam.weights import (load_sam_weights,
                                                   resize_rel_pos)
 
 TINY = dict(patch_size=8, embed_dim=32, depth=2, num_heads=2, window_size=4,

@@ -23,7 +23,8 @@ import torch.nn.functional as F
 from mmengine.logging import print_log
 from open_clip.transformer import QuickGELU
 
-from .weights import load_state_dict_strict, read_state_dict, select_prefix
+from ..utils.weights import (load_state_dict_strict, read_state_dict,
+                             select_prefix)
 
 OPENAI_EXTRA_KEYS = ('input_resolution', 'context_length', 'vocab_size')
 TEXT_IGNORED_KEYS = ('logit_scale', 'logit_bias')

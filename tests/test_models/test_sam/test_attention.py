@@ -3,7 +3,7 @@ import pytest
 import torch
 from segment_anything.modeling.image_encoder import Attention, ImageEncoderViT
 
-from sgsrf_mmseg.models.utils.sam_attention import (SDPARelPosAttention,
+from sgsrf_mmseg.models.sam.attention import (SDPARelPosAttention,
                                                     use_sdpa_attention)
 
 

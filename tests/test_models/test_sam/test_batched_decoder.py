@@ -3,7 +3,7 @@ import pytest
 import torch
 from segment_anything.modeling import MaskDecoder, TwoWayTransformer
 
-from sgsrf_mmseg.models.utils.sam_batched_decoder import BatchedMaskDecoder
+from sgsrf_mmseg.models.sam.batched_decoder import BatchedMaskDecoder
 
 
 def _decoders():

@@ -1,0 +1,1 @@
+"""open_clip plumbing: building towers, loading official weights."""
