@@ -4,7 +4,7 @@
 #   python tools/train.py configs/sgsrf/sgsrf_tiny_synthetic.py
 _base_ = [
     '../_base_/models/sgsrf_tiny.py', '../_base_/datasets/refsegrs.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_40k.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/adamw_sgsrf.py'
 ]
 input_size = (128, 128)
 data_root = 'data/synthetic_refsegrs'
@@ -52,7 +52,8 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', eta_min=1e-5, begin=100, end=max_iters,
          by_epoch=False),
 ]
-train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=val_interval)
 default_hooks = dict(
     logger=dict(interval=50),
     checkpoint=dict(interval=val_interval, max_keep_ckpts=1))

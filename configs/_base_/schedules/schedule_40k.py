@@ -1,41 +1,15 @@
-# AdamW, per-part learning rates, poly decay after a linear warm-up, 40k iters.
-# The pretrained towers (CLIP image/text, SAM image encoder) learn 10x slower
-# than the new modules (CCR, GPG, adapters, SAM's prompt encoder and decoder).
-optimizer = dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.01)
-optim_wrapper = dict(
-    type='NonFiniteGuardOptimWrapper',
-    optimizer=optimizer,
-    nonfinite='raise',
-    clip_grad=dict(max_norm=1.0, norm_type=2),
-    paramwise_cfg=dict(
-        norm_decay_mult=0.0,
-        bias_decay_mult=0.0,
-        custom_keys={
-            'image_encoder.visual': dict(lr_mult=0.1),
-            'text_encoder': dict(lr_mult=0.1),
-            'decode_head.image_encoder': dict(lr_mult=0.1),
-        }))
+# 40k iterations: AdamW (adamw_sgsrf.py), linear warm-up over 1000 iterations,
+# then poly decay to 0; validation and a checkpoint every 2000 iterations.
+_base_ = './adamw_sgsrf.py'
+max_iters = 40000
+warmup_iters = 1000
+val_interval = 2000
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=1000),
-    dict(type='PolyLR', eta_min=0.0, power=0.9, begin=1000, end=40000,
-         by_epoch=False),
+         end=warmup_iters),
+    dict(type='PolyLR', eta_min=0.0, power=0.9, begin=warmup_iters,
+         end=max_iters, by_epoch=False),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=40000, val_interval=2000)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    # Checkpoints are written atomically; the best one is chosen on the
-    # validation split (never on test).
-    checkpoint=dict(
-        type='AtomicCheckpointHook',
-        by_epoch=False,
-        interval=2000,
-        max_keep_ckpts=2,
-        save_best='mIoU',
-        rule='greater'),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=val_interval)
+default_hooks = dict(checkpoint=dict(interval=val_interval))
