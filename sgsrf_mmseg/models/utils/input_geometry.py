@@ -105,8 +105,8 @@ def model_input_size(model_cfg: dict) -> Size:
     return as_size(size)
 
 
-def set_model_input_size(model_cfg: dict, size: Union[int,
-                                                       Sequence[int]]) -> None:
+def set_model_input_size(model_cfg: dict,
+                         size: Union[int, Sequence[int]]) -> None:
     """Set, in place, every field :func:`configured_input_sizes` reads.
 
     ``data_preprocessor.size`` where a preprocessor is configured,
