@@ -1,0 +1,1 @@
+"""Analysis of models built from configs: speed, memory and FLOPs."""
