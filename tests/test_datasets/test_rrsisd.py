@@ -126,3 +126,23 @@ def test_find_missing_files(rrsisd_root, tmp_path):
         f'data_root {root} has no folder JPEGImages (data_prefix.img_path)',
         f'data_root {root} has no rrsisd/instances.json (instances_file)'
     ]
+
+
+def test_numpy_integer_ids_load(rrsisd_root):
+    root, expected = rrsisd_root
+    path = osp.join(root, 'rrsisd', 'refs(unc).p')
+    with open(path, 'rb') as f:
+        refs = pickle.load(f)
+    for ref in refs:
+        for key in ('image_id', 'category_id', 'ann_id', 'ref_id'):
+            ref[key] = np.int64(ref[key])
+        ref['sent_ids'] = [np.int64(i) for i in ref['sent_ids']]
+        for sent in ref['sentences']:
+            sent['sent_id'] = np.int64(sent['sent_id'])
+    with open(path, 'wb') as f:
+        pickle.dump(refs, f, protocol=2)
+    ds = RRSISDDataset(data_root=root, split='train', test_mode=True)
+    info = ds.get_data_info(0)
+    assert (info['ref_id'], info['image_id'], info['sent_id']) == (10, 1, 1000)
+    assert type(info['ref_id']) is int and info['category'] == 'vehicle'
+    np.testing.assert_array_equal(_load(info)['gt_seg_map'], expected[10])
