@@ -146,3 +146,19 @@ def test_numpy_integer_ids_load(rrsisd_root):
     assert (info['ref_id'], info['image_id'], info['sent_id']) == (10, 1, 1000)
     assert type(info['ref_id']) is int and info['category'] == 'vehicle'
     np.testing.assert_array_equal(_load(info)['gt_seg_map'], expected[10])
+
+
+def test_missing_images_fail_at_construction(rrsisd_root):
+    root, _ = rrsisd_root
+    img_dir = osp.join(root, 'images', 'rrsisd', 'JPEGImages')
+    os.remove(osp.join(img_dir, '00002.jpg'))
+    with pytest.raises(FileNotFoundError) as err:
+        RRSISDDataset(data_root=root, split='train')
+    assert str(err.value).endswith(
+        ': 1 of the 2 image and mask files it names do not exist (images: '
+        f'1, masks: 0):\n  {osp.join(img_dir, "00002.jpg")}')
+    RRSISDDataset(data_root=root, split='val')  # its image is there
+    os.remove(osp.join(img_dir, '00001.jpg'))
+    with pytest.raises(FileNotFoundError,
+                       match=r'2 of the 2 .*none of them exists'):
+        RRSISDDataset(data_root=root, split='train')
