@@ -45,7 +45,7 @@ def parse_phrase_line(line: str, key_re: 're.Pattern') -> Tuple[str, str]:
 def read_phrase_file(
         path: str,
         key_pattern: str,
-        malformed: Optional[List[str]] = None
+        malformed: Optional[List[Tuple[int, str]]] = None
 ) -> Tuple[List[PhraseLine], List[int]]:
     """Read a ``<key> <expression>`` file (RefSegRS and RISBench layout).
 
@@ -59,9 +59,9 @@ def read_phrase_file(
         path (str): The phrase file.
         key_pattern (str): Regular expression the whole key must match
             (case-insensitive).
-        malformed (list[str], optional): If given, the message of each
-            malformed line is appended to it and reading goes on. Defaults
-            to None (raise at the first one).
+        malformed (list[tuple[int, str]], optional): If given, the line
+            number and the reason of each malformed line are appended to it
+            and reading goes on. Defaults to None (raise at the first one).
 
     Returns:
         tuple[list[PhraseLine], list[int]]: Parsed lines with a non-empty
@@ -80,7 +80,7 @@ def read_phrase_file(
             except ValueError as e:
                 if malformed is None:
                     raise ValueError(f'{path}, line {line_no}: {e}') from None
-                malformed.append(f'{path}, line {line_no}: {e}')
+                malformed.append((line_no, str(e)))
                 continue
             text = clean_dataset_expression(raw_text)
             if not text:
