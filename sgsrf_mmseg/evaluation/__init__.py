@@ -1,7 +1,11 @@
-from .metrics import (DEFAULT_SIZE_BINS, ReferringRecord, ReferringSegMetric,
-                      compute_referring_metrics)
+from .metrics import (DEFAULT_IOU_THRS, DEFAULT_SIZE_BINS, EXPRESSIONS_FILE,
+                      PROTOCOLS, GroupScore, ReferringRecord,
+                      ReferringSegMetric, ReferringSummary, ScoringProtocol,
+                      expression_rows, resolve_protocol, summarize_records)
 
 __all__ = [
-    'DEFAULT_SIZE_BINS', 'ReferringRecord', 'ReferringSegMetric',
-    'compute_referring_metrics'
+    'DEFAULT_IOU_THRS', 'DEFAULT_SIZE_BINS', 'EXPRESSIONS_FILE', 'PROTOCOLS',
+    'GroupScore', 'ReferringRecord', 'ReferringSegMetric', 'ReferringSummary',
+    'ScoringProtocol', 'expression_rows', 'resolve_protocol',
+    'summarize_records'
 ]
