@@ -1,0 +1,1 @@
+"""Analysis of finished runs: tables and figures from their output files."""
