@@ -123,6 +123,8 @@ def test_overrides_are_named_and_described():
         assert part in text
     assert 'IoU > X' in PROTOCOLS['rsrefseg'].describe()
     assert 'original image size' in PROTOCOLS['original'].describe()
+    with pytest.raises(ValueError, match='no effect at the original'):
+        ReferringSegMetric(threshold=0.6)
     with pytest.raises(ValueError, match="unknown scoring protocol 'lavt'"):
         ReferringSegMetric(protocol='lavt')
 

@@ -149,6 +149,12 @@ def resolve_protocol(protocol: str = 'original', **overrides) -> \
         if key in changes:
             changes[key] = float(changes[key])
     changes = {k: v for k, v in changes.items() if getattr(preset, k) != v}
+    if 'threshold' in changes and changes.get(
+            'resolution', preset.resolution) == 'original':
+        raise ValueError(
+            f'threshold={changes["threshold"]} has no effect at the original '
+            'resolution, where pred_sem_seg is scored as the segmentor '
+            "thresholded it (set the head's threshold instead)")
     if not changes:
         return preset
     listed = ', '.join(f'{f.name}={changes[f.name]!r}'
