@@ -1,0 +1,66 @@
+"""Parse the expressions of a configured dataset split into its cache."""
+import copy
+from typing import Optional
+
+from mmengine.config import Config
+from mmseg.registry import DATASETS
+
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def split_dataset_config(cfg: Config, split: str) -> dict:
+    """The dataset config of ``split``, taken from the config's loaders.
+
+    The ``{split}_dataloader``'s dataset is used when the config has one,
+    else the first dataloader's; wrappers (``RepeatDataset``...) are
+    unwrapped, ``split`` is set and the pipeline emptied.
+
+    Args:
+        cfg (Config): A training/testing config.
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+
+    Returns:
+        dict: The dataset config.
+    """
+    names = [f'{split}_dataloader'] + list(DATALOADERS)
+    loader = next((cfg[n] for n in names if cfg.get(n)), None)
+    if loader is None or 'dataset' not in loader:
+        raise ValueError(f'{cfg.filename} has no dataloader with a dataset '
+                         f'({", ".join(DATALOADERS)})')
+    dataset = loader['dataset']
+    while 'dataset' in dataset:
+        dataset = dataset['dataset']
+    dataset = copy.deepcopy(dict(dataset))
+    dataset.update(split=split, pipeline=[], test_mode=True)
+    return dataset
+
+
+def parse_dataset_split(cfg: Config,
+                        split: str,
+                        model: Optional[str] = None,
+                        cache_file: Optional[str] = None):
+    """Make sure every expression of a split has a parse in its cache.
+
+    Args:
+        cfg (Config): A config whose dataloaders name the dataset.
+        split (str): The split.
+        model (str, optional): The spaCy pipeline (package name or folder).
+            Defaults to None: the dataset's ``text_parser`` in the config.
+        cache_file (str, optional): Parse cache. Defaults to None: the
+            config's, else beside the annotation file.
+
+    Returns:
+        ReferringSegDataset: The dataset (one item per expression), its
+        items carrying ``text_parse``; ``text_parse_file`` is the cache.
+    """
+    dataset = split_dataset_config(cfg, split)
+    text_parser = dict(dataset.get('text_parser') or {})
+    if model is not None:
+        text_parser['model'] = model
+    if cache_file is not None:
+        text_parser['cache_file'] = cache_file
+    if 'model' not in text_parser:
+        raise ValueError(f'{cfg.filename}: the dataset has no text_parser; '
+                         'name the spaCy pipeline to parse with')
+    dataset['text_parser'] = text_parser
+    return DATASETS.build(dataset)
