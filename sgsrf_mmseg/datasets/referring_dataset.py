@@ -10,8 +10,8 @@ from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from ..utils.expression import clean_dataset_expression
-from .text_parse import (cache_file_for, check_text_parser_config,
-                         ensure_parses)
+from .text_parse import (attach_text_parses, check_text_parser_config,
+                         text_parse_file)
 
 
 class PhraseLine(NamedTuple):
@@ -111,7 +111,8 @@ class ReferringSegDataset(BaseSegDataset):
     None), ``seg_fields``, ``reduce_zero_label=False`` and what
     :class:`LoadReferringMask` needs: ``seg_map_path`` and ``mask_threshold``
     for mask files, or ``mask_annotations`` and ``mask_size`` for COCO
-    annotations.
+    annotations; with ``text_parser``, also ``text_parse``, the dependency
+    parse of ``text`` (see :func:`~.text_parse.attach_text_parses`).
 
     Expressions are cleaned by the inference rule
     (:func:`~sgsrf_mmseg.utils.expression.clean_dataset_expression`:
@@ -120,12 +121,6 @@ class ReferringSegDataset(BaseSegDataset):
     naming where they are; a reference left without expressions is dropped.
     Expressions longer than the text encoder's context are kept: the text
     encoder truncates them with a warning.
-
-    With ``text_parser``, every expression of the split gets a dependency
-    parse when the data list is loaded (from the parse cache, parsing what
-    it lacks with spaCy; see :func:`~.text_parse.ensure_parses`), and each
-    item carries the parse of its expression as ``text_parse`` (the
-    format of :mod:`~.text_parse.parse_file`).
 
     Args:
         data_root (str): Root of the released dataset.
@@ -136,12 +131,10 @@ class ReferringSegDataset(BaseSegDataset):
             dataset's released location).
         data_prefix (dict, optional): Image (and mask) folders relative to
             ``data_root``. Defaults to None (the released folders).
-        text_parser (dict, optional): ``model``: a spaCy pipeline package
-            name (``'en_core_web_sm'``) or folder; ``cache_file``
-            (optional): the parse cache, as given (not joined with
-            ``data_root``); by default beside the annotation file,
-            ``<ann_file without extension>.parses.json``. Defaults to None
-            (no parses).
+        text_parser (dict, optional): ``dict(model=..., cache_file=...)``:
+            the spaCy pipeline (package name or folder) and the parse cache
+            (default: beside the annotation file). Defaults to None (no
+            parses).
         **kwargs: Other arguments of :class:`BaseSegDataset` (``pipeline``,
             ``test_mode``, ``serialize_data``, ``lazy_init``, ...).
     """
@@ -166,8 +159,7 @@ class ReferringSegDataset(BaseSegDataset):
             raise ValueError(
                 f'{type(self).__name__} does not support reduce_zero_label')
         self.split = split
-        if text_parser is not None:
-            check_text_parser_config(text_parser)
+        check_text_parser_config(text_parser)
         self.text_parser = text_parser
         ann_file = self.DEFAULT_ANN_FILE if ann_file is None else ann_file
         if data_prefix is None:
@@ -276,29 +268,13 @@ class ReferringSegDataset(BaseSegDataset):
                         dict(ref, text=sent['text'], sent_id=sent['sent_id']))
             else:
                 data_list.append(dict(ref, sentences=sentences))
-        if self.text_parser is not None:
-            self._attach_text_parses(data_list)
+        attach_text_parses(data_list, self.text_parser, self.ann_file)
         return data_list
 
     @property
     def text_parse_file(self) -> Optional[str]:
-        """The parse cache of the split (None without ``text_parser``)."""
-        if self.text_parser is None:
-            return None
-        return self.text_parser.get('cache_file') or cache_file_for(
-            self.ann_file)
-
-    def _attach_text_parses(self, data_list: List[dict]) -> None:
-        """Give every expression of ``data_list`` its ``text_parse``."""
-        entries = [
-            entry for item in data_list
-            for entry in item.get('sentences', [item])
-        ]
-        parses = ensure_parses((e['text'] for e in entries),
-                               self.text_parser['model'],
-                               self.text_parse_file)
-        for entry in entries:
-            entry['text_parse'] = parses[entry['text']]
+        """The split's parse cache (None without ``text_parser``)."""
+        return text_parse_file(self.text_parser, self.ann_file)
 
     def get_data_info(self, idx: int) -> dict:
         """Get an item; in training mode pick one sentence at random.
@@ -307,8 +283,8 @@ class ReferringSegDataset(BaseSegDataset):
             idx (int): Index of the item.
 
         Returns:
-            dict: The item, with ``text`` and ``sent_id`` (and ``text_parse``
-            with ``text_parser``).
+            dict: The item, with ``text`` and ``sent_id`` (and
+            ``text_parse``).
         """
         info = super().get_data_info(idx)
         sentences = info.pop('sentences', None)

@@ -1,11 +1,62 @@
-"""Parse the expressions of a configured dataset split into its cache."""
+"""Parses of a dataset's expressions: attached to its items, or made ahead."""
 import copy
-from typing import Optional
+from typing import List, Optional
 
 from mmengine.config import Config
 from mmseg.registry import DATASETS
 
+from .parse_cache import ensure_parses
+from .parse_file import cache_file_for
+
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def text_parse_file(text_parser: Optional[dict],
+                    ann_file: str) -> Optional[str]:
+    """The parse cache of a dataset split.
+
+    Args:
+        text_parser (dict, optional): The dataset's ``text_parser``.
+        ann_file (str): The split's annotation file.
+
+    Returns:
+        str, optional: ``text_parser['cache_file']`` as given (not joined
+        with ``data_root``), else the file beside ``ann_file``
+        (:func:`cache_file_for`); None without ``text_parser``.
+    """
+    if text_parser is None:
+        return None
+    return text_parser.get('cache_file') or cache_file_for(ann_file)
+
+
+def attach_text_parses(data_list: List[dict], text_parser: Optional[dict],
+                       ann_file: str) -> None:
+    """Give every expression of a data list its parse, ``text_parse``.
+
+    Every expression of the split is looked up in the parse cache, and
+    what the cache lacks is parsed with spaCy (:func:`ensure_parses`). The
+    parse goes into each item holding a ``text`` (test mode) or into each
+    of its ``sentences`` (training mode, where a sentence is picked per
+    read).
+
+    Args:
+        data_list (list[dict]): Items of a referring dataset, changed in
+            place.
+        text_parser (dict, optional): ``dict(model=..., cache_file=...)``;
+            None attaches nothing.
+        ann_file (str): The split's annotation file (the cache is beside
+            it unless ``cache_file`` is given).
+    """
+    if text_parser is None:
+        return
+    entries = [
+        entry for item in data_list
+        for entry in item.get('sentences', [item])
+    ]
+    parses = ensure_parses((e['text'] for e in entries), text_parser['model'],
+                           text_parse_file(text_parser, ann_file))
+    for entry in entries:
+        entry['text_parse'] = parses[entry['text']]
 
 
 def split_dataset_config(cfg: Config, split: str) -> dict:

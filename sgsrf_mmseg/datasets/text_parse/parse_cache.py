@@ -23,9 +23,11 @@ def check_text_parser_config(text_parser: object) -> None:
     """Raise a ``ValueError`` if a dataset's ``text_parser`` is malformed.
 
     Args:
-        text_parser (object): Should be ``dict(model=..., cache_file=...)``
+        text_parser (object): None, or ``dict(model=..., cache_file=...)``
             with ``cache_file`` optional.
     """
+    if text_parser is None:
+        return
     if not isinstance(text_parser, dict) or not isinstance(
             text_parser.get('model'), str) or set(text_parser) - set(
                 TEXT_PARSER_KEYS):
