@@ -9,7 +9,8 @@ class ReplaceExpression(BaseTransform):
 
     With it in the training and test pipelines the model sees no language:
     the baseline that tells how much of a score comes from grounding the
-    expression rather than from segmenting salient objects.
+    expression rather than from segmenting salient objects. The parse of
+    the replaced expression (``text_parse``) is removed with it.
 
     Args:
         text (str): The expression every sample gets. Defaults to ''.
@@ -20,6 +21,7 @@ class ReplaceExpression(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         results['text'] = self.text
+        results.pop('text_parse', None)
         return results
 
     def __repr__(self) -> str:
