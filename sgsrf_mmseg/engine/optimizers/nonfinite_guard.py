@@ -1,4 +1,4 @@
-"""A guard around an optimizer wrapper's step that refuses a non-finite loss."""
+"""A guard on an optimizer wrapper's step that refuses a non-finite loss."""
 import math
 from typing import Dict, List, Optional
 
@@ -16,11 +16,11 @@ NONFINITE_POLICIES = ('skip', 'raise')
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Raised when the training loss is NaN or infinite and policy is 'raise'."""
+    """The training loss is NaN or infinite (policy ``'raise'``)."""
 
 
 def check_nonfinite_policy(nonfinite: str) -> None:
-    """Raise ``ValueError`` unless ``nonfinite`` is ``'skip'`` or ``'raise'``."""
+    """Raise ``ValueError`` unless ``nonfinite`` is 'skip' or 'raise'."""
     if nonfinite not in NONFINITE_POLICIES:
         raise ValueError(f'nonfinite must be one of {NONFINITE_POLICIES}, '
                          f'got {nonfinite!r}')
@@ -86,7 +86,8 @@ class NonFiniteLossGuard:
                   f"{hub.get_info('iter', 'unknown')}; samples: "
                   f'{hub.get_info(BATCH_IDS_KEY, "unknown")}')
         self.consecutive_skips += 1
-        if self.nonfinite == 'raise' or self.consecutive_skips > self.max_skips:
+        too_many = self.consecutive_skips > self.max_skips
+        if self.nonfinite == 'raise' or too_many:
             raise NonFiniteLossError(
                 report + ('' if self.nonfinite == 'raise' else
                           f'; {self.consecutive_skips} steps in a row'))
