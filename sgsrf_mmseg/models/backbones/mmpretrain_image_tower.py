@@ -77,13 +77,18 @@ class MMPretrainImageTower(BaseModule):
         mean (Sequence[float]): Per-channel mean of 0..255 RGB input.
             Defaults to CLIP's.
         std (Sequence[float]): Per-channel std. Defaults to CLIP's.
-        pretrained (str, optional): An mmpretrain checkpoint (entries
-            ``backbone.*``, possibly under ``'state_dict'``) loaded strictly
-            in ``init_weights``; position tables are resized to
-            ``img_size``. Defaults to None.
-        ignore_prefixes (Sequence[str]): Checkpoint entries left out (the
-            classifier parts of a classification checkpoint). Defaults to
-            ``('head.', 'neck.', 'data_preprocessor.')``.
+        pretrained (str, optional): An mmpretrain checkpoint (possibly
+            under ``'state_dict'``) loaded strictly in ``init_weights``;
+            position tables are resized to ``img_size``. Defaults to None.
+        checkpoint_prefix (str): Where the backbone's entries are in the
+            checkpoint: ``'backbone.'`` for a classifier (``ImageClassifier``
+            checkpoints), ``'visual.'`` for a converted ``CLIPZeroShot``.
+            Defaults to ``'backbone.'``.
+        ignore_prefixes (Sequence[str]): Checkpoint entries left out, by
+            their full names: the classifier parts of a classification
+            checkpoint by default; add e.g. ``'backbone.channel_reduction.'``
+            to load a SAM checkpoint into a ViTSAM without its neck.
+            Defaults to ``('head.', 'neck.', 'data_preprocessor.')``.
         init_cfg (dict, optional): mmengine init config; not allowed
             together with ``pretrained``. Defaults to None.
     """
@@ -93,6 +98,7 @@ class MMPretrainImageTower(BaseModule):
                  mean: Sequence[float] = tuple(m * 255 for m in CLIP_MEAN),
                  std: Sequence[float] = tuple(s * 255 for s in CLIP_STD),
                  pretrained: Optional[str] = None,
+                 checkpoint_prefix: str = 'backbone.',
                  ignore_prefixes: Sequence[str] = CLASSIFIER_PREFIXES,
                  init_cfg: OptConfigType = None):
         if pretrained is not None and init_cfg is not None:
@@ -108,6 +114,7 @@ class MMPretrainImageTower(BaseModule):
         self.backbone = MODELS.build(dict(backbone, _scope_='mmpretrain'))
         self.patch_size = int(self.backbone.patch_embed.projection.stride[0])
         self.pretrained = pretrained
+        self.checkpoint_prefix = checkpoint_prefix
         self.ignore_prefixes = tuple(ignore_prefixes)
         self.register_buffer(
             'mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
@@ -124,13 +131,12 @@ class MMPretrainImageTower(BaseModule):
             for k, v in read_state_dict(self.pretrained).items()
             if not k.startswith(self.ignore_prefixes)
         }
-        outside = sorted(
-            k for k in state_dict if not k.startswith('backbone.'))
+        prefix = self.checkpoint_prefix
+        outside = sorted(k for k in state_dict if not k.startswith(prefix))
         if outside:
-            raise KeyError(f'{self.pretrained} is not an mmpretrain backbone '
-                           f'checkpoint: entries outside backbone.*: '
-                           f'{outside}')
-        state_dict = select_prefix(state_dict, 'backbone.')
+            raise KeyError(f'{self.pretrained}: entries outside {prefix}* '
+                           f'(not part of the backbone): {outside}')
+        state_dict = select_prefix(state_dict, prefix)
         load_state_dict_strict(
             self.backbone,
             adapt_position_tables(state_dict, self.backbone),

@@ -162,6 +162,35 @@ def test_wrong_checkpoints_are_rejected_with_the_keys(tmp_path):
     open_clip_like = str(tmp_path / 'open_clip.pth')
     torch.save({'visual.conv1.weight': torch.zeros(32, 3, 16, 16)},
                open_clip_like)
-    with pytest.raises(KeyError, match=r"outside backbone\.\*: "
-                       r"\['visual\.conv1\.weight'\]"):
+    with pytest.raises(KeyError, match=r"outside backbone\.\* \(not part of "
+                       r"the backbone\): \['visual\.conv1\.weight'\]"):
         tower(CLIP_VIT, pretrained=open_clip_like)
+
+
+def test_sam_checkpoint_into_a_tower_without_the_sam_neck(tmp_path):
+    path = str(tmp_path / 'sam_with_neck.pth')
+    saved = save_classifier(dict(SAM_VIT, out_channels=8), path, head=False)
+    with pytest.raises(KeyError,
+                       match=r"unexpected keys \['channel_reduction\.0"):
+        tower(SAM_VIT, pretrained=path)
+    model = tower(
+        SAM_VIT,
+        pretrained=path,
+        ignore_prefixes=('backbone.channel_reduction.', ))
+    for key, value in model.backbone.state_dict().items():
+        assert torch.equal(value, saved.state_dict()[key]), key
+
+
+def test_converted_clip_zero_shot_checkpoint_by_prefix(tmp_path):
+    path = str(tmp_path / 'clip_zero_shot.pth')
+    saved = save_classifier(CLIP_VIT, str(tmp_path / 'c.pth'), head=False)
+    torch.save(
+        dict({f'visual.{k}': v
+              for k, v in saved.state_dict().items()},
+             **{'visual_proj.proj': torch.zeros(32, 16)}), path)
+    model = tower(
+        CLIP_VIT,
+        pretrained=path,
+        checkpoint_prefix='visual.',
+        ignore_prefixes=('visual_proj.', ))
+    assert torch.equal(model.backbone.pos_embed, saved.pos_embed)
