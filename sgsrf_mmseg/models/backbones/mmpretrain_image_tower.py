@@ -9,6 +9,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
 
 from ..sam.weights import resize_rel_pos
+from ..utils.input_geometry import patch_grid
 from ..utils.weights import (load_state_dict_strict, read_state_dict,
                              select_prefix)
 from .clip_image_encoder import CLIP_MEAN, CLIP_STD
@@ -152,12 +153,7 @@ class MMPretrainImageTower(BaseModule):
         Returns:
             list[Tensor]: One ``(B, C, H / p, W / p)`` map per out index.
         """
-        height, width = img.shape[-2:]
-        if height % self.patch_size or width % self.patch_size:
-            raise ValueError(
-                f'{type(self).__name__}: input size {height}x{width} is not '
-                f'a multiple of the patch size {self.patch_size}')
-        grid = (height // self.patch_size, width // self.patch_size)
+        grid = patch_grid(img.shape[-2:], self.patch_size, type(self).__name__)
         outs = list(self.backbone((img - self.mean) / self.std))
         for out in outs:
             if out.ndim != 4 or tuple(out.shape[-2:]) != grid:
