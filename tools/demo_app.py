@@ -52,7 +52,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         launch_demo(service, args.config, args.checkpoint, args.host,
                     args.port)
     except OSError as err:
-        print(f'error: cannot serve on {args.host}:{args.port}: {err}',
+        print(f'error: cannot serve on {args.host}:{args.port} ({err}); '
+              'is another server using it? pick another --port',
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:
