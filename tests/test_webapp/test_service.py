@@ -216,10 +216,13 @@ def test_scene_preview_is_decimated_with_its_transform(tmp_path):
     assert preview.shape == (67, 100, 3) and preview.dtype == np.uint8
     assert (preview[..., 0] == preview[..., 2]).all()  # grey, by the rule
     assert preview[0, 0, 0] == 0 and preview[-1, -1, 0] == 255  # stretched
-    for corner in ((0, 0), (100, 67)):
-        x, y = preview_transform * corner
-        scene_x, scene_y = transform * (corner[0] * 3, corner[1] * 200 / 67)
-        assert (x, y) == pytest.approx((scene_x, scene_y))
+
+    def corner(t, col, row):
+        return (t.c + col * t.a + row * t.b, t.f + col * t.d + row * t.e)
+
+    for col, row in ((0, 0), (100, 67)):
+        assert corner(preview_transform, col, row) == pytest.approx(
+            corner(transform, col * 3, row * 200 / 67))
 
 
 def test_large_image_advice_names_the_geotiff_tab(service, scene,
