@@ -1,0 +1,173 @@
+"""The ablation file: the scores of every run, their mean and std over seeds.
+
+``tools/analysis/ablation.py`` writes it as ``WORK/ablation.json``, in the
+multi-run format that ``tools/analysis/render_results.py ablation`` renders
+into a markdown table, with more fields::
+
+    kind       "sgsrf-ablation"
+    command    the ablation command line
+    metrics    the metrics of the table (default: DEFAULT_METRICS)
+    variants   one entry per variant with at least one finished run, in
+               the order asked:
+               name, description, config, cfg_options (the variant's own),
+               runs: [{seed,
+                       results      the run's test_results.json, relative
+                                    to the ablation file,
+                       checkpoint   the checkpoint chosen on val,
+                       val          {metric, iter, score} of that checkpoint,
+                       train_s, test_s  wall times in seconds,
+                       metrics      the flat test metrics}],
+               summary: {metric: {mean, std, n}} over the seeds (std: the
+               sample standard deviation, n - 1; null for one seed; n: the
+               seeds that have the metric)
+    failed     [{variant, seed, stage, log, message}]: runs that stopped
+
+Flat test metrics are the overall scores of ``test_results.json`` (``mIoU``,
+``oIoU``, ``Prec@X``) and, for each entry of its ``groups``,
+``mIoU_<size bin>`` / ``oIoU_<size bin>`` or ``mIoU@<category>`` /
+``oIoU@<category>``: the names the metric logs.
+"""
+import json
+import os.path as osp
+import statistics
+from collections import OrderedDict
+from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
+
+from .ablation import RESULTS_FILE, VARIANTS, RunFailed, RunPlan
+
+ABLATION_KIND = 'sgsrf-ablation'
+#: mIoU, oIoU, Prec@0.5, mIoU on scenes of colour-kind pairs held out of
+#: training (synthetic data), mIoU on targets under 1% of the image.
+DEFAULT_METRICS = ('mIoU', 'oIoU', 'Prec@0.5', 'mIoU@held_out_pair',
+                   'mIoU_small')
+
+
+def flat_test_metrics(path: str) -> Dict[str, float]:
+    """The flat metrics of a ``test_results.json`` (see the module doc).
+
+    Args:
+        path (str): The file.
+
+    Returns:
+        dict[str, float]: Metric name -> percent.
+    """
+    with open(path, encoding='utf-8') as f:
+        results = json.load(f)
+    if not isinstance(results, dict) or not isinstance(
+            results.get('metrics'), dict) or not isinstance(
+                results.get('groups'), dict):
+        raise ValueError(f'{path} is not a test results file: it needs the '
+                         'objects "metrics" and "groups"')
+    metrics = dict(results['metrics'])
+    for name, group in results['groups'].items():
+        suffix = name if name.startswith('@') else f'_{name}'
+        metrics[f'mIoU{suffix}'] = group['mIoU']
+        metrics[f'oIoU{suffix}'] = group['oIoU']
+    return metrics
+
+
+def summarize(runs: Iterable[dict],
+              metrics: Sequence[str]) -> Dict[str, dict]:
+    """Mean and sample standard deviation of each metric over the runs.
+
+    Args:
+        runs (Iterable[dict]): Runs with their flat ``metrics``.
+        metrics (Sequence[str]): Metrics to summarise.
+
+    Returns:
+        dict[str, dict]: Metric -> ``mean``, ``std`` (None below two
+        values) and ``n`` (runs that have the metric; mean None for 0).
+    """
+    runs = list(runs)
+    summary = OrderedDict()
+    for metric in metrics:
+        values = [r['metrics'][metric] for r in runs if metric in r['metrics']]
+        summary[metric] = dict(
+            mean=round(statistics.mean(values), 2) if values else None,
+            std=round(statistics.stdev(values), 2)
+            if len(values) > 1 else None,
+            n=len(values))
+    return summary
+
+
+def ablation_file(plans: Sequence[RunPlan],
+                  records: Mapping[Tuple[str, int], dict],
+                  failures: Sequence[RunFailed],
+                  out_path: str,
+                  command: str,
+                  metrics: Sequence[str] = DEFAULT_METRICS) -> dict:
+    """The ablation file's content.
+
+    Args:
+        plans (Sequence[RunPlan]): The planned runs, in order.
+        records (Mapping): ``run.json`` records of the finished runs by
+            ``(variant, seed)``.
+        failures (Sequence[RunFailed]): The runs that stopped.
+        out_path (str): Where the file goes (``results`` are relative to
+            its folder).
+        command (str): The ablation command line.
+        metrics (Sequence[str]): Metrics of the table. Defaults to
+            :data:`DEFAULT_METRICS`.
+
+    Returns:
+        dict: The fields of the module docstring.
+    """
+    folder = osp.dirname(osp.abspath(out_path))
+    variants: Dict[str, dict] = OrderedDict()
+    for plan in plans:
+        record = records.get((plan.variant, plan.seed))
+        if record is None:
+            continue
+        variant = VARIANTS[plan.variant]
+        entry = variants.setdefault(
+            plan.variant,
+            dict(name=plan.variant, description=variant.description,
+                 config=plan.config, cfg_options=variant.cfg_options,
+                 runs=[]))
+        results = plan.path(RESULTS_FILE)
+        entry['runs'].append(
+            dict(seed=plan.seed,
+                 results=osp.relpath(osp.abspath(results), folder),
+                 checkpoint=record['checkpoint'],
+                 val=record['val'],
+                 train_s=record['train_s'],
+                 test_s=record.get('test_s'),
+                 metrics=flat_test_metrics(results)))
+    for entry in variants.values():
+        entry['summary'] = summarize(entry['runs'], metrics)
+    return dict(
+        kind=ABLATION_KIND,
+        command=command,
+        metrics=list(metrics),
+        variants=list(variants.values()),
+        failed=[failure.to_dict() for failure in failures])
+
+
+def _cell(stats: dict) -> str:
+    if stats['mean'] is None:
+        return '-'
+    if stats['std'] is None:
+        return f"{stats['mean']:.2f}"
+    return f"{stats['mean']:.2f} ± {stats['std']:.2f}"
+
+
+def format_summary(ablation: dict) -> str:
+    """The summary of an ablation file as a plain-text table.
+
+    Args:
+        ablation (dict): The ablation file's content.
+
+    Returns:
+        str: One row per variant: seeds, then mean ± std per metric.
+    """
+    header = ['variant', 'seeds'] + list(ablation['metrics'])
+    rows: List[List[str]] = [header]
+    for entry in ablation['variants']:
+        rows.append([
+            entry['name'], ','.join(str(r['seed']) for r in entry['runs'])
+        ] + [_cell(entry['summary'][m]) for m in ablation['metrics']])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ['  '.join(cell.ljust(w) for cell, w in zip(row, widths))
+             for row in rows]
+    lines.insert(1, '  '.join('-' * w for w in widths))
+    return '\n'.join(lines)

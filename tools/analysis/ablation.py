@@ -1,0 +1,91 @@
+"""Train and test named variants of a config over several seeds.
+
+Each run trains with ``tools/train.py`` (checkpoint chosen on val), tests
+that checkpoint with ``tools/test.py`` (test split), into
+``WORK/<variant>/seed<k>/``; run again, the tool skips finished runs and
+goes on with the others. All runs are gathered into ``WORK/ablation.json``
+(format: ``sgsrf_mmseg/analysis/ablation_results.py``), which
+``tools/analysis/render_results.py ablation`` renders as a markdown table.
+Example::
+
+    python tools/analysis/ablation.py --seeds 0 1 2 --jobs 2 \
+        --work-dir work_dirs/ablation
+    python tools/analysis/render_results.py ablation \
+        work_dirs/ablation/ablation.json \
+        --target configs/sgsrf/README.md:ablation-tiny
+"""
+import argparse
+import os.path as osp
+import shlex
+import sys
+from typing import Optional, Sequence
+
+TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.dirname(TOOLS))
+
+from sgsrf_mmseg.analysis.ablation import (DEFAULT_CONFIG,  # noqa: E402
+                                           VARIANTS, Tools, plan_runs,
+                                           prepare_datasets, run_ablation)
+from sgsrf_mmseg.analysis.ablation_results import (  # noqa: E402
+    DEFAULT_METRICS, ablation_file, format_summary)
+from sgsrf_mmseg.analysis.json_report import write_json  # noqa: E402
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='variants:\n' + '\n'.join(
+            f'  {name:20s} {variant.description}'
+            for name, variant in VARIANTS.items()))
+    parser.add_argument(
+        '--config',
+        help=f'config to ablate (default: {DEFAULT_CONFIG}); variants with '
+        'their own config file (no_text) only go with the default')
+    parser.add_argument(
+        '--variants', nargs='+', default=list(VARIANTS),
+        choices=list(VARIANTS), metavar='NAME',
+        help='variants to run (default: all)')
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--work-dir', default='work_dirs/ablation')
+    parser.add_argument(
+        '--jobs', type=int, default=1,
+        help='runs in parallel, each with OMP_NUM_THREADS = cores / jobs')
+    parser.add_argument(
+        '--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+        help='options of every run (e.g. the data roots), before the '
+        "variant's and the seed")
+    parser.add_argument(
+        '--metrics', nargs='+', default=list(DEFAULT_METRICS),
+        help='metrics of the table')
+    parser.add_argument(
+        '--out', help='the ablation file (default: WORK_DIR/ablation.json)')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command-line entry point; the exit status (1 if a run failed)."""
+    args = parse_args(argv)
+    command = shlex.join(['python'] + sys.argv)
+    plans = plan_runs(args.variants, args.seeds, args.work_dir,
+                      osp.dirname(TOOLS), args.config, args.cfg_options)
+    prepare_datasets(plans)
+    tools = Tools(osp.join(TOOLS, 'train.py'), osp.join(TOOLS, 'test.py'))
+    records, failures = run_ablation(plans, tools, jobs=args.jobs)
+    out = args.out or osp.join(args.work_dir, 'ablation.json')
+    ablation = ablation_file(plans, records, failures, out, command,
+                             args.metrics)
+    write_json(out, ablation)
+    print(format_summary(ablation))
+    print(f'\n{len(records)} of {len(plans)} runs finished; written to {out}')
+    for failure in failures:
+        print(f'failed: {failure}')
+    return 1 if failures else 0
+
+
+if __name__ == '__main__':
+    try:
+        sys.exit(main())
+    except (OSError, ValueError) as error:
+        sys.exit(f'error: {error}')
