@@ -38,7 +38,7 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-from .json_report import write_json
+from ..evaluation import write_results_json
 from .training_log import best_checkpoint_score
 
 #: The config the variants change, relative to the repository root.
@@ -227,7 +227,7 @@ def _start_record(plan: RunPlan) -> dict:
                 'or remove that folder')
         return record
     os.makedirs(plan.run_dir, exist_ok=True)
-    write_json(path, planned)
+    write_results_json(path, planned)
     return planned
 
 
@@ -278,7 +278,7 @@ def run_one(plan: RunPlan, tools: Tools, run_command: CommandRunner,
                             str(error)) from None
         record.update(
             train_s=train_s, checkpoint=best.pop('checkpoint'), val=best)
-        write_json(plan.path(RUN_FILE), record)
+        write_results_json(plan.path(RUN_FILE), record)
     record['test_s'] = _run_stage(plan, 'test', [
         tools.python, tools.test, plan.config, record['checkpoint'],
         '--work-dir',
@@ -287,7 +287,7 @@ def run_one(plan: RunPlan, tools: Tools, run_command: CommandRunner,
     if not osp.isfile(results):
         raise RunFailed(plan, 'test', plan.path('test.log'),
                         f'tools/test.py wrote no {results}')
-    write_json(plan.path(RUN_FILE), record)
+    write_results_json(plan.path(RUN_FILE), record)
     return dict(record, reused=False)
 
 

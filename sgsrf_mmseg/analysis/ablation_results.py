@@ -34,8 +34,7 @@ from collections import OrderedDict
 from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from .ablation import RESULTS_FILE, VARIANTS, RunFailed, RunPlan
-
-ABLATION_KIND = 'sgsrf-ablation'
+from .results_tables import ABLATION_KIND
 #: mIoU, oIoU, Prec@0.5, mIoU on scenes of colour-kind pairs held out of
 #: training (synthetic data), mIoU on targets under 1% of the image.
 DEFAULT_METRICS = ('mIoU', 'oIoU', 'Prec@0.5', 'mIoU@held_out_pair',

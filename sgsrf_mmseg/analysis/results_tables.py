@@ -328,12 +328,15 @@ def mean_std(values: Sequence[float]) -> str:
 
 
 def render_ablation_block(metrics: Sequence[str],
-                          variants: Sequence[Tuple[str, list]]) -> str:
+                          variants: Sequence[Tuple[str, list]],
+                          command: Optional[str] = None) -> str:
     """The ablation table: mean ± std over seeds per variant and metric.
 
     Args:
         metrics (Sequence[str]): Metrics to show.
         variants (Sequence[tuple]): As returned by :func:`load_ablation`.
+        command (str, optional): The command that ran the ablation (the
+            file's ``command``). Defaults to None.
 
     Returns:
         str: Markdown.
@@ -353,7 +356,8 @@ def render_ablation_block(metrics: Sequence[str],
         markdown_table(['variant', 'seeds'] + list(metrics), rows,
                        text_columns=2),
         'Mean ± sample standard deviation (n - 1) over the seeds. ' +
-        _scoring_note(first),
+        _scoring_note(first) +
+        (f' Produced by `{command}`.' if command else ''),
         f'<details><summary>Test runs ({len(every_run)})</summary>\n\n'
         f'{commands}\n\n</details>'
     ])

@@ -28,7 +28,7 @@ from sgsrf_mmseg.analysis.ablation import (DEFAULT_CONFIG,  # noqa: E402
                                            prepare_datasets, run_ablation)
 from sgsrf_mmseg.analysis.ablation_results import (  # noqa: E402
     DEFAULT_METRICS, ablation_file, format_summary)
-from sgsrf_mmseg.analysis.json_report import write_json  # noqa: E402
+from sgsrf_mmseg.evaluation import write_results_json  # noqa: E402
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -76,7 +76,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     out = args.out or osp.join(args.work_dir, 'ablation.json')
     ablation = ablation_file(plans, records, failures, out, command,
                              args.metrics)
-    write_json(out, ablation)
+    write_results_json(out, ablation)
     print(format_summary(ablation))
     print(f'\n{len(records)} of {len(plans)} runs finished; written to {out}')
     for failure in failures:

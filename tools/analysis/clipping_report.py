@@ -19,7 +19,7 @@ sys.path.insert(
 
 from sgsrf_mmseg.analysis.clipping import (  # noqa: E402
     clipping_report, format_clipping_report)
-from sgsrf_mmseg.analysis.json_report import write_json  # noqa: E402
+from sgsrf_mmseg.evaluation import write_results_json  # noqa: E402
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -44,7 +44,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     report = clipping_report(args.path, args.config, args.warmup_iters)
     print(format_clipping_report(report))
     if args.out:
-        write_json(args.out, report)
+        write_results_json(args.out, report)
     return report
 
 

@@ -33,7 +33,7 @@ sys.path.insert(
 from sgsrf_mmseg.analysis.document_blocks import (  # noqa: E402
     replace_marker_block, replace_metafile_results, update_document)
 from sgsrf_mmseg.analysis.results_tables import (  # noqa: E402
-    dataset_name, load_ablation, load_benchmark, load_test_results,
+    dataset_name, load_ablation, load_benchmark, load_json, load_test_results,
     metric_value, render_ablation_block, render_benchmark_block,
     render_test_block)
 
@@ -82,7 +82,9 @@ def render(args: argparse.Namespace) -> Tuple[str, List]:
         runs = [(p, load_benchmark(p)) for p in args.files]
         return render_benchmark_block(runs), runs
     metrics, variants = load_ablation(args.files[0])
-    return render_ablation_block(args.metrics or metrics, variants), []
+    command = load_json(args.files[0]).get('command')
+    return render_ablation_block(args.metrics or metrics, variants,
+                                 command), []
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -20,7 +20,7 @@ sys.path.insert(
 
 from mmengine.config import DictAction  # noqa: E402
 
-from sgsrf_mmseg.analysis.json_report import write_json  # noqa: E402
+from sgsrf_mmseg.evaluation import write_results_json  # noqa: E402
 from sgsrf_mmseg.analysis.text_swap import (SPLITS,  # noqa: E402
                                             format_text_swap, text_swap_test)
 
@@ -58,7 +58,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     out = args.out or osp.join(
         osp.dirname(osp.abspath(args.checkpoint)),
         f'text_swap_{args.split}.json')
-    write_json(out, result)
+    write_results_json(out, result)
     print(format_text_swap(result))
     print(f'written to {out}')
     return result
