@@ -1,0 +1,1 @@
+"""Analysis of models, data and results (benchmarks, checks, reports)."""
