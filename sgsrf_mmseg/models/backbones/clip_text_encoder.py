@@ -120,6 +120,14 @@ class CLIPTextEncoderTower(FrozenStagesMixin, BaseModule):
         return [p for p in (self.ln_final, self.text_projection)
                 if p is not None]
 
+    def whole_tower(self) -> list:
+        """Every module and loose parameter of the tower."""
+        loose = [
+            p for p in (self.positional_embedding, self.text_projection)
+            if isinstance(p, nn.Parameter)
+        ]
+        return list(self.children()) + loose
+
     def init_weights(self) -> None:
         """Run mmengine's init, then load ``pretrained`` strictly."""
         super().init_weights()

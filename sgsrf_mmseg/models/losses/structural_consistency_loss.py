@@ -55,6 +55,10 @@ class StructuralConsistencyLoss(nn.Module):
 
         L_ground = BCE(G, t) (mean over valid cells) + mean_b Dice(σ(G), t)
 
+    (With ``'soft'`` targets the smoothed Dice term of an image whose target
+    covers a fraction of one cell is lowest for an all-zero cue: small
+    targets need ``'max'``.)
+
     ``loss_affinity``: V' keeps the target apart. ``affinity_samples``
     valid cells per image are drawn (half from the target where possible);
     with ``c_ij`` the cosine of ``V'_i`` and ``V'_j``::
