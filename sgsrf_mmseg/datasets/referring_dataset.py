@@ -10,6 +10,7 @@ from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from ..utils.expression import clean_dataset_expression
+from .sample_files import check_sample_files
 
 
 class PhraseLine(NamedTuple):
@@ -41,19 +42,26 @@ def parse_phrase_line(line: str, key_re: 're.Pattern') -> Tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ''
 
 
-def read_phrase_file(path: str,
-                     key_pattern: str) -> Tuple[List[PhraseLine], List[int]]:
+def read_phrase_file(
+        path: str,
+        key_pattern: str,
+        malformed: Optional[List[Tuple[int, str]]] = None
+) -> Tuple[List[PhraseLine], List[int]]:
     """Read a ``<key> <expression>`` file (RefSegRS and RISBench layout).
 
-    Blank lines are ignored. A line whose first token does not match
-    ``key_pattern`` is malformed and raises an error naming the file and the
-    line number. A line with a valid key but no expression (or only
-    whitespace after it) is returned in the second list.
+    The file is UTF-8, with or without a byte-order mark. Blank lines are
+    ignored. A line whose first token does not match ``key_pattern`` is
+    malformed: an error naming the file and the line number is raised, or
+    collected in ``malformed``. A line with a valid key but no expression
+    (or only whitespace after it) is returned in the second list.
 
     Args:
         path (str): The phrase file.
         key_pattern (str): Regular expression the whole key must match
             (case-insensitive).
+        malformed (list[tuple[int, str]], optional): If given, the line
+            number and the reason of each malformed line are appended to it
+            and reading goes on. Defaults to None (raise at the first one).
 
     Returns:
         tuple[list[PhraseLine], list[int]]: Parsed lines with a non-empty
@@ -63,14 +71,17 @@ def read_phrase_file(path: str,
         raise FileNotFoundError(f'annotation file not found: {path}')
     key_re = re.compile(key_pattern, re.IGNORECASE)
     lines, empty = [], []
-    with open(path, encoding='utf-8') as f:
+    with open(path, encoding='utf-8-sig') as f:
         for line_no, line in enumerate(f, start=1):
             if not line.strip():
                 continue
             try:
                 key, raw_text = parse_phrase_line(line, key_re)
             except ValueError as e:
-                raise ValueError(f'{path}, line {line_no}: {e}') from None
+                if malformed is None:
+                    raise ValueError(f'{path}, line {line_no}: {e}') from None
+                malformed.append((line_no, str(e)))
+                continue
             text = clean_dataset_expression(raw_text)
             if not text:
                 empty.append(line_no)
@@ -117,7 +128,9 @@ class ReferringSegDataset(BaseSegDataset):
     Expressions empty after cleaning are skipped with one logged warning
     naming where they are; a reference left without expressions is dropped.
     Expressions longer than the text encoder's context are kept: the text
-    encoder truncates them with a warning.
+    encoder truncates them with a warning. Every image and mask file the
+    references name must exist: construction raises one error listing all
+    missing ones (their content is read by the pipeline).
 
     Args:
         data_root (str): Root of the released dataset.
@@ -249,7 +262,9 @@ class ReferringSegDataset(BaseSegDataset):
             list[dict]: The data list.
         """
         data_list = []
-        for ref in self.load_references():
+        references = self.load_references()
+        check_sample_files(references, self.ann_file)
+        for ref in references:
             sentences = ref.pop('sentences')
             ref.update(seg_fields=[], reduce_zero_label=False)
             if self.test_mode:
@@ -312,6 +327,17 @@ class PhraseFileDataset(ReferringSegDataset):
         """
         lines, empty = read_phrase_file(self.ann_file, self.key_pattern)
         warn_skipped(self.ann_file, [f'line {n}' for n in empty])
+        return self.references_from_lines(lines)
+
+    def references_from_lines(self, lines: List[PhraseLine]) -> List[dict]:
+        """Group parsed phrase lines by key into references.
+
+        Args:
+            lines (list[PhraseLine]): Lines with a non-empty expression.
+
+        Returns:
+            list[dict]: One reference per key, in order of first appearance.
+        """
         img_dir = self.data_prefix.get('img_path', '')
         seg_dir = self.data_prefix.get('seg_map_path', '')
         refs: Dict[str, dict] = dict()

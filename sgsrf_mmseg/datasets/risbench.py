@@ -29,7 +29,9 @@ class RISBenchDataset(PhraseFileDataset):
             folders. Defaults to ``dict(img_path='img_rgb',
             seg_map_path='mask')``.
         mask_threshold (float): Mask pixels ``> mask_threshold`` are the
-            target. Defaults to 127.
+            target. Defaults to 0: every non-zero pixel, the rule of the
+            reference RISBench readers, right for masks stored as 0/1 and
+            as 0/255.
         file_pattern (str): Regular expression of a valid file name.
             Defaults to an image file name without folders.
         **kwargs: Other arguments of :class:`ReferringSegDataset`.
@@ -38,7 +40,7 @@ class RISBenchDataset(PhraseFileDataset):
     DEFAULT_DATA_PREFIX = dict(img_path='img_rgb', seg_map_path='mask')
 
     def __init__(self,
-                 mask_threshold: float = 127,
+                 mask_threshold: float = 0,
                  file_pattern: str = r'[^/\\\s]+\.(png|jpe?g|tiff?|bmp)',
                  **kwargs) -> None:
         super().__init__(

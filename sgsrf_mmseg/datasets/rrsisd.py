@@ -96,7 +96,13 @@ class RRSISDDataset(ReferringSegDataset):
                 raise ValueError(f'{self.instances_file}: no "{key}" field')
         return instances
 
-    def _load_refs(self) -> List[dict]:
+    def split_refs(self) -> List[dict]:
+        """Read the refs pickle and keep the refs of the split.
+
+        Returns:
+            list[dict]: The split's refs as stored (numpy ids as Python
+            numbers, see :func:`safe_load_pickle`).
+        """
         if not osp.isfile(self.ann_file):
             raise FileNotFoundError(
                 f'annotation file not found: {self.ann_file}')
@@ -104,7 +110,18 @@ class RRSISDDataset(ReferringSegDataset):
         if not isinstance(refs, list) or not all(
                 isinstance(r, dict) for r in refs):
             raise ValueError(f'{self.ann_file}: expected a list of ref dicts')
-        return refs
+        return [ref for ref in refs if ref.get('split') == self.split]
+
+    def raw_expression(self, sentence: dict) -> object:
+        """The expression of a ref's sentence as stored, before cleaning.
+
+        Args:
+            sentence (dict): One entry of a ref's ``sentences``.
+
+        Returns:
+            object: Its ``text_key`` field, else ``sent``, else ``''``.
+        """
+        return sentence.get(self.text_key, sentence.get('sent', ''))
 
     def _category_name(self, ann: dict, ref: dict,
                        categories: dict) -> Optional[str]:
@@ -124,7 +141,7 @@ class RRSISDDataset(ReferringSegDataset):
         Returns:
             list[dict]: One dict per ref.
         """
-        refs = self._load_refs()
+        refs = self.split_refs()
         instances = self._load_instances()
         images = {img['id']: img for img in instances['images']}
         anns = {ann['id']: ann for ann in instances['annotations']}
@@ -135,8 +152,6 @@ class RRSISDDataset(ReferringSegDataset):
         img_dir = self.data_prefix.get('img_path', '')
         references, skipped = [], []
         for ref in refs:
-            if ref.get('split') != self.split:
-                continue
             ref_id = ref.get('ref_id')
             for key in ('ann_id', 'image_id', 'sentences'):
                 if key not in ref:
@@ -168,8 +183,7 @@ class RRSISDDataset(ReferringSegDataset):
             for k, sent in enumerate(ref['sentences']):
                 sent_id = sent.get('sent_id',
                                    sent_ids[k] if k < len(sent_ids) else k)
-                raw = sent.get(self.text_key, sent.get('sent', ''))
-                text = clean_dataset_expression(raw)
+                text = clean_dataset_expression(self.raw_expression(sent))
                 if text:
                     sentences.append(dict(sent_id=sent_id, text=text))
                 else:

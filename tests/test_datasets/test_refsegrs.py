@@ -100,9 +100,30 @@ def _pipeline_dataset(root, split='test'):
         ])
 
 
-def test_missing_files_fail_at_load_time(refsegrs_root):
+def test_missing_files_fail_at_construction(refsegrs_root):
+    for path in ('images/1.tif', 'masks/0.tif', 'masks/2.tif'):
+        os.remove(osp.join(refsegrs_root, path))
+    with pytest.raises(FileNotFoundError) as err:
+        RefSegRSDataset(data_root=refsegrs_root, split='train')
+    message = str(err.value)
+    assert message.startswith(
+        osp.join(refsegrs_root, 'output_phrase_train.txt') +
+        ': 3 of the 6 image and mask files it names do not exist '
+        '(images: 1, masks: 2):\n')
+    assert message.splitlines()[1:] == [
+        '  ' + osp.join(refsegrs_root, path)
+        for path in ('images/1.tif', 'masks/0.tif', 'masks/2.tif')
+    ]
+    # the check runs with the data list: a lazy dataset fails when it loads
+    lazy = RefSegRSDataset(data_root=refsegrs_root, split='train',
+                           lazy_init=True)
+    with pytest.raises(FileNotFoundError, match='3 of the 6'):
+        lazy.full_init()
+
+
+def test_files_removed_later_fail_at_load_time(refsegrs_root):
+    ds = _pipeline_dataset(refsegrs_root)
     os.remove(osp.join(refsegrs_root, 'masks', '4.tif'))
-    ds = _pipeline_dataset(refsegrs_root)  # construction still works
     with pytest.raises(FileNotFoundError, match=r'masks[/\\]4.tif'):
         ds[0]
     os.remove(osp.join(refsegrs_root, 'images', '4.tif'))
@@ -160,3 +181,16 @@ def test_find_missing_files(refsegrs_root, tmp_path):
         data_root=refsegrs_root, split='testA') == [
             "split='testA' is not one of ('train', 'val', 'test')"
         ]
+
+
+def test_byte_order_mark_is_read(refsegrs_root):
+    path = osp.join(refsegrs_root, 'output_phrase_val.txt')
+    with open(path, 'w', encoding='utf-8-sig') as f:
+        f.write('3 a pond at the top\n3 the pond\n')
+    with open(path, 'rb') as f:
+        assert f.read(4) == b'\xef\xbb\xbf3'
+    ds = RefSegRSDataset(data_root=refsegrs_root, split='val', test_mode=True)
+    assert [ds.get_data_info(i)['text'] for i in range(2)] == [
+        'a pond at the top', 'the pond'
+    ]
+    assert ds.get_data_info(0)['ref_id'] == '3'

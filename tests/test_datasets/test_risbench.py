@@ -1,6 +1,7 @@
 import os
 import os.path as osp
 
+import cv2
 import numpy as np
 import pytest
 
@@ -49,3 +50,22 @@ def test_find_missing_files(risbench_root, tmp_path):
     assert RISBenchDataset.find_missing_files(
         data_root=risbench_root, split='train',
         data_prefix=dict(img_path='img_rgb', seg_map_path='m')) == []
+
+
+def test_missing_mask_fails_at_construction(risbench_root):
+    os.remove(osp.join(risbench_root, 'mask', 'b_002.png'))
+    with pytest.raises(FileNotFoundError, match=r'1 of the 4 .*masks: 1\):\n'
+                       r'  .*mask[/\\]b_002.png$'):
+        RISBenchDataset(data_root=risbench_root, split='train')
+
+
+@pytest.mark.parametrize('foreground', [1, 255])
+def test_zero_one_and_zero_255_masks_agree(risbench_root, foreground):
+    # the reference RISBench readers take every non-zero pixel
+    mask = np.zeros((32, 32), np.uint8)
+    mask[:4, :5] = foreground
+    cv2.imwrite(osp.join(risbench_root, 'mask', 'c_003.png'), mask)
+    ds = RISBenchDataset(data_root=risbench_root, split='val',
+                         test_mode=True)
+    mask = LoadReferringMask()(ds.get_data_info(0))['gt_seg_map']
+    assert mask.sum() == 5 * 4

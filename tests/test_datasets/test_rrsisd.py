@@ -126,3 +126,39 @@ def test_find_missing_files(rrsisd_root, tmp_path):
         f'data_root {root} has no folder JPEGImages (data_prefix.img_path)',
         f'data_root {root} has no rrsisd/instances.json (instances_file)'
     ]
+
+
+def test_numpy_integer_ids_load(rrsisd_root):
+    root, expected = rrsisd_root
+    path = osp.join(root, 'rrsisd', 'refs(unc).p')
+    with open(path, 'rb') as f:
+        refs = pickle.load(f)
+    for ref in refs:
+        for key in ('image_id', 'category_id', 'ann_id', 'ref_id'):
+            ref[key] = np.int64(ref[key])
+        ref['sent_ids'] = [np.int64(i) for i in ref['sent_ids']]
+        for sent in ref['sentences']:
+            sent['sent_id'] = np.int64(sent['sent_id'])
+    with open(path, 'wb') as f:
+        pickle.dump(refs, f, protocol=2)
+    ds = RRSISDDataset(data_root=root, split='train', test_mode=True)
+    info = ds.get_data_info(0)
+    assert (info['ref_id'], info['image_id'], info['sent_id']) == (10, 1, 1000)
+    assert type(info['ref_id']) is int and info['category'] == 'vehicle'
+    np.testing.assert_array_equal(_load(info)['gt_seg_map'], expected[10])
+
+
+def test_missing_images_fail_at_construction(rrsisd_root):
+    root, _ = rrsisd_root
+    img_dir = osp.join(root, 'images', 'rrsisd', 'JPEGImages')
+    os.remove(osp.join(img_dir, '00002.jpg'))
+    with pytest.raises(FileNotFoundError) as err:
+        RRSISDDataset(data_root=root, split='train')
+    assert str(err.value).endswith(
+        ': 1 of the 2 image and mask files it names do not exist (images: '
+        f'1, masks: 0):\n  {osp.join(img_dir, "00002.jpg")}')
+    RRSISDDataset(data_root=root, split='val')  # its image is there
+    os.remove(osp.join(img_dir, '00001.jpg'))
+    with pytest.raises(FileNotFoundError,
+                       match=r'2 of the 2 .*none of them exists'):
+        RRSISDDataset(data_root=root, split='train')

@@ -23,7 +23,7 @@ class LoadReferringMask(BaseTransform):
     * ``seg_map_path`` (RefSegRS, RISBench): a mask image; pixels
       ``> threshold`` are the target (a multi-channel mask is reduced with
       the channel maximum). ``threshold`` defaults to the item's
-      ``mask_threshold`` (RefSegRS 50, RISBench 127), else 127.
+      ``mask_threshold`` (RefSegRS 50, RISBench 0), else 127.
 
     Put it right after ``LoadRasterImage``: the mask must then have the
     image's size (``ori_shape``).
@@ -89,7 +89,16 @@ class LoadReferringMask(BaseTransform):
             return tuple(results['img'].shape[:2])
         return None
 
-    def _read_mask_file(self, results: dict) -> np.ndarray:
+    def read_mask_image(self, results: dict) -> np.ndarray:
+        """Read ``results['seg_map_path']`` with its values as stored.
+
+        Args:
+            results (dict): The item, with ``seg_map_path`` (``img_path``
+                is named in errors).
+
+        Returns:
+            np.ndarray: The mask image, (H, W) or (H, W, C).
+        """
         path = results['seg_map_path']
         try:
             mask_bytes = fileio.get(path, backend_args=self.backend_args)
@@ -101,15 +110,29 @@ class LoadReferringMask(BaseTransform):
             mask_bytes, flag='unchanged', backend=self.imdecode_backend)
         if mask is None:
             raise ValueError(f'mask file {path} cannot be decoded')
+        return mask
+
+    def mask_from_image(self, mask_image: np.ndarray,
+                        results: dict) -> np.ndarray:
+        """Threshold a mask image and check its size against the image.
+
+        Args:
+            mask_image (np.ndarray): As read by :meth:`read_mask_image`.
+            results (dict): The item (``mask_threshold``, ``ori_shape`` or
+                ``img``, the file names for errors).
+
+        Returns:
+            np.ndarray: (H, W) uint8 0/1 mask.
+        """
         threshold = self.threshold
         if threshold is None:
             threshold = results.get('mask_threshold', 127)
-        mask = binarize_mask(mask, threshold)
+        mask = binarize_mask(mask_image, threshold)
         img_shape = self._image_shape(results)
         if img_shape is not None and mask.shape != img_shape:
             raise ValueError(
-                f'mask file {path} has size {mask.shape} but image '
-                f'{results.get("img_path")} has size {img_shape}')
+                f'mask file {results["seg_map_path"]} has size {mask.shape} '
+                f'but image {results.get("img_path")} has size {img_shape}')
         return mask
 
     def _decode_annotations(self, results: dict) -> np.ndarray:
@@ -157,7 +180,8 @@ class LoadReferringMask(BaseTransform):
             if not results.get('seg_map_path'):
                 raise KeyError('LoadReferringMask needs "seg_map_path" or '
                                '"mask_annotations" in the item')
-            mask = self._read_mask_file(results)
+            mask = self.mask_from_image(
+                self.read_mask_image(results), results)
             source = results['seg_map_path']
         if self.warn_empty and not mask.any():
             self._warn_once(f'empty:{source}',

@@ -1,7 +1,8 @@
 """Input size and patch sizes of an SGSRF model config.
 
-The one place that reads them from a config (without building the model):
-the start-up config check, the benchmark and the inferencer all ask here.
+The one place that reads them from a config, and sets the input size in
+one (without building the model): the start-up config check, the benchmark
+and the inferencer all ask here.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -36,12 +37,17 @@ def clip_patch_size(encoder_cfg: dict) -> Optional[int]:
     return int(cfg['tower_cfg'].get('patch_size', 16))
 
 
-def sam_patch_size(head_cfg: dict) -> Optional[int]:
-    """Patch size of SAM in a ``GroundingSAMHead`` config, None otherwise."""
+def _sam_sizes(head_cfg: dict) -> Optional[dict]:
+    """``sam`` of a ``GroundingSAMHead`` config (ViT-B if unset), else None."""
     if 'sam' not in head_cfg and head_cfg.get('type') != 'GroundingSAMHead':
         return None
-    sam = dict(head_cfg.get('sam') or dict(arch='vit_b'))
-    return int(sam_config(**sam)['patch_size'])
+    return dict(head_cfg.get('sam') or dict(arch='vit_b'))
+
+
+def sam_patch_size(head_cfg: dict) -> Optional[int]:
+    """Patch size of SAM in a ``GroundingSAMHead`` config, None otherwise."""
+    sam = _sam_sizes(head_cfg)
+    return None if sam is None else int(sam_config(**sam)['patch_size'])
 
 
 def tower_patch_sizes(model_cfg: dict) -> Dict[str, int]:
@@ -97,3 +103,30 @@ def model_input_size(model_cfg: dict) -> Size:
         raise ValueError('cannot tell the model input size: set '
                          'model.data_preprocessor.size')
     return as_size(size)
+
+
+def set_model_input_size(model_cfg: dict,
+                         size: Union[int, Sequence[int]]) -> None:
+    """Set, in place, every field :func:`configured_input_sizes` reads.
+
+    ``data_preprocessor.size`` where a preprocessor is configured,
+    ``image_encoder.img_size`` of a ``CLIPImageEncoder`` (or wherever it is
+    written) and ``decode_head.sam.img_size`` of a SAM head.
+
+    Args:
+        model_cfg (dict): The ``model`` of a config.
+        size (int | Sequence[int]): The input size, ``s`` or ``(h, w)``.
+    """
+    h, w = as_size(size)
+    if model_cfg.get('data_preprocessor') is not None:
+        model_cfg['data_preprocessor']['size'] = (h, w)
+    image_cfg = model_cfg.get('image_encoder') or {}
+    if image_cfg.get('type') == 'CLIPImageEncoder' or 'img_size' in image_cfg:
+        image_cfg['img_size'] = h if h == w else (h, w)
+    head_cfg = model_cfg.get('decode_head') or {}
+    sam = _sam_sizes(head_cfg)
+    if sam is not None:
+        if h != w:
+            raise ValueError(f'model.decode_head.sam.img_size: SAM takes a '
+                             f'square input, got {(h, w)}')
+        head_cfg['sam'] = dict(sam, img_size=h)

@@ -1,3 +1,4 @@
+"""``tools/analysis/benchmark.py`` end to end on the tiny model config."""
 import json
 import os
 import os.path as osp
@@ -70,8 +71,7 @@ def test_train_infer_flops(result):
         assert _is_number(data['infer'][field]), field
     for field in FLOP_FIELDS:
         assert _is_number(data['flops'][field]) and data['flops'][field] > 0
-    assert data['flops']['train_step_3x'] == \
-        3 * data['flops']['forward_train']
+    assert data['flops']['error'] is None
     assert 'image_encoder' in data['flops']['forward_train_by_module']
 
 
@@ -83,8 +83,6 @@ def test_stages(result):
             assert _is_number(stages[name]['ms']), name
             assert _is_number(stages[name]['share']), name
     assert 'losses' in train and 'postprocess' in infer
-    assert sum(s['share'] for s in train.values()) == pytest.approx(
-        1.0, abs=0.02)
 
 
 def test_floor_and_compare(result):
@@ -112,46 +110,3 @@ def test_floor_and_compare(result):
     for title in ('training step', 'inference', 'stage (forward)',
                   'floor (library towers)', 'switch'):
         assert title in stdout, title
-
-
-def test_switches_of_tiny_config():
-    sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
-    import benchmark
-    args = benchmark.parse_args([osp.join(REPO, TINY), '--device', 'cpu'])
-    model_cfg, size = benchmark.load_model_cfg(args)
-    assert size == 128
-    model = benchmark.build_model(model_cfg, benchmark.torch.device('cpu'))
-    switches = benchmark.available_switches(model_cfg, model, [])
-    assert set(switches) == set(benchmark.SWITCHES)
-    assert switches['sam_grad_checkpointing'] == {
-        'decode_head.grad_checkpointing': True
-    }
-    assert switches['text_trim_padding'] == {
-        'text_encoder.trim_padding': False
-    }
-    # a whole-tower freeze already in the config is not offered again
-    model_cfg['image_encoder']['frozen_stages'] = 3
-    assert 'freeze_clip_image' not in benchmark.available_switches(
-        model_cfg, model, [])
-
-
-def test_input_size_and_weights_dropped(tmp_path):
-    sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
-    import benchmark
-    config = tmp_path / 'cfg.py'
-    config.write_text(
-        f"_base_ = [{osp.join(REPO, TINY)!r}]\n"
-        "model = dict(decode_head=dict(pretrained='missing_sam.pth'),\n"
-        "             image_encoder=dict(pretrained='missing_clip.bin'))\n")
-    args = benchmark.parse_args([str(config), '--input-size', '96'])
-    model_cfg, size = benchmark.load_model_cfg(args)
-    assert size == 96
-    assert model_cfg['data_preprocessor']['size'] == (96, 96)
-    assert model_cfg['image_encoder']['img_size'] == 96
-    assert model_cfg['decode_head']['sam']['img_size'] == 96
-    assert model_cfg['decode_head']['pretrained'] is None
-    assert model_cfg['image_encoder']['pretrained'] is None
-    with pytest.raises(ValueError, match='no model dict'):
-        empty = tmp_path / 'empty.py'
-        empty.write_text('x = 1\n')
-        benchmark.load_model_cfg(benchmark.parse_args([str(empty)]))
