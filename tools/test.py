@@ -1,15 +1,25 @@
-"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out DIR]``."""
+"""Test a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out DIR]``.
+
+The scores are printed with the scoring protocol they follow and written to
+``test_results.json`` in the run's log folder (``WORK_DIR/<timestamp>/``)
+and to ``--results FILE`` if given; ``tools/analysis/render_results.py``
+renders them into the documentation.
+"""
 import argparse
 import os.path as osp
+import shlex
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config  # noqa: E402
+from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from sgsrf_mmseg.engine.launch import (add_common_arguments,  # noqa: E402
                                        load_config, prepare_test_config)
+from sgsrf_mmseg.evaluation import (TEST_RESULTS_FILE,  # noqa: E402
+                                    save_test_results)
 
 
 def parse_args():
@@ -18,7 +28,11 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--out',
-        help='also write the predicted masks as PNG files into this dir')
+        help='also write the predicted masks as PNG files and the '
+        'per-expression scores (expressions.csv) into this dir')
+    parser.add_argument(
+        '--results',
+        help='also write the results JSON (metrics, protocol, counts) here')
     parser.add_argument(
         '--show-dir',
         help='write visualizations (image | ground truth | prediction, with '
@@ -56,7 +70,25 @@ def main():
     if args.out:
         cfg.test_evaluator.output_dir = args.out
         cfg.test_evaluator.keep_results = True
-    Runner.from_cfg(cfg).test()
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+    if not is_main_process():
+        return
+    paths = [osp.join(runner.log_dir, TEST_RESULTS_FILE)]
+    paths += [args.results] if args.results else []
+    results = save_test_results(
+        runner.test_loop.evaluator,
+        paths,
+        command=shlex.join(['python'] + sys.argv),
+        config=args.config,
+        checkpoint=args.checkpoint,
+        dataset_cfg=cfg.test_dataloader.dataset)
+    if results is None:
+        print('no ReferringSegMetric scores (format_only or another metric): '
+              'no results file written')
+    else:
+        print(results['protocol']['description'])
+        print('results written to ' + ', '.join(paths))
 
 
 if __name__ == '__main__':

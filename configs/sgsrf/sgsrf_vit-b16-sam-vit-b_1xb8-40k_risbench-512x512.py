@@ -7,3 +7,11 @@ _base_ = [
     '../_base_/datasets/risbench.py', '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_40k.py'
 ]
+
+# Scoring protocol of the reported numbers: 'lavt-480', the protocol of
+# LAVT's and RMSIN's published numbers, so that ours compare with theirs
+# (masks scored at 480 x 480, Prec@X counts IoU >= X, an empty prediction on
+# an empty target scores 0). protocol='original' scores at the image's own
+# size.
+val_evaluator = dict(type='ReferringSegMetric', protocol='lavt-480')
+test_evaluator = val_evaluator

@@ -1,33 +1,18 @@
+import csv
 import math
+import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
-import torch
-from mmengine.structures import PixelData
+from mmengine.config import Config
+from metric_samples import make_sample, masks_with_iou
 
-import sgsrf_mmseg  # noqa: F401
 from mmseg.registry import METRICS
-from mmseg.structures import SegDataSample
-from sgsrf_mmseg.evaluation import (ReferringRecord, ReferringSegMetric,
-                                    compute_referring_metrics)
+from sgsrf_mmseg.evaluation import (EXPRESSIONS_FILE, ReferringRecord,
+                                    ReferringSegMetric, summarize_records)
 
-
-def make_sample(pred, gt=None, logits=None, **meta):
-    """Build a model output dict like the evaluator receives it."""
-    pred = torch.as_tensor(np.asarray(pred)).long()[None]
-    meta.setdefault('img_path', 'data/img_0.png')
-    meta.setdefault('ori_shape', tuple(pred.shape[1:]))
-    meta.setdefault('img_shape', tuple(pred.shape[1:]))
-    sample = SegDataSample(metainfo=meta)
-    sample.pred_sem_seg = PixelData(data=pred)
-    if gt is not None:
-        sample.gt_sem_seg = PixelData(
-            data=torch.as_tensor(np.asarray(gt)).long()[None])
-    if logits is not None:
-        sample.seg_logits = PixelData(
-            data=torch.as_tensor(np.asarray(logits)).float()[None])
-    return sample.to_dict()
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def run_metric(samples, **kwargs):
@@ -36,33 +21,23 @@ def run_metric(samples, **kwargs):
     return metric.evaluate(len(samples))
 
 
-def masks_with_iou(inter, union, size=4):
-    """A (pred, gt) pair on a size x size grid with the given I and U."""
-    flat_gt = np.zeros(size * size, np.int64)
-    flat_pred = np.zeros(size * size, np.int64)
-    flat_gt[:union] = 1  # gt covers the whole union
-    flat_pred[:inter] = 1  # prediction is a subset of gt
-    return flat_pred.reshape(size, size), flat_gt.reshape(size, size)
-
-
 def test_three_expressions_by_hand():
     # IoUs 3/4, 1/2 and 0/4.
     records = [(3, 4, 4, 16), (1, 2, 2, 16), (0, 4, 2, 16)]
-    m = compute_referring_metrics(records, size_bins={}, by_category=False)
-    assert m['mIoU'] == 41.67  # (0.75 + 0.5 + 0) / 3
-    assert m['oIoU'] == 40.0  # 4 / 10
-    assert m['Prec@0.5'] == 66.67
-    assert m['Prec@0.6'] == 33.33
-    assert m['Prec@0.7'] == 33.33
-    assert m['Prec@0.8'] == 0.0
-    assert m['Prec@0.9'] == 0.0
-    strict = compute_referring_metrics(
-        records, prec_rule='>', size_bins={}, by_category=False)
-    assert strict['Prec@0.5'] == 33.33
-    assert set(m) == {
-        'mIoU', 'oIoU', 'Prec@0.5', 'Prec@0.6', 'Prec@0.7', 'Prec@0.8',
-        'Prec@0.9'
+    m = summarize_records(records, size_bins={}, by_category=False)
+    assert m.expressions == 3 and m.groups == {}
+    assert m.overall == {
+        'mIoU': 41.67,  # (0.75 + 0.5 + 0) / 3
+        'oIoU': 40.0,  # 4 / 10
+        'Prec@0.5': 66.67,
+        'Prec@0.6': 33.33,
+        'Prec@0.7': 33.33,
+        'Prec@0.8': 0.0,
+        'Prec@0.9': 0.0,
     }
+    strict = summarize_records(
+        records, prec_rule='>', size_bins={}, by_category=False)
+    assert strict.overall['Prec@0.5'] == 33.33
 
 
 def test_metric_class_with_masks_and_prec_rule():
@@ -74,13 +49,10 @@ def test_metric_class_with_masks_and_prec_rule():
     ge = run_metric(samples, size_bins={})
     assert ge['mIoU'] == 60.0
     assert ge['oIoU'] == pytest.approx(round(11 / 18 * 100, 2))
-    assert ge['Prec@0.5'] == 100.0
-    assert ge['Prec@0.7'] == 50.0
-    assert ge['Prec@0.8'] == 0.0
+    assert (ge['Prec@0.5'], ge['Prec@0.7'], ge['Prec@0.8']) == (100, 50, 0)
     gt_rule = run_metric(samples, prec_rule='>', size_bins={})
-    assert gt_rule['Prec@0.5'] == 50.0
-    assert gt_rule['Prec@0.7'] == 0.0
-    assert gt_rule['Prec@0.6'] == 50.0
+    assert (gt_rule['Prec@0.5'], gt_rule['Prec@0.6'],
+            gt_rule['Prec@0.7']) == (50.0, 50.0, 0.0)
 
 
 def test_ignore_index_excluded():
@@ -89,8 +61,8 @@ def test_ignore_index_excluded():
     metric = ReferringSegMetric()
     metric.process({}, [make_sample(pred, gt)])
     rec = ReferringRecord(*metric.results[0])
-    assert (rec.intersection, rec.union, rec.gt_area, rec.image_area) == (1, 3,
-                                                                          2, 3)
+    assert (rec.intersection, rec.union, rec.gt_area, rec.image_area,
+            rec.pred_area) == (1, 3, 2, 3, 2)
 
 
 def test_empty_union():
@@ -109,31 +81,7 @@ def test_empty_union():
     assert only_empty['oIoU'] == 100.0
 
 
-def test_input_resolution():
-    gt = np.zeros((4, 4), np.int64)
-    gt[:2, :2] = 1
-    logits = np.where(gt == 1, 10.0, -10.0)
-    sample = make_sample(gt, gt, logits, img_shape=(8, 8))
-    original = ReferringSegMetric()
-    original.process({}, [sample])
-    assert ReferringRecord(*original.results[0])[:4] == (4, 4, 4, 16)
-
-    metric = ReferringSegMetric(resolution='input')
-    metric.process({}, [sample])
-    assert ReferringRecord(*metric.results[0])[:4] == (16, 16, 16, 64)
-    # At (3, 3) the bilinear logit is 20 * 0.75 * 0.75 - 10 = 1.25: kept
-    # at threshold 0.5, dropped at 0.95 (sigmoid(1.25) ~ 0.777).
-    strict = ReferringSegMetric(resolution='input', threshold=0.95)
-    strict.process({}, [sample])
-    assert ReferringRecord(*strict.results[0])[:4] == (15, 16, 16, 64)
-    assert strict.evaluate(1)['mIoU'] == pytest.approx(93.75)
-    # Without logits the binary prediction is resized with nearest.
-    no_logits = ReferringSegMetric(resolution='input')
-    no_logits.process({}, [make_sample(gt, gt, img_shape=(8, 8))])
-    assert ReferringRecord(*no_logits.results[0])[:4] == (16, 16, 16, 64)
-
-
-def test_size_and_category_breakdown():
+def test_size_and_category_breakdown_counted_once():
     records = [
         ReferringRecord(25, 50, 50, 10000, 'vehicle'),  # 0.5%: small, 0.5
         ReferringRecord(100, 100, 100, 10000, 'vehicle'),  # 1%: medium, 1.0
@@ -141,7 +89,11 @@ def test_size_and_category_breakdown():
         ReferringRecord(5000, 5000, 5000, 10000, None),  # 50%: large, 1.0
         ReferringRecord(0, 10, 0, 10000, 'tank'),  # empty gt, 0.0
     ]
-    m = compute_referring_metrics(records)
+    summary = summarize_records(records)
+    assert {k: g.count for k, g in summary.groups.items()} == {
+        'small': 1, 'medium': 2, 'large': 1, 'empty': 1, '@tank': 2,
+        '@vehicle': 2}
+    m = summary.to_metrics()
     assert m['mIoU_small'] == 50.0
     assert m['oIoU_small'] == 50.0
     assert m['mIoU_medium'] == 62.5
@@ -154,10 +106,12 @@ def test_size_and_category_breakdown():
     assert m['oIoU@tank'] == round(250 / 1010 * 100, 2)
     assert not any(k.startswith('mIoU@None') for k in m)
     assert all(isinstance(v, float) for v in m.values())
-    custom = compute_referring_metrics(
+    custom = summarize_records(
         records, size_bins=dict(tiny=(0, 0.02), big=(0.02, 1.0)))
-    assert custom['mIoU_tiny'] == 75.0
-    assert 'mIoU_small' not in custom
+    assert custom.groups['tiny'].mIoU == 75.0
+    assert 'small' not in custom.groups
+    with pytest.raises(ValueError, match='reserved'):
+        summarize_records(records, size_bins={'empty': (0, 1)})
 
 
 def test_metric_logs_tables_and_category_from_meta():
@@ -173,6 +127,7 @@ def test_metric_logs_tables_and_category_from_meta():
     assert m['ref/mIoU@harbor'] == 100.0
     assert m['ref/mIoU_large'] == 87.5  # 4 px of 16: 25%
     assert math.isclose(m['ref/mIoU'], 87.5)
+    assert metric.summary.groups['large'].count == 2
 
 
 def test_format_only_writes_masks(tmp_path):
@@ -190,6 +145,43 @@ def test_format_only_writes_masks(tmp_path):
         ReferringSegMetric(format_only=True)
 
 
+def test_unknown_argument_is_a_type_error():
+    with pytest.raises(TypeError, match='keep_result'):
+        ReferringSegMetric(keep_result=True)
+    with pytest.raises(TypeError, match='iou_thresholds'):
+        METRICS.build(dict(type='ReferringSegMetric', iou_thresholds=[0.5]))
+    with pytest.raises(ValueError, match='keep_results=True needs output_dir'):
+        ReferringSegMetric(keep_results=True)
+
+
+def test_mmseg_test_tool_out_keeps_expression_records(tmp_path):
+    # What MMSegmentation's tools/test.py --out does to the test evaluator.
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/_base_/datasets/refsegrs.py'))
+    cfg.test_evaluator['output_dir'] = str(tmp_path)
+    cfg.test_evaluator['keep_results'] = True
+    metric = METRICS.build(cfg.test_evaluator)
+    pred, gt = masks_with_iou(3, 4)
+    empty = np.zeros((4, 4), np.int64)
+    metric.process({}, [
+        make_sample(pred, gt, ref_id='a', sent_id=1, category='ship',
+                    img_path='x/a.tif'),
+        make_sample(empty, empty, ref_id='b', sent_id=2, img_path='x/b.tif'),
+    ])
+    metric.evaluate(2)
+    with open(tmp_path / EXPRESSIONS_FILE, newline='') as f:
+        rows = list(csv.DictReader(f))
+    assert [(r['ref_id'], r['sent_id'], r['category'], r['img_path'],
+             float(r['iou']), int(r['intersection']), int(r['union']),
+             int(r['pred_area']), int(r['gt_area']), int(r['image_area']),
+             r['size_bin']) for r in rows] == [
+                 ('a', '1', 'ship', 'x/a.tif', 0.75, 3, 4, 3, 4, 16, 'large'),
+                 ('b', '2', '', 'x/b.tif', 0.0, 0, 0, 0, 0, 16, 'empty'),
+             ]
+    assert sorted(p.name for p in tmp_path.glob('*.png')) == ['a_1.png',
+                                                              'b_2.png']
+
+
 def test_bad_input_is_loud():
     metric = ReferringSegMetric()
     bad = make_sample(np.zeros((4, 4)), np.zeros((4, 5)), img_path='a/b.tif')
@@ -201,3 +193,5 @@ def test_bad_input_is_loud():
         ReferringSegMetric(prec_rule='=>')
     with pytest.raises(ValueError, match='resolution'):
         ReferringSegMetric(resolution='native')
+    with pytest.raises(ValueError, match='no expressions'):
+        ReferringSegMetric().evaluate(1)

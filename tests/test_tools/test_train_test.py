@@ -1,3 +1,4 @@
+import glob
 import json
 import os
 import os.path as osp
@@ -11,7 +12,7 @@ def _last_metrics(work_dir):
     logs = []
     for root, _, files in os.walk(work_dir):
         logs += [osp.join(root, f) for f in files if f.endswith('.json')
-                 and not f.startswith('scalars')]
+                 and not f.startswith(('scalars', 'test_results'))]
     with open(sorted(logs)[-1]) as f:
         return json.loads(f.read().strip().splitlines()[-1])
 
@@ -32,14 +33,23 @@ def test_train_then_test_as_subprocesses(tmp_path, write_config):
         sys.executable,
         osp.join(REPO, 'tools/test.py'), config, best, '--work-dir',
         str(tmp_path / 'test'), '--out',
-        str(tmp_path / 'masks'), '--show-dir', 'vis'
+        str(tmp_path / 'masks'), '--show-dir', 'vis', '--results',
+        str(tmp_path / 'results.json')
     ], cwd=str(tmp_path))
     assert test.returncode == 0, test.stderr[-3000:]
     metrics = _last_metrics(str(tmp_path / 'test'))
     for key in ('mIoU', 'oIoU', 'Prec@0.5', 'Prec@0.9'):
         assert 0.0 <= metrics[key] <= 100.0
-    masks = os.listdir(tmp_path / 'masks')
-    assert len(masks) == metrics.get('expressions', len(masks)) and masks
+    with open(tmp_path / 'results.json') as f:
+        results = json.load(f)
+    logged, = glob.glob(str(tmp_path / 'test' / '*' / 'test_results.json'))
+    assert json.load(open(logged)) == results
+    assert results['metrics']['mIoU'] == metrics['mIoU']
+    assert results['protocol']['name'] == 'original'
+    assert "protocol 'original'" in test.stdout
+    masks = [m for m in os.listdir(tmp_path / 'masks') if m.endswith('.png')]
+    records = open(tmp_path / 'masks' / 'expressions.csv').read().splitlines()
+    assert len(masks) == results['expressions'] == len(records) - 1 > 0
     pictures = os.listdir(tmp_path / 'vis' / 'vis_data' / 'vis_image')
     assert pictures and all(p.endswith('.png') for p in pictures)
 

@@ -17,8 +17,8 @@ train_pipeline = [
     dict(type='PhotoMetricDistortion', hue_delta=0),
     dict(type='PackReferringInputs'),
 ]
-# The ground truth is loaded after Resize: metrics are computed at the
-# original resolution (see ReferringSegMetric's `resolution`).
+# The ground truth is loaded after Resize, at the image's original size,
+# which every scoring protocol starts from.
 test_pipeline = [
     dict(type='LoadRasterImage'),
     dict(type='Resize', scale=input_size, keep_ratio=False),
@@ -57,5 +57,8 @@ test_dataloader = dict(
         split='test',
         test_mode=True,
         pipeline=test_pipeline))
-val_evaluator = dict(type='ReferringSegMetric')
+# Scoring protocol (ReferringSegMetric `protocol`): 'original' scores at the
+# image's own size; 'lavt-480' (LAVT / RMSIN) at 480 x 480; 'rsrefseg' counts
+# Prec@X with IoU > X. Experiment configs state the one their numbers follow.
+val_evaluator = dict(type='ReferringSegMetric', protocol='original')
 test_evaluator = val_evaluator

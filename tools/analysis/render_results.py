@@ -1,0 +1,117 @@
+"""Render results tables from run output files into the documentation.
+
+Three kinds of input (formats in ``sgsrf_mmseg/analysis/results_tables.py``):
+
+* ``test``: ``test_results.json`` files written by ``tools/test.py``;
+* ``benchmark``: JSON files written by ``tools/analysis/benchmark.py --out``;
+* ``ablation``: a JSON listing test runs per variant and seed.
+
+Without ``--target`` the block is printed. ``--target FILE:NAME`` replaces
+the text between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` in
+FILE (repeatable); ``--metafile FILE:MODEL`` (test, one run) replaces that
+model's ``Results`` in an OpenMMLab metafile. Everything else in the files
+stays byte-identical. Examples::
+
+    python tools/analysis/render_results.py test \
+        work_dirs/demo/20261127_120000/test_results.json \
+        --target README.md:demo-test \
+        --metafile configs/sgsrf/metafile.yaml:sgsrf_tiny_synthetic
+    python tools/analysis/render_results.py benchmark bench_512.json \
+        bench_1024.json --target configs/sgsrf/README.md:speed-gpu
+    python tools/analysis/render_results.py ablation ablation.json \
+        --target configs/sgsrf/README.md:ablation-refsegrs
+"""
+import argparse
+import os.path as osp
+import sys
+from functools import partial
+from typing import List, Optional, Sequence, Tuple
+
+sys.path.insert(
+    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from sgsrf_mmseg.analysis.document_blocks import (  # noqa: E402
+    replace_marker_block, replace_metafile_results, update_document)
+from sgsrf_mmseg.analysis.results_tables import (  # noqa: E402
+    dataset_name, load_ablation, load_benchmark, load_test_results,
+    metric_value, render_ablation_block, render_benchmark_block,
+    render_test_block)
+
+
+def file_and_name(value: str) -> Tuple[str, str]:
+    """Split ``FILE:NAME`` at its last colon."""
+    path, sep, name = value.rpartition(':')
+    if not sep or not path or not name:
+        raise argparse.ArgumentTypeError(f'expected FILE:NAME, got {value!r}')
+    return path, name
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('kind', choices=['test', 'benchmark', 'ablation'])
+    parser.add_argument('files', nargs='+', help='the results JSON file(s)')
+    parser.add_argument(
+        '--target', type=file_and_name, action='append', default=[],
+        metavar='FILE:NAME', help='markdown file and block name to replace')
+    parser.add_argument(
+        '--metafile', type=file_and_name, metavar='FILE:MODEL',
+        help='(test, one run) metafile and model whose Results to replace')
+    parser.add_argument(
+        '--metrics', nargs='+',
+        help='(test, ablation) metrics to show; test default: mIoU, oIoU, '
+        'Prec@0.5..0.9; ablation default: the file\'s "metrics"')
+    parser.add_argument(
+        '--no-groups', action='store_true',
+        help='(test) leave out the size and category breakdown')
+    args = parser.parse_args(argv)
+    if args.metafile and (args.kind != 'test' or len(args.files) != 1):
+        parser.error('--metafile takes the results of one test run')
+    if args.kind == 'ablation' and len(args.files) != 1:
+        parser.error('ablation takes one ablation file')
+    return args
+
+
+def render(args: argparse.Namespace) -> Tuple[str, List]:
+    """The block, and the loaded (path, results) runs."""
+    if args.kind == 'test':
+        runs = [(p, load_test_results(p)) for p in args.files]
+        return render_test_block(
+            runs, metrics=args.metrics, groups=not args.no_groups), runs
+    if args.kind == 'benchmark':
+        runs = [(p, load_benchmark(p)) for p in args.files]
+        return render_benchmark_block(runs), runs
+    metrics, variants = load_ablation(args.files[0])
+    return render_ablation_block(args.metrics or metrics, variants), []
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    """Command-line entry point."""
+    args = parse_args(argv)
+    block, runs = render(args)
+    if not args.target and not args.metafile:
+        print(block)
+    for path, name in args.target:
+        changed = update_document(
+            path, partial(replace_marker_block, name=name, block=block,
+                          source=path))
+        state = 'updated' if changed else 'unchanged'
+        print(f'{path}: results:{name} {state}')
+    if args.metafile:
+        path, model = args.metafile
+        results_path, results = runs[0]
+        metrics = {m: metric_value(results, m, results_path)
+                   for m in args.metrics or ('mIoU', 'oIoU')}
+        changed = update_document(
+            path, partial(replace_metafile_results, model=model,
+                          dataset=dataset_name(results), metrics=metrics,
+                          source=path))
+        state = 'updated' if changed else 'unchanged'
+        print(f'{path}: {model} Results {state}')
+
+
+if __name__ == '__main__':
+    try:
+        main()
+    except (OSError, ValueError) as error:
+        sys.exit(f'error: {error}')
