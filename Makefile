@@ -19,9 +19,14 @@ $(VENV)/.installed: $(PY) setup.py requirements/*.txt
 	$(PY) -m pip install -q -e ".[tests,optional]"
 	touch $@
 
+# The web demo and its browser test (Chromium comes from the system: .ci/run).
+$(VENV)/.installed-demo: $(VENV)/.installed requirements/demo.txt requirements/demo_tests.txt
+	$(PY) -m pip install -q -e ".[demo]" -r requirements/demo_tests.txt
+	touch $@
+
 install: $(VENV)/.installed
 
-test: install
+test: install $(VENV)/.installed-demo
 	$(PY) -m pytest tests -q -p no:cacheprovider
 
 demo: install

@@ -1,4 +1,5 @@
-"""Install sgsrf_mmseg: ``pip install -e .`` (add ``[tests]``, ``[optional]``)."""
+"""Install sgsrf_mmseg: ``pip install -e .`` (add ``[tests]``, ``[optional]``,
+``[demo]``)."""
 import os.path as osp
 
 from setuptools import find_packages, setup
@@ -37,6 +38,8 @@ setup(
     extras_require=dict(
         tests=read_requirements('tests'),
         optional=read_requirements('optional'),
+        demo=read_requirements('demo'),
     ),
+    package_data={'sgsrf_mmseg.webapp': ['examples/*.png', 'examples/*.json']},
     license='Apache License 2.0',
     zip_safe=False)

@@ -10,9 +10,13 @@ env_cfg = dict(
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='ReferringSegVisualizer', vis_backends=vis_backends, name='visualizer')
-# Names the samples of a batch whose loss is not finite (see the optimizer
-# wrapper's non-finite guard).
-custom_hooks = [dict(type='BatchSampleIdsHook')]
+# A NaN or infinite training loss stops the run before the step, naming the
+# iteration and the samples of the batch ('raise'), or skips the step
+# ('skip', at most max_skips in a row). It guards whatever optimizer wrapper
+# the runner builds (OptimWrapper, or AmpOptimWrapper with --amp).
+custom_hooks = [
+    dict(type='NonFiniteLossGuardHook', nonfinite='raise', max_skips=10)
+]
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None

@@ -48,6 +48,7 @@ import numpy as np
 from ..utils.image_io import band_ranges, to_rgb_uint8
 
 PredictFn = Callable[[List[np.ndarray], str], Sequence[np.ndarray]]
+ProgressFn = Callable[[int, int], None]
 
 
 def _rasterio():
@@ -172,7 +173,8 @@ def segment_geotiff(src_path: str,
                     threshold: float = 0.5,
                     bands: Optional[Sequence[int]] = None,
                     batch_size: int = 4,
-                    sample_size: int = 2048) -> Dict:
+                    sample_size: int = 2048,
+                    progress: Optional[ProgressFn] = None) -> Dict:
     """Segment what ``text`` refers to in a GeoTIFF scene, tile by tile.
 
     See the module docstring for the band, tiling, merge and output rules.
@@ -198,6 +200,10 @@ def segment_geotiff(src_path: str,
         batch_size (int): Tiles per ``predict_fn`` call. Defaults to 4.
         sample_size (int): Longer side of the decimated read used for the
             scene-wide stretch. Defaults to 2048.
+        progress (Callable, optional): ``progress(done, total)``, called
+            with the numbers of tiles segmented so far and in all, once
+            before the first tile and after each row of tiles. Defaults to
+            None.
 
     Returns:
         dict: ``mask_path``, ``geojson_path``, ``num_tiles``,
@@ -243,6 +249,9 @@ def segment_geotiff(src_path: str,
         out_dir = osp.dirname(osp.abspath(out_mask_path))
         os.makedirs(out_dir, exist_ok=True)
         target_pixels = 0
+        num_tiles = len(ys) * len(xs)
+        if progress is not None:
+            progress(0, num_tiles)
         with rasterio.open(out_mask_path, 'w', **profile) as dst:
             for row, y0 in enumerate(ys):
                 h = min(tile_size, height - y0)
@@ -267,6 +276,8 @@ def segment_geotiff(src_path: str,
                 mask = np.where(prob > threshold, 255, 0).astype(np.uint8)
                 dst.write(mask, 1, window=Window(0, y0, width, done))
                 target_pixels += int((mask > 0).sum())
+                if progress is not None:
+                    progress((row + 1) * len(xs), num_tiles)
                 acc = np.concatenate([
                     acc[stride:],
                     np.zeros((stride, padded_width), np.float32)
@@ -290,6 +301,6 @@ def segment_geotiff(src_path: str,
     return dict(
         mask_path=out_mask_path,
         geojson_path=out_geojson_path,
-        num_tiles=len(ys) * len(xs),
+        num_tiles=num_tiles,
         num_polygons=num_polygons,
         target_pixels=target_pixels)

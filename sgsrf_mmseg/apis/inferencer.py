@@ -49,7 +49,7 @@ from mmseg.registry import MODELS, TRANSFORMS
 from ..utils.expression import clean_expression
 from ..utils.image_io import read_image_rgb, to_rgb_uint8
 from ..visualization.overlay import draw_referring_overlay
-from .geo import segment_geotiff
+from .geo import ProgressFn, segment_geotiff
 
 ImageType = Union[str, os.PathLike, np.ndarray]
 _PACK_TYPES = ('PackReferringInputs', 'PackSegInputs')
@@ -329,7 +329,8 @@ class ReferringSegInferencer:
                         tile_size: Optional[int] = None,
                         overlap: Optional[int] = None,
                         batch_size: int = 4,
-                        bands: Optional[Sequence[int]] = None) -> Dict:
+                        bands: Optional[Sequence[int]] = None,
+                        progress: Optional[ProgressFn] = None) -> Dict:
         """Segment a GeoTIFF scene tile by tile at full resolution.
 
         Wraps :func:`sgsrf_mmseg.apis.segment_geotiff` (see its module for
@@ -349,6 +350,8 @@ class ReferringSegInferencer:
             batch_size (int): Tiles per forward pass. Defaults to 4.
             bands (Sequence[int], optional): 0-based band indices.
                 Defaults to None.
+            progress (Callable, optional): ``progress(done, total)`` in
+                tiles, see :func:`segment_geotiff`. Defaults to None.
 
         Returns:
             dict: The summary of :func:`segment_geotiff`.
@@ -369,4 +372,5 @@ class ReferringSegInferencer:
             overlap=overlap,
             threshold=self.threshold,
             bands=bands,
-            batch_size=batch_size)
+            batch_size=batch_size,
+            progress=progress)

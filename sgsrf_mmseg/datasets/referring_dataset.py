@@ -11,6 +11,8 @@ from mmseg.datasets import BaseSegDataset
 
 from ..utils.expression import clean_dataset_expression
 from .sample_files import check_sample_files
+from .text_parse import (attach_text_parses, check_text_parser_config,
+                         text_parse_file)
 
 
 class PhraseLine(NamedTuple):
@@ -120,7 +122,8 @@ class ReferringSegDataset(BaseSegDataset):
     None), ``seg_fields``, ``reduce_zero_label=False`` and what
     :class:`LoadReferringMask` needs: ``seg_map_path`` and ``mask_threshold``
     for mask files, or ``mask_annotations`` and ``mask_size`` for COCO
-    annotations.
+    annotations; with ``text_parser``, also ``text_parse``, the dependency
+    parse of ``text`` (see :func:`~.text_parse.attach_text_parses`).
 
     Expressions are cleaned by the inference rule
     (:func:`~sgsrf_mmseg.utils.expression.clean_dataset_expression`:
@@ -141,6 +144,10 @@ class ReferringSegDataset(BaseSegDataset):
             dataset's released location).
         data_prefix (dict, optional): Image (and mask) folders relative to
             ``data_root``. Defaults to None (the released folders).
+        text_parser (dict, optional): ``dict(model=..., cache_file=...)``:
+            the spaCy pipeline (package name or folder) and the parse cache
+            (default: beside the annotation file). Defaults to None (no
+            parses).
         **kwargs: Other arguments of :class:`BaseSegDataset` (``pipeline``,
             ``test_mode``, ``serialize_data``, ``lazy_init``, ...).
     """
@@ -156,6 +163,7 @@ class ReferringSegDataset(BaseSegDataset):
                  split: str = 'train',
                  ann_file: Optional[str] = None,
                  data_prefix: Optional[dict] = None,
+                 text_parser: Optional[dict] = None,
                  **kwargs) -> None:
         if split not in self.SPLITS:
             raise ValueError(f'split must be one of {self.SPLITS}, got '
@@ -164,6 +172,8 @@ class ReferringSegDataset(BaseSegDataset):
             raise ValueError(
                 f'{type(self).__name__} does not support reduce_zero_label')
         self.split = split
+        check_text_parser_config(text_parser)
+        self.text_parser = text_parser
         ann_file = self.DEFAULT_ANN_FILE if ann_file is None else ann_file
         if data_prefix is None:
             data_prefix = copy.deepcopy(self.DEFAULT_DATA_PREFIX)
@@ -273,7 +283,13 @@ class ReferringSegDataset(BaseSegDataset):
                         dict(ref, text=sent['text'], sent_id=sent['sent_id']))
             else:
                 data_list.append(dict(ref, sentences=sentences))
+        attach_text_parses(data_list, self.text_parser, self.ann_file)
         return data_list
+
+    @property
+    def text_parse_file(self) -> Optional[str]:
+        """The split's parse cache (None without ``text_parser``)."""
+        return text_parse_file(self.text_parser, self.ann_file)
 
     def get_data_info(self, idx: int) -> dict:
         """Get an item; in training mode pick one sentence at random.
@@ -282,7 +298,8 @@ class ReferringSegDataset(BaseSegDataset):
             idx (int): Index of the item.
 
         Returns:
-            dict: The item, with ``text`` and ``sent_id``.
+            dict: The item, with ``text`` and ``sent_id`` (and
+            ``text_parse``).
         """
         info = super().get_data_info(idx)
         sentences = info.pop('sentences', None)
@@ -290,6 +307,8 @@ class ReferringSegDataset(BaseSegDataset):
             sent = sentences[np.random.randint(len(sentences))]
             info['text'] = sent['text']
             info['sent_id'] = sent['sent_id']
+            if 'text_parse' in sent:
+                info['text_parse'] = sent['text_parse']
         return info
 
 

@@ -10,10 +10,8 @@ from mmengine.config import Config, DictAction
 
 from .config_check import check_config
 
-_AMP_WRAPPERS = {
-    'OptimWrapper': 'AmpOptimWrapper',
-    'NonFiniteGuardOptimWrapper': 'NonFiniteGuardAmpOptimWrapper',
-}
+#: Optimizer wrapper types that already run in mixed precision.
+_AMP_WRAPPERS = ('AmpOptimWrapper', 'AutocastOptimWrapper')
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,28 +78,29 @@ def init_cpu_distributed(cfg: Config) -> None:
 def enable_amp(cfg: Config) -> None:
     """Switch the optimizer wrapper to mixed precision.
 
-    On CUDA: mmengine's AMP wrapper (or its guarded variant) in bf16 where
-    the GPU supports it, else fp16 with dynamic loss scaling. On CPU: the
-    guarded wrapper with a bf16 autocast, since mmengine's AMP wrapper needs
-    a GPU.
+    As MMSegmentation's own ``tools/train.py --amp`` does, an
+    ``OptimWrapper`` becomes mmengine's ``AmpOptimWrapper`` on CUDA (bf16
+    where the GPU supports it, else fp16, with dynamic loss scaling). On a
+    CPU, where ``AmpOptimWrapper`` refuses to start, it becomes
+    ``AutocastOptimWrapper`` (bf16 autocast, no loss scaling). A wrapper
+    that is already one of these is kept. The non-finite loss guard is a
+    hook and holds for either.
     """
     wrapper = cfg.optim_wrapper
     kind = wrapper.get('type', 'OptimWrapper')
-    if kind in _AMP_WRAPPERS.values():
+    if kind in _AMP_WRAPPERS:
         return
-    if kind not in _AMP_WRAPPERS:
+    if kind != 'OptimWrapper':
         raise ValueError(f'--amp: optim_wrapper.type={kind!r} has no mixed '
-                         f'precision variant; use one of {list(_AMP_WRAPPERS)}')
+                         "precision variant; --amp needs 'OptimWrapper'")
     if torch.cuda.is_available():
-        wrapper.type = _AMP_WRAPPERS[kind]
+        wrapper.type = 'AmpOptimWrapper'
         wrapper.dtype = ('bfloat16'
                          if torch.cuda.is_bf16_supported() else 'float16')
         wrapper.setdefault('loss_scale', 'dynamic')
-    elif kind == 'NonFiniteGuardOptimWrapper':
-        wrapper.autocast_dtype = 'bfloat16'
     else:
-        raise ValueError('--amp on a CPU needs optim_wrapper.type='
-                         "'NonFiniteGuardOptimWrapper'")
+        wrapper.type = 'AutocastOptimWrapper'
+        wrapper.dtype = 'bfloat16'
 
 
 def _set_launch(cfg: Config, config_path: str, work_dir: Optional[str],

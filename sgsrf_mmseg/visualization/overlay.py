@@ -1,11 +1,15 @@
 """Draw a referring mask and its expression onto an image."""
 import unicodedata
-from typing import List, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
+#: Mask colours of :func:`draw_referring_overlays`, in order (RGB); the
+#: first is the default colour of :func:`draw_referring_overlay`.
+LEGEND_COLORS = ((255, 64, 64), (64, 160, 255), (255, 210, 0), (0, 200, 120),
+                 (200, 90, 255), (255, 140, 0), (0, 220, 230), (255, 110, 200))
 
 
 def ascii_safe(text: str) -> str:
@@ -107,6 +111,43 @@ def _wrap(text: str, width_px: int, scale: float, thickness: int) -> List[str]:
     return lines
 
 
+def _draw_banner(image_rgb: np.ndarray, entries: Sequence[Tuple[str, Optional[
+        Sequence[int]]]], background: Sequence[int],
+                 foreground: Sequence[int]) -> np.ndarray:
+    """Put entries (text, optional colour swatch) on a banner above the image.
+
+    Each entry starts on a new line and is wrapped to the image width; an
+    entry with a colour gets a filled square of that colour before its text,
+    and its wrapped lines are indented past the square.
+    """
+    height, width = image_rgb.shape[:2]
+    scale = float(np.clip(width / 1000.0, 0.35, 0.9))
+    thickness = 1 if scale < 0.8 else 2
+    margin = max(4, int(round(8 * scale)))
+    (_, text_h), baseline = cv2.getTextSize('Ag', _FONT, scale, thickness)
+    line_h = text_h + baseline + margin // 2
+    swatch = text_h + baseline
+    placed = []  # (x, text, swatch colour) per line
+    for text, colour in entries:
+        indent = margin + (swatch + margin if colour is not None else 0)
+        lines = _wrap(ascii_safe(text), width - indent - margin, scale,
+                      thickness)
+        placed += [(indent, line, colour if i == 0 else None)
+                   for i, line in enumerate(lines)]
+    banner_h = margin + line_h * len(placed) + margin // 2
+    banner = np.empty((banner_h, width, 3), np.uint8)
+    banner[:] = np.asarray(background, np.uint8)
+    for i, (x, line, colour) in enumerate(placed):
+        y = margin + text_h + i * line_h
+        if colour is not None:
+            cv2.rectangle(banner, (margin, y - text_h),
+                          (margin + swatch - 1, y + baseline - 1),
+                          tuple(int(c) for c in colour), cv2.FILLED)
+        cv2.putText(banner, line, (x, y), _FONT, scale,
+                    tuple(int(c) for c in foreground), thickness, cv2.LINE_AA)
+    return np.concatenate([banner, image_rgb], axis=0)
+
+
 def add_text_banner(
     image_rgb: np.ndarray,
     text: str,
@@ -129,21 +170,7 @@ def add_text_banner(
     Returns:
         np.ndarray: (H + banner height, W, 3) uint8 RGB image.
     """
-    height, width = image_rgb.shape[:2]
-    scale = float(np.clip(width / 1000.0, 0.35, 0.9))
-    thickness = 1 if scale < 0.8 else 2
-    margin = max(4, int(round(8 * scale)))
-    lines = _wrap(ascii_safe(text), width - 2 * margin, scale, thickness)
-    (_, text_h), baseline = cv2.getTextSize('Ag', _FONT, scale, thickness)
-    line_h = text_h + baseline + margin // 2
-    banner_h = margin + line_h * len(lines) + margin // 2
-    banner = np.empty((banner_h, width, 3), np.uint8)
-    banner[:] = np.asarray(background, np.uint8)
-    for i, line in enumerate(lines):
-        y = margin + text_h + i * line_h
-        cv2.putText(banner, line, (margin, y), _FONT, scale,
-                    tuple(int(c) for c in foreground), thickness, cv2.LINE_AA)
-    return np.concatenate([banner, image_rgb], axis=0)
+    return _draw_banner(image_rgb, [(text, None)], background, foreground)
 
 
 def draw_referring_overlay(image_rgb: np.ndarray,
@@ -170,3 +197,37 @@ def draw_referring_overlay(image_rgb: np.ndarray,
     """
     return add_text_banner(
         draw_mask_overlay(image_rgb, mask, color, alpha), text)
+
+
+def draw_referring_overlays(image_rgb: np.ndarray,
+                            masks: Sequence[np.ndarray],
+                            texts: Sequence[str],
+                            colors: Sequence[Sequence[int]] = LEGEND_COLORS,
+                            alpha: float = 0.5) -> np.ndarray:
+    """Draw several referring masks of one image, each in its own colour.
+
+    Each mask is filled and outlined as in :func:`draw_mask_overlay`, in
+    order (a later mask is drawn over an earlier one where they overlap);
+    the banner above the image is a legend: one entry per expression, a
+    square of its colour and the expression.
+
+    Args:
+        image_rgb (np.ndarray): (H, W, 3) uint8 RGB image.
+        masks (Sequence[np.ndarray]): (H, W) masks, 1 = target.
+        texts (Sequence[str]): One expression per mask.
+        colors (Sequence[Sequence[int]]): RGB colours, at least one per
+            mask. Defaults to :data:`LEGEND_COLORS`.
+        alpha (float): Fill opacity. Defaults to 0.5.
+
+    Returns:
+        np.ndarray: (H + legend height, W, 3) uint8 RGB image.
+    """
+    if len(masks) != len(texts) or len(masks) > len(colors):
+        raise ValueError(f'got {len(masks)} masks, {len(texts)} texts and '
+                         f'{len(colors)} colours: need one text and one '
+                         'colour per mask')
+    out = image_rgb
+    for mask, colour in zip(masks, colors):
+        out = draw_mask_overlay(out, mask, colour, alpha)
+    return _draw_banner(out, list(zip(texts, colors)), (0, 0, 0),
+                        (255, 255, 255))

@@ -107,6 +107,21 @@ def test_segment_geotiff(tmp_path):
                                    np.asarray(ys)).any()
 
 
+def test_progress_counts_tiles_row_by_row(tmp_path):
+    src = str(tmp_path / 'scene.tif')
+    make_scene(src)
+    seen = []
+    segment_geotiff(
+        src,
+        'x',
+        lambda tiles, text: [np.zeros((128, 128))] * len(tiles),
+        str(tmp_path / 'm.tif'),
+        tile_size=128,
+        overlap=32,
+        progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 6), (3, 6), (6, 6)]  # 2 rows of 3 tiles
+
+
 def test_soft_probabilities_merge_without_seams(tmp_path):
     src = str(tmp_path / 'scene.tif')
     cube, _ = make_scene(src)

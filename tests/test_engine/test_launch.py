@@ -20,11 +20,12 @@ def test_backend_follows_device_unless_named():
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='CPU behaviour')
 def test_amp_on_cpu_uses_bf16_autocast():
-    cfg = Config(dict(optim_wrapper=dict(type='NonFiniteGuardOptimWrapper')))
-    enable_amp(cfg)
-    assert cfg.optim_wrapper.autocast_dtype == 'bfloat16'
     cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
-    with pytest.raises(ValueError, match='CPU'):
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.type == 'AutocastOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'bfloat16'
+    cfg = Config(dict(optim_wrapper=dict(type='SGDWrapperOfMine')))
+    with pytest.raises(ValueError, match='SGDWrapperOfMine'):
         enable_amp(cfg)
 
 

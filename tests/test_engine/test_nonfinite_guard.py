@@ -1,24 +1,33 @@
+from types import SimpleNamespace
+
 import pytest
 import torch
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from toy_training import build_runner
 
-from sgsrf_mmseg.engine.hooks import BatchSampleIdsHook
-from sgsrf_mmseg.engine.optimizers import BATCH_IDS_KEY, NonFiniteLossError
+from sgsrf_mmseg.engine.hooks import NonFiniteLossGuardHook
+from sgsrf_mmseg.engine.optimizers import (BATCH_IDS_KEY, NonFiniteLossError,
+                                           NonFiniteLossGuard)
 
 
-def _wrapper(policy, max_skips=10):
+def _guard(wrapper, **policy):
+    """Guard ``wrapper`` the way a run does: the hook at ``before_train``."""
+    NonFiniteLossGuardHook(**policy).before_train(
+        SimpleNamespace(optim_wrapper=wrapper))
+    return wrapper
+
+
+def _wrapper(policy, max_skips=10, wrapper_type='OptimWrapper', **kwargs):
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 1)
     wrapper = build_optim_wrapper(
         model,
         dict(
-            type='NonFiniteGuardOptimWrapper',
+            type=wrapper_type,
             optimizer=dict(type='AdamW', lr=0.1),
-            nonfinite=policy,
-            max_skips=max_skips))
-    return model, wrapper
+            **kwargs))
+    return model, _guard(wrapper, nonfinite=policy, max_skips=max_skips)
 
 
 def _step(model, wrapper, poison=False):
@@ -70,11 +79,12 @@ def test_bad_policy_is_refused():
 
 
 def test_cpu_bf16_autocast_context():
-    model, wrapper = _wrapper('raise')
-    wrapper.autocast_dtype = 'bfloat16'
+    model, wrapper = _wrapper(
+        'raise', wrapper_type='AutocastOptimWrapper', dtype='bfloat16')
     with wrapper.optim_context(model):
         out = model(torch.ones(2, 3))
     assert out.dtype == torch.bfloat16
+    assert isinstance(wrapper.update_params, NonFiniteLossGuard)
 
 
 def test_nan_in_a_training_run_stops_it_at_that_iteration(tmp_path):
@@ -102,11 +112,10 @@ def test_segmentor_nan_report_names_the_samples():
     from mmseg.structures import SegDataSample
     cfg = Config.fromfile('configs/_base_/models/sgsrf_tiny.py')
     model = MODELS.build(cfg.model)
-    wrapper = build_optim_wrapper(
-        model,
-        dict(
-            type='NonFiniteGuardOptimWrapper',
-            optimizer=dict(type='AdamW', lr=1e-3)))
+    wrapper = _guard(
+        build_optim_wrapper(
+            model,
+            dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3))))
     samples = []
     for i in range(2):
         sample = SegDataSample(
@@ -133,8 +142,54 @@ def test_segmentor_nan_report_names_the_samples():
     data = dict(
         inputs=[torch.zeros(3, 128, 128) for _ in samples],
         data_samples=samples)
-    runner = type('RunnerStub', (), dict(message_hub=hub))()
-    BatchSampleIdsHook().before_train_iter(runner, 11, data)
+    runner = SimpleNamespace(message_hub=hub)
+    NonFiniteLossGuardHook().before_train_iter(runner, 11, data)
     with pytest.raises(NonFiniteLossError,
                        match=r'iteration 11.*scene_0\.tif \(ref 0, sent 0\)'):
         model.train_step(data, wrapper)
+
+
+def test_every_wrapper_of_a_dict_is_guarded_once():
+    from mmengine.optim import OptimWrapperDict
+    models = [torch.nn.Linear(3, 1), torch.nn.Linear(3, 1)]
+    wrappers = OptimWrapperDict(
+        **{
+            name: build_optim_wrapper(
+                model, dict(optimizer=dict(type='SGD', lr=0.1)))
+            for name, model in zip('ab', models)
+        })
+    _guard(wrappers)
+    _guard(wrappers)  # a second hook (or call) does not guard a guard
+    for name, model in zip('ab', models):
+        guard = wrappers[name].update_params
+        assert isinstance(guard, NonFiniteLossGuard)
+        assert not isinstance(guard.unguarded_update_params,
+                              NonFiniteLossGuard)
+        with pytest.raises(NonFiniteLossError):
+            _step(model, wrappers[name], poison=True)
+
+
+@pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="mmengine's AMP wrapper needs CUDA")
+def test_guard_composes_with_amp_optim_wrapper():
+    model, wrapper = _wrapper(
+        'skip', wrapper_type='AmpOptimWrapper', loss_scale='dynamic')
+    model.cuda()
+    wrapper.optimizer.state.clear()
+
+    def step(poison=False):
+        with wrapper.optim_context(model):
+            loss = model(torch.ones(2, 3, device='cuda')).sum()
+        wrapper.update_params(loss * float('nan') if poison else loss)
+
+    step()
+    weight = model.weight.detach().clone()
+    scale = wrapper.loss_scaler.get_scale()
+    step(poison=True)
+    assert torch.equal(model.weight, weight)
+    assert wrapper.loss_scaler.get_scale() == scale
+    step()
+    assert not torch.equal(model.weight, weight)
+    wrapper.update_params.nonfinite = 'raise'
+    with pytest.raises(NonFiniteLossError, match='non-finite training loss'):
+        step(poison=True)

@@ -61,8 +61,9 @@ def build_runner(work_dir, resume=False, max_keep_ckpts=2):
             batch_size=4,
             num_workers=0),
         optim_wrapper=dict(
-            type='NonFiniteGuardOptimWrapper',
+            type='OptimWrapper',
             optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
+        custom_hooks=[dict(type='NonFiniteLossGuardHook')],
         train_cfg=dict(by_epoch=False, max_iters=6),
         default_hooks=dict(
             checkpoint=dict(

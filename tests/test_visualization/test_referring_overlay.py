@@ -6,9 +6,10 @@ from mmengine.structures import PixelData
 import sgsrf_mmseg  # noqa: F401
 from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
-from sgsrf_mmseg.visualization import (ReferringSegVisualizer, ascii_safe,
-                                       draw_mask_overlay,
-                                       draw_referring_overlay)
+from sgsrf_mmseg.visualization import (LEGEND_COLORS, ReferringSegVisualizer,
+                                       ascii_safe, draw_mask_overlay,
+                                       draw_referring_overlay,
+                                       draw_referring_overlays)
 
 GREY = 100
 
@@ -102,3 +103,23 @@ def test_visualizer_converts_16bit_image():
     assert drawn.dtype == np.uint8
     with pytest.raises(ValueError, match='mask shape'):
         draw_mask_overlay(grey_image(), np.zeros((3, 3)))
+
+
+def test_several_masks_each_in_its_colour_with_a_legend():
+    left, right = np.zeros((64, 64), np.uint8), np.zeros((64, 64), np.uint8)
+    left[20:40, 4:24] = 1
+    right[20:40, 40:60] = 1
+    out = draw_referring_overlays(grey_image(), [left, right],
+                                  ['the left one', 'the right one'])
+    banner_h = out.shape[0] - 64
+    np.testing.assert_array_equal(
+        out[banner_h:],
+        draw_mask_overlay(
+            draw_mask_overlay(grey_image(), left, LEGEND_COLORS[0]), right,
+            LEGEND_COLORS[1]))
+    banner = out[:banner_h].reshape(-1, 3)
+    for colour in LEGEND_COLORS[:2]:  # one swatch per expression
+        assert (banner == colour).all(axis=1).sum() >= 16
+    assert not (banner == LEGEND_COLORS[2]).all(axis=1).any()
+    with pytest.raises(ValueError, match='one text and one colour per mask'):
+        draw_referring_overlays(grey_image(), [left], ['a', 'b'])

@@ -3,10 +3,11 @@
 # The pretrained towers (CLIP image/text, SAM image encoder) learn 10x slower
 # than the new modules (CCR, GPG, adapters, SAM's prompt encoder and decoder).
 optimizer = dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.01)
+# A plain OptimWrapper, so that MMSegmentation's own `tools/train.py --amp`
+# accepts it; the non-finite loss guard is a hook (default_runtime.py).
 optim_wrapper = dict(
-    type='NonFiniteGuardOptimWrapper',
+    type='OptimWrapper',
     optimizer=optimizer,
-    nonfinite='raise',
     clip_grad=dict(max_norm=1.0, norm_type=2),
     paramwise_cfg=dict(
         norm_decay_mult=0.0,

@@ -3,7 +3,7 @@ from typing import Dict, List, Optional, Tuple
 
 from sgsrf_mmseg.datasets import PhraseFileDataset, RRSISDDataset
 from sgsrf_mmseg.datasets.referring_dataset import read_phrase_file
-from sgsrf_mmseg.models.clip.tokenizer import clip_tokenizer
+from sgsrf_mmseg.models.clip.tokenizer import bpe_tokenizer
 from sgsrf_mmseg.utils.expression import clean_dataset_expression
 
 from .report import DefectReport
@@ -21,7 +21,7 @@ class ExpressionCheck:
     def __init__(self, report: DefectReport, context_length: int) -> None:
         self.report = report
         self.context_length = context_length
-        self.tokenizer = clip_tokenizer()
+        self.tokenizer = bpe_tokenizer()
 
     def check(self, raw: object, where: str) -> None:
         """Check one expression as stored.

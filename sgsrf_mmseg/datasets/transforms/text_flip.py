@@ -1,9 +1,13 @@
 """Random flip that keeps spatial words of the expression true."""
 import re
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Dict
 
 from mmcv.transforms import RandomFlip
 from mmseg.registry import TRANSFORMS
+
+from ..text_parse import check_parse, parse_text
 
 HORIZONTAL_PAIRS = (('left', 'right'), ('leftmost', 'rightmost'),
                     ('west', 'east'), ('western', 'eastern'),
@@ -64,9 +68,46 @@ def swap_direction_words(text: str, direction: str) -> str:
     Returns:
         str: The expression for the flipped image.
     """
-    mapping = _WORD_MAPS[direction]
     return _PATTERNS[direction].sub(
-        lambda m: _match_case(mapping[m.group(0).lower()], m.group(0)), text)
+        lambda m: _swapped(m.group(0), direction), text)
+
+
+def _swapped(word: str, direction: str) -> str:
+    """The direction word replacing ``word``, in its case."""
+    return _match_case(_WORD_MAPS[direction][word.lower()], word)
+
+
+def swap_parse_direction_words(parse: dict, direction: str) -> dict:
+    """Swap the direction words of a parse's words, as in its text.
+
+    The words are changed exactly where :func:`swap_direction_words`
+    changes the text they spell, so the parse keeps spelling the flipped
+    text; spaces, heads and labels are kept.
+
+    Args:
+        parse (dict): A parse (``words``, ``spaces``, ``heads``, ``deps``).
+        direction (str): ``'horizontal'``, ``'vertical'`` or ``'diagonal'``.
+
+    Returns:
+        dict: A new parse with the swapped words.
+    """
+    words = list(parse['words'])
+    text = parse_text(parse)
+    lengths = [len(w) + s for w, s in zip(words, parse['spaces'])]
+    starts = [0, *accumulate(lengths)][:-1]
+    for match in reversed(list(_PATTERNS[direction].finditer(text))):
+        index = bisect_right(starts, match.start()) - 1
+        begin = match.start() - starts[index]
+        end = match.end() - starts[index]
+        if end > len(words[index]):
+            raise ValueError(
+                f'text_parse of {text!r}: the direction word '
+                f'{match.group(0)!r} spans several words '
+                f'{words[index:index + 2]}')
+        words[index] = (words[index][:begin] +
+                        _swapped(match.group(0), direction) +
+                        words[index][end:])
+    return dict(parse, words=words)
 
 
 @TRANSFORMS.register_module()
@@ -75,16 +116,24 @@ class TextAwareRandomFlip(RandomFlip):
 
     When the image is flipped, ``results['text']`` gets its spatial words
     swapped by :func:`swap_direction_words`, so "the car on the left" stays
-    true of the flipped image and mask. Arguments are those of
-    :class:`RandomFlip` (``prob``, ``direction``, ``swap_seg_labels``).
+    true of the flipped image and mask; the words of
+    ``results['text_parse']``, when present, are swapped the same way
+    (:func:`swap_parse_direction_words`), so they keep spelling the text.
+    Arguments are those of :class:`RandomFlip` (``prob``, ``direction``,
+    ``swap_seg_labels``).
 
-    Modified Keys: ``img``, ``gt_seg_map``, ``text``; Added Keys: ``flip``,
-    ``flip_direction``.
+    Modified Keys: ``img``, ``gt_seg_map``, ``text``, ``text_parse``; Added
+    Keys: ``flip``, ``flip_direction``.
     """
 
     def _flip(self, results: dict) -> None:
         """Flip the image and mask, then the spatial words of the text."""
         super()._flip(results)
+        direction = results['flip_direction']
         if isinstance(results.get('text'), str):
-            results['text'] = swap_direction_words(results['text'],
-                                                   results['flip_direction'])
+            results['text'] = swap_direction_words(results['text'], direction)
+        if results.get('text_parse') is not None:
+            parse = swap_parse_direction_words(results['text_parse'],
+                                               direction)
+            check_parse(parse, results.get('text'), source='text_parse')
+            results['text_parse'] = parse

@@ -1,4 +1,4 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
-from .batch_sample_ids_hook import BatchSampleIdsHook
+from .nonfinite_loss_guard_hook import NonFiniteLossGuardHook
 
-__all__ = ['AtomicCheckpointHook', 'BatchSampleIdsHook']
+__all__ = ['AtomicCheckpointHook', 'NonFiniteLossGuardHook']

@@ -1,7 +1,8 @@
-from .nonfinite_guard import (BATCH_IDS_KEY, NonFiniteGuardAmpOptimWrapper,
-                              NonFiniteGuardOptimWrapper, NonFiniteLossError)
+from .autocast_optim_wrapper import AutocastOptimWrapper
+from .nonfinite_guard import (BATCH_IDS_KEY, NonFiniteLossError,
+                              NonFiniteLossGuard, guard_optim_wrapper)
 
 __all__ = [
-    'BATCH_IDS_KEY', 'NonFiniteGuardOptimWrapper',
-    'NonFiniteGuardAmpOptimWrapper', 'NonFiniteLossError'
+    'AutocastOptimWrapper', 'BATCH_IDS_KEY', 'NonFiniteLossError',
+    'NonFiniteLossGuard', 'guard_optim_wrapper'
 ]

@@ -1,68 +1,84 @@
-"""Optimizer wrappers that refuse to step on a non-finite loss."""
+"""A guard on an optimizer wrapper's step that refuses a non-finite loss."""
 import math
-from contextlib import contextmanager
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.dist import is_distributed
 from mmengine.logging import MessageHub, MMLogger
-from mmengine.optim import AmpOptimWrapper, OptimWrapper
-from mmseg.registry import OPTIM_WRAPPERS
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 
-#: Runtime-info key under which the segmentor records the ids of the
-#: samples in the batch being trained, for the report.
+#: Runtime-info key of the message hub under which the ids of the samples
+#: in the batch being trained are recorded, for the report.
 BATCH_IDS_KEY = 'sgsrf_batch_sample_ids'
+
+NONFINITE_POLICIES = ('skip', 'raise')
 
 
 class NonFiniteLossError(FloatingPointError):
-    """Raised when the training loss is NaN or infinite and policy is 'raise'."""
+    """The training loss is NaN or infinite (policy ``'raise'``)."""
 
 
-class NonFiniteLossGuardMixin:
-    """Checks the loss before backward; on NaN/inf it skips or stops.
+def check_nonfinite_policy(nonfinite: str) -> None:
+    """Raise ``ValueError`` unless ``nonfinite`` is 'skip' or 'raise'."""
+    if nonfinite not in NONFINITE_POLICIES:
+        raise ValueError(f'nonfinite must be one of {NONFINITE_POLICIES}, '
+                         f'got {nonfinite!r}')
 
-    Every rank agrees on the outcome (one all-reduce of a flag), so a
-    distributed run never deadlocks with some ranks stepping and others not.
-    A skipped step runs no backward and no optimizer step: weights, moments
-    and the loss scale are left exactly as they were.
+
+def any_rank_nonfinite(loss: torch.Tensor) -> bool:
+    """Whether ``loss`` is NaN or infinite on this or any other rank.
+
+    One all-reduce of a flag, so that every rank takes the same decision and
+    a distributed run never deadlocks with some ranks stepping and others
+    not.
+    """
+    flag = (~torch.isfinite(loss.detach())).any().float().reshape(1)
+    if is_distributed():
+        torch_dist.all_reduce(flag)
+    return bool(flag.item() > 0)
+
+
+class NonFiniteLossGuard:
+    """Stands in for one optimizer wrapper's ``update_params``.
+
+    It checks the loss before the backward pass. A finite loss goes to the
+    wrapper's own ``update_params`` (loss scaling, gradient accumulation and
+    clipping of :class:`OptimWrapper` or :class:`AmpOptimWrapper` unchanged);
+    on NaN/inf it stops the run or skips the step. A skipped step runs no
+    backward and no optimizer step: weights, moments and the loss scale are
+    left exactly as they were.
 
     Args:
-        nonfinite (str): ``'skip'`` skips the step and logs a warning;
-            ``'raise'`` stops the run with :class:`NonFiniteLossError`
-            before the step, so no poisoned weights reach a checkpoint.
-            Defaults to ``'raise'``.
+        optim_wrapper (OptimWrapper): The wrapper to guard.
+        nonfinite (str): ``'raise'`` stops the run with
+            :class:`NonFiniteLossError` naming the iteration and the samples,
+            before the step, so no poisoned weights reach a checkpoint;
+            ``'skip'`` skips the step and logs a warning. Defaults to
+            ``'raise'``.
         max_skips (int): With ``'skip'``, stop after this many consecutive
             skipped steps. Defaults to 10.
     """
 
     def __init__(self,
-                 *args,
+                 optim_wrapper: OptimWrapper,
                  nonfinite: str = 'raise',
-                 max_skips: int = 10,
-                 **kwargs):
-        if nonfinite not in ('skip', 'raise'):
-            raise ValueError("optim_wrapper.nonfinite must be 'skip' or "
-                             f"'raise', got {nonfinite!r}")
-        super().__init__(*args, **kwargs)
+                 max_skips: int = 10):
+        check_nonfinite_policy(nonfinite)
+        self.optim_wrapper = optim_wrapper
+        self.unguarded_update_params = optim_wrapper.update_params
         self.nonfinite = nonfinite
         self.max_skips = max_skips
         self.consecutive_skips = 0
 
-    def _any_rank_nonfinite(self, loss: torch.Tensor) -> bool:
-        flag = (~torch.isfinite(loss.detach())).any().float().reshape(1)
-        if is_distributed():
-            torch_dist.all_reduce(flag)
-        return bool(flag.item() > 0)
-
-    def update_params(self,
-                      loss: torch.Tensor,
-                      step_kwargs: Optional[Dict] = None,
-                      zero_kwargs: Optional[Dict] = None) -> None:
-        """Step as :class:`OptimWrapper` does unless the loss is non-finite."""
-        if not self._any_rank_nonfinite(loss):
+    def __call__(self,
+                 loss: torch.Tensor,
+                 step_kwargs: Optional[Dict] = None,
+                 zero_kwargs: Optional[Dict] = None) -> None:
+        """Update as the wrapper does unless the loss is non-finite."""
+        if not any_rank_nonfinite(loss):
             self.consecutive_skips = 0
-            super().update_params(loss, step_kwargs, zero_kwargs)
+            self.unguarded_update_params(loss, step_kwargs, zero_kwargs)
             return
         hub = MessageHub.get_current_instance()
         value = loss.detach().float().item() if loss.numel() == 1 else math.nan
@@ -70,44 +86,41 @@ class NonFiniteLossGuardMixin:
                   f"{hub.get_info('iter', 'unknown')}; samples: "
                   f'{hub.get_info(BATCH_IDS_KEY, "unknown")}')
         self.consecutive_skips += 1
-        if self.nonfinite == 'raise' or self.consecutive_skips > self.max_skips:
+        too_many = self.consecutive_skips > self.max_skips
+        if self.nonfinite == 'raise' or too_many:
             raise NonFiniteLossError(
                 report + ('' if self.nonfinite == 'raise' else
                           f'; {self.consecutive_skips} steps in a row'))
         MMLogger.get_current_instance().warning(report +
                                                 '; the step is skipped')
-        self.zero_grad()
+        self.optim_wrapper.zero_grad()
 
 
-@OPTIM_WRAPPERS.register_module()
-class NonFiniteGuardOptimWrapper(NonFiniteLossGuardMixin, OptimWrapper):
-    """:class:`OptimWrapper` with the non-finite loss guard.
+def guard_optim_wrapper(optim_wrapper: OptimWrapper,
+                        nonfinite: str = 'raise',
+                        max_skips: int = 10) -> List[NonFiniteLossGuard]:
+    """Put a :class:`NonFiniteLossGuard` on a wrapper (or each of a dict's).
+
+    Works on any wrapper mmengine builds (:class:`OptimWrapper`,
+    :class:`AmpOptimWrapper`, ...): the instance's ``update_params`` is
+    replaced by the guard, which calls the original. A wrapper that is
+    already guarded is left as it is.
 
     Args:
-        autocast_dtype (str, optional): Run the forward pass under
-            ``torch.autocast`` with this dtype on the model's device (e.g.
-            ``'bfloat16'`` for mixed precision on a CPU, where mmengine's
-            :class:`AmpOptimWrapper` is not available). No loss scaling.
-            Defaults to None (full precision).
+        optim_wrapper (OptimWrapper): The runner's wrapper, or an
+            :class:`OptimWrapperDict` of them.
+        nonfinite (str): ``'raise'`` or ``'skip'``. Defaults to ``'raise'``.
+        max_skips (int): Consecutive skips allowed. Defaults to 10.
+
+    Returns:
+        list[NonFiniteLossGuard]: The guard of each wrapper.
     """
-
-    def __init__(self, *args, autocast_dtype: Optional[str] = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.autocast_dtype = autocast_dtype
-
-    @contextmanager
-    def optim_context(self, model):
-        """The parent's context, plus autocast when ``autocast_dtype``."""
-        with super().optim_context(model):
-            if self.autocast_dtype is None:
-                yield
-                return
-            device = next(model.parameters()).device.type
-            with torch.autocast(device_type=device,
-                                dtype=getattr(torch, self.autocast_dtype)):
-                yield
-
-
-@OPTIM_WRAPPERS.register_module()
-class NonFiniteGuardAmpOptimWrapper(NonFiniteLossGuardMixin, AmpOptimWrapper):
-    """:class:`AmpOptimWrapper` with the non-finite loss guard."""
+    wrappers = (list(optim_wrapper.values()) if isinstance(
+        optim_wrapper, OptimWrapperDict) else [optim_wrapper])
+    guards = []
+    for wrapper in wrappers:
+        if not isinstance(wrapper.update_params, NonFiniteLossGuard):
+            wrapper.update_params = NonFiniteLossGuard(wrapper, nonfinite,
+                                                       max_skips)
+        guards.append(wrapper.update_params)
+    return guards

@@ -8,7 +8,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
 
 from ..clip.builder import build_clip, resolve_clip_config
-from ..clip.tokenizer import clip_tokenizer, tokenize
+from ..clip.tokenizer import bpe_tokenizer, tokenize
 from ..clip.weights import load_clip_text
 from ..utils.frozen_stages import FrozenStagesMixin, GradGate
 from ..utils.stage_outputs import TextFeatures
@@ -84,7 +84,7 @@ class CLIPTextEncoderTower(FrozenStagesMixin, BaseModule):
                                  "open_clip's BPE-tokenized text tower is")
         if context_length is not None:
             text_cfg['context_length'] = context_length
-        tokenizer = clip_tokenizer()
+        tokenizer = bpe_tokenizer()
         if text_cfg.get('vocab_size', 49408) < tokenizer.vocab_size:
             raise ValueError(f"text_cfg.vocab_size={text_cfg['vocab_size']} "
                              'is smaller than the BPE vocabulary '

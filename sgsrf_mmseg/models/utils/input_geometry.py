@@ -19,6 +19,19 @@ def as_size(size: Union[int, Sequence[int]]) -> Size:
     return int(size[0]), int(size[1])
 
 
+def patch_grid(size: Sequence[int], patch_size: int, owner: str) -> Size:
+    """The ``(h, w)`` patch grid of an input of ``size`` ``(H, W)``.
+
+    Raises ``ValueError`` naming ``owner`` when H or W is not a multiple of
+    ``patch_size``.
+    """
+    height, width = int(size[0]), int(size[1])
+    if height % patch_size or width % patch_size:
+        raise ValueError(f'{owner}: input size {height}x{width} is not a '
+                         f'multiple of the patch size {patch_size}')
+    return height // patch_size, width // patch_size
+
+
 def clip_patch_size(encoder_cfg: dict) -> Optional[int]:
     """Patch size of a ``CLIPImageEncoder`` config, None if it is not one.
 

@@ -98,7 +98,7 @@ def test_tokenizer_is_offline(monkeypatch):
 
     monkeypatch.setattr(socket, 'socket', no_network)
     monkeypatch.setattr(socket, 'create_connection', no_network)
-    clip_tokenizer_module.clip_tokenizer.cache_clear()
+    clip_tokenizer_module.bpe_tokenizer.cache_clear()
     tokens, lengths = tokenize(['a red roof'], 16)
     assert lengths.tolist() == [5]
 

@@ -1,0 +1,138 @@
+"""Train a spaCy dependency parser from gold parses, offline."""
+import hashlib
+import json
+import random
+from typing import Dict, List, Sequence
+
+from .parse_file import GOLD_PARSER, parse_text, read_parse_file
+from .spacy_pipeline import import_spacy
+
+
+def read_gold_parses(paths: Sequence[str]) -> Dict[str, dict]:
+    """Gold parses of one or more gold parse files.
+
+    Args:
+        paths (Sequence[str]): Files written with ``parser: 'gold'``, such
+            as ``output_phrase_{split}.gold_parses.json``.
+
+    Returns:
+        dict[str, dict]: Gold parses by text.
+    """
+    gold = {}
+    for path in paths:
+        parser, parses = read_parse_file(path)
+        if parser != GOLD_PARSER:
+            raise ValueError(f'{path} holds parses by {parser}, not gold '
+                             f'trees ("parser": "{GOLD_PARSER}")')
+        gold.update(parses)
+    if not gold:
+        raise ValueError(f'no gold parses in {list(paths)}')
+    return gold
+
+
+def gold_examples(nlp, parses: Dict[str, dict]) -> list:
+    """spaCy training examples of gold parses.
+
+    The predicted side is tokenized by ``nlp``; spaCy aligns it with the
+    gold words.
+
+    Args:
+        nlp (spacy.Language): The pipeline.
+        parses (dict[str, dict]): Gold parses by text.
+
+    Returns:
+        list[spacy.training.Example]: One example per text, sorted by text.
+    """
+    from spacy.training import Example
+    return [
+        Example.from_dict(
+            nlp.make_doc(parse_text(parse)),
+            {k: parse[k]
+             for k in ('words', 'spaces', 'heads', 'deps')})
+        for _, parse in sorted(parses.items())
+    ]
+
+
+def training_digest(parses: Dict[str, dict], settings: dict) -> str:
+    """Short digest of the training data and settings (the model version)."""
+    content = json.dumps([sorted(parses.items()), settings], sort_keys=True)
+    return hashlib.sha256(content.encode('utf-8')).hexdigest()[:12]
+
+
+def train_dependency_parser(parses: Dict[str, dict],
+                            output_dir: str,
+                            seed: int = 0,
+                            epochs: int = 10,
+                            batch_size: int = 16,
+                            dropout: float = 0.1,
+                            lang: str = 'en') -> List[float]:
+    """Train spaCy's transition-based parser on gold trees and save it.
+
+    A blank ``lang`` pipeline with one ``parser`` component (its own
+    tok2vec; ``min_action_freq=1`` keeps every label of a small corpus) is
+    trained for ``epochs`` passes over the shuffled examples. The result
+    depends only on the data, the settings and ``seed``; its
+    ``meta['version']`` is ``0.0.0+<digest of data and settings>``, so a
+    parse cache written with an older pipeline in the same folder is not
+    reused.
+
+    Args:
+        parses (dict[str, dict]): Gold parses by text.
+        output_dir (str): Folder the pipeline is saved to (``spacy.load``
+            reads it).
+        seed (int): Random seed. Defaults to 0.
+        epochs (int): Passes over the data. Defaults to 10.
+        batch_size (int): Examples per update. Defaults to 16.
+        dropout (float): Dropout rate during training. Defaults to 0.1.
+        lang (str): spaCy language code (its tokenizer rules).
+            Defaults to 'en'.
+
+    Returns:
+        list[float]: The parser loss of each epoch.
+    """
+    spacy = import_spacy()
+    from spacy.util import fix_random_seed, minibatch
+    settings = dict(
+        seed=seed,
+        epochs=epochs,
+        batch_size=batch_size,
+        dropout=dropout,
+        lang=lang,
+        spacy=spacy.__version__)
+    fix_random_seed(seed)
+    nlp = spacy.blank(lang)
+    nlp.add_pipe('parser', config={'min_action_freq': 1})
+    examples = gold_examples(nlp, parses)
+    optimizer = nlp.initialize(lambda: examples)
+    order = random.Random(seed)
+    epoch_losses = []
+    for _ in range(epochs):
+        shuffled = list(examples)
+        order.shuffle(shuffled)
+        losses: Dict[str, float] = {}
+        for batch in minibatch(shuffled, size=batch_size):
+            nlp.update(batch, sgd=optimizer, drop=dropout, losses=losses)
+        epoch_losses.append(losses.get('parser', 0.0))
+    nlp.meta['name'] = 'gold_trained_parser'
+    nlp.meta['version'] = f'0.0.0+{training_digest(parses, settings)}'
+    nlp.meta['description'] = (
+        f'Dependency parser trained on {len(parses)} gold trees')
+    nlp.to_disk(output_dir)
+    return epoch_losses
+
+
+def evaluate_parser(nlp, gold: Dict[str, dict]) -> Dict[str, float]:
+    """Attachment scores of a parser on gold trees (spaCy's scorer).
+
+    Args:
+        nlp (spacy.Language): A pipeline with a dependency parser.
+        gold (dict[str, dict]): Gold parses by text.
+
+    Returns:
+        dict[str, float]: ``uas`` and ``las`` (fractions of words with the
+        right head, and with the right head and label; punctuation is not
+        scored) and ``num_texts``.
+    """
+    scores = nlp.evaluate(gold_examples(nlp, gold))
+    return dict(
+        uas=scores['dep_uas'], las=scores['dep_las'], num_texts=len(gold))

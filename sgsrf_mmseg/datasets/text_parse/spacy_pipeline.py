@@ -1,0 +1,134 @@
+"""spaCy dependency parsers: loading, identity, parsing expressions.
+
+spaCy is optional: it is imported only when expressions must be parsed or a
+parser trained. A pipeline is named as ``spacy.load`` takes it: the name of
+an installed pipeline package (``'en_core_web_sm'``) or the folder of a
+saved pipeline (one written by :func:`train_dependency_parser`, or by
+``nlp.to_disk``).
+"""
+import importlib.metadata
+import json
+import os.path as osp
+from typing import List, Sequence
+
+PARSER_FACTORIES = ('parser', 'beam_parser')
+INSTALL_HINT = ('pip install spacy, then python -m spacy download '
+                'en_core_web_sm (or train one offline from gold parses with '
+                'tools/misc/train_parser.py)')
+
+
+def import_spacy():
+    """Import spaCy, or explain how to install it.
+
+    Returns:
+        module: The ``spacy`` module.
+    """
+    try:
+        import spacy
+    except ImportError as err:
+        raise ImportError('dependency parses of the expressions need spaCy, '
+                          f'which is not installed ({err}): '
+                          f'{INSTALL_HINT}') from err
+    return spacy
+
+
+def is_pipeline_path(model: str) -> bool:
+    """Whether ``model`` names a folder rather than an installed package."""
+    return (osp.exists(model) or model.startswith(('.', '~'))
+            or osp.sep in model or '/' in model)
+
+
+def pipeline_identity(model: str) -> str:
+    """Who parses: ``'<package> <version>'`` or ``'<folder> <version>'``.
+
+    Found without loading spaCy: a package's version from its installed
+    metadata, a folder's from its ``meta.json`` (the folder as an absolute
+    real path).
+
+    Args:
+        model (str): A pipeline package name or folder.
+
+    Returns:
+        str: The identity recorded in parse caches.
+    """
+    if is_pipeline_path(model):
+        folder = osp.realpath(osp.expanduser(model))
+        meta_file = osp.join(folder, 'meta.json')
+        if not osp.isdir(folder):
+            raise FileNotFoundError(f'spaCy pipeline folder not found: '
+                                    f'{model}')
+        if not osp.isfile(meta_file):
+            raise FileNotFoundError(f'{model} is not a spaCy pipeline folder '
+                                    '(it has no meta.json)')
+        with open(meta_file, encoding='utf-8') as f:
+            version = json.load(f).get('version', '?')
+        return f'{folder} {version}'
+    try:
+        version = importlib.metadata.version(model)
+    except importlib.metadata.PackageNotFoundError:
+        raise ImportError(
+            f'the spaCy pipeline {model!r} is not installed: pip install '
+            f'spacy, then python -m spacy download {model} (or give the '
+            'folder of a pipeline trained with tools/misc/train_parser.py)'
+        ) from None
+    return f'{model} {version}'
+
+
+def load_spacy_pipeline(model: str):
+    """Load a spaCy pipeline that has a dependency parser.
+
+    Args:
+        model (str): A pipeline package name or folder.
+
+    Returns:
+        spacy.Language: The pipeline.
+    """
+    identity = pipeline_identity(model)
+    spacy = import_spacy()
+    nlp = spacy.load(
+        osp.expanduser(model) if is_pipeline_path(model) else model)
+    factories = [nlp.get_pipe_meta(name).factory for name in nlp.pipe_names]
+    if not any(f in PARSER_FACTORIES for f in factories):
+        raise ValueError(f'the spaCy pipeline {identity} has no dependency '
+                         f'parser (its components: {nlp.pipe_names})')
+    return nlp
+
+
+def doc_to_parse(doc) -> dict:
+    """A parsed spaCy ``Doc`` as a parse dict.
+
+    Args:
+        doc (spacy.tokens.Doc): The parsed text.
+
+    Returns:
+        dict: ``words``, ``spaces``, ``heads``, ``deps``.
+    """
+    return dict(
+        words=[token.text for token in doc],
+        spaces=[bool(token.whitespace_) for token in doc],
+        heads=[token.head.i for token in doc],
+        deps=[token.dep_ for token in doc])
+
+
+def parse_texts(nlp, texts: Sequence[str], batch_size: int = 256,
+                desc: str = 'parsing expressions') -> List[dict]:
+    """Parse texts with ``nlp.pipe``, showing a progress bar.
+
+    Args:
+        nlp (spacy.Language): A pipeline with a dependency parser.
+        texts (Sequence[str]): The texts.
+        batch_size (int): Texts per ``nlp.pipe`` batch. Defaults to 256.
+        desc (str): Label of the progress bar. Defaults to
+            'parsing expressions'.
+
+    Returns:
+        list[dict]: One parse per text, in order.
+    """
+    from tqdm import tqdm  # installed with spaCy
+    return [
+        doc_to_parse(doc) for doc in tqdm(
+            nlp.pipe(texts, batch_size=batch_size),
+            total=len(texts),
+            desc=desc,
+            unit='expr')
+    ]

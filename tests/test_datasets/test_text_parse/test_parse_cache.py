@@ -1,0 +1,125 @@
+import json
+import os.path as osp
+import shutil
+
+import pytest
+
+from sgsrf_mmseg.datasets.text_parse import (check_parse, ensure_parses,
+                                             parse_text, pipeline_identity,
+                                             read_parse_file,
+                                             write_parse_file)
+from sgsrf_mmseg.datasets.text_parse import parse_cache
+
+TEXTS = ['the red car at the top left', 'all white storage tanks',
+         'the building next to the blue pond']
+
+
+@pytest.fixture
+def parse_calls(monkeypatch):
+    """The texts given to spaCy, call by call."""
+    calls = []
+    real = parse_cache.parse_texts
+
+    def recording(nlp, texts, **kwargs):
+        calls.append(list(texts))
+        return real(nlp, texts, **kwargs)
+
+    monkeypatch.setattr(parse_cache, 'parse_texts', recording)
+    return calls
+
+
+def test_cache_is_keyed_by_text_and_parser(tmp_path, trained_parser,
+                                           parse_calls, monkeypatch):
+    cache = str(tmp_path / 'output_phrase_train.parses.json')
+    parses = ensure_parses(TEXTS, trained_parser, cache)
+    assert parse_calls == [sorted(TEXTS)]
+    assert set(parses) == set(TEXTS)
+    parser, stored = read_parse_file(cache)
+    assert parser == pipeline_identity(trained_parser)
+    assert stored == parses
+    assert parses['the red car at the top left']['heads'] == [
+        2, 2, 2, 2, 6, 6, 3
+    ]
+
+    # an edited expression is parsed, the others are reused
+    edited = TEXTS[:2] + ['the building next to the green pond']
+    again = ensure_parses(edited, trained_parser, cache)
+    assert parse_calls[1:] == [['the building next to the green pond']]
+    assert all(again[t] == parses[t] for t in TEXTS)
+    assert set(read_parse_file(cache)[1]) == set(TEXTS) | set(edited)
+
+    # a complete cache is only read
+    ensure_parses(edited, trained_parser, cache)
+    assert len(parse_calls) == 2
+
+    # another parser identity parses everything again and replaces the file
+    other = str(tmp_path / 'other_pipeline')
+    shutil.copytree(trained_parser, other)
+    messages = []
+    monkeypatch.setattr(parse_cache, 'print_log',
+                        lambda msg, **kwargs: messages.append(msg))
+    ensure_parses(TEXTS, other, cache)
+    assert parse_calls[2:] == [sorted(TEXTS)]
+    assert messages[0] == (
+        f'{cache} holds parses by {pipeline_identity(trained_parser)}; the '
+        f'expressions are parsed again with {pipeline_identity(other)}')
+    assert read_parse_file(cache)[0] == pipeline_identity(other)
+    assert set(read_parse_file(cache)[1]) == set(TEXTS)
+
+
+def test_complete_cache_needs_no_write_access(tmp_path, trained_parser,
+                                              parse_calls, monkeypatch):
+    cache = str(tmp_path / 'parses.json')
+    ensure_parses(TEXTS, trained_parser, cache)
+
+    def read_only(path, mode='r', *args, **kwargs):
+        if 'r' not in mode:
+            raise PermissionError(13, 'Permission denied', path)
+        return open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(parse_cache, 'open', read_only, raising=False)
+    assert set(ensure_parses(TEXTS[:1], trained_parser, cache)) == set(TEXTS)
+    with pytest.raises(OSError) as err:
+        ensure_parses(['the white car'], trained_parser, cache)
+    assert str(err.value) == (
+        f'cannot write the parse cache {cache} (Permission denied): put the '
+        "cache in a writable place with text_parser=dict(..., "
+        "cache_file='PATH') in the dataset config, or --cache-file PATH "
+        'with tools/misc/parse_expressions.py')
+
+
+def test_gold_file_is_never_overwritten(tmp_path, trained_parser,
+                                        gold_train):
+    gold = str(tmp_path / 'output_phrase_train.gold_parses.json')
+    write_parse_file(gold, 'gold', gold_train)
+    with pytest.raises(ValueError, match='holds gold parses'):
+        ensure_parses(['the white car'], trained_parser, gold)
+    assert read_parse_file(gold) == ('gold', gold_train)
+
+
+def test_parse_file_checks(tmp_path, gold_train):
+    text, parse = sorted(gold_train.items())[0]
+    assert parse_text(parse) == text
+    check_parse(parse, text)
+    bad = dict(parse, heads=parse['heads'][:-1] + [len(parse['words'])])
+    with pytest.raises(ValueError, match=r'src: parse of .*: heads must be '
+                       r'word indices in \[0, '):
+        check_parse(bad, text, source='src')
+    with pytest.raises(ValueError, match='its words spell'):
+        check_parse(parse, text + ' again')
+    with pytest.raises(ValueError, match='differ in length'):
+        check_parse(dict(parse, deps=parse['deps'][1:]))
+    path = str(tmp_path / 'parses.json')
+    with open(path, 'w') as f:
+        json.dump(dict(format=1, parser='x', parses={'a car': bad}), f)
+    with pytest.raises(ValueError, match='parses.json: parse of'):
+        read_parse_file(path)
+    with open(path, 'w') as f:
+        json.dump(dict(format=2, parser='x', parses={}), f)
+    with pytest.raises(ValueError, match='not a parse file of format 1'):
+        read_parse_file(path)
+    with open(path, 'w') as f:
+        f.write('{')
+    with pytest.raises(ValueError, match='is not a JSON parse file'):
+        read_parse_file(path)
+    assert not osp.exists(path + '.lock')

@@ -1,0 +1,65 @@
+"""A local web page to try a referring segmentation model.
+
+    python tools/demo_app.py CONFIG [--checkpoint CKPT] [--port 7860] \\
+        [--host 127.0.0.1] [--device cuda]
+
+Needs the ``demo`` extra (``pip install -e ".[demo]"``). The page runs the
+model on this machine (CUDA when available) and is served on 127.0.0.1
+(this machine only) unless ``--host`` says otherwise; the start-up line
+says where to open it.
+"""
+import argparse
+import os.path as osp
+import sys
+from typing import List, Optional
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import sgsrf_mmseg  # noqa: E402,F401
+from sgsrf_mmseg.apis import ReferringSegInferencer  # noqa: E402
+from sgsrf_mmseg.webapp import DemoService  # noqa: E402
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Web demo of referring segmentation')
+    parser.add_argument('config', help='config file')
+    parser.add_argument(
+        '--checkpoint',
+        help='checkpoint file (without one the model has random weights)')
+    parser.add_argument('--port', type=int, default=7860, help='port')
+    parser.add_argument(
+        '--host',
+        default='127.0.0.1',
+        help='address to bind (default: this machine only; 0.0.0.0 serves '
+        'the network)')
+    parser.add_argument(
+        '--device', help="torch device; default 'cuda' if available")
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    try:
+        from sgsrf_mmseg.webapp.page import launch_demo
+    except ImportError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    inferencer = ReferringSegInferencer(
+        args.config, args.checkpoint, device=args.device)
+    service = DemoService(inferencer)
+    try:
+        launch_demo(service, args.config, args.checkpoint, args.host,
+                    args.port)
+    except OSError as err:
+        print(f'error: cannot serve on {args.host}:{args.port} ({err}); '
+              'is another server using it? pick another --port',
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
