@@ -2,6 +2,8 @@
 # the synthetic aerial scenes, which are generated into data_root on first
 # use (RefSegRS layout, read back through the RefSegRS loader).
 #   python tools/train.py configs/sgsrf/sgsrf_tiny_synthetic.py
+# A data_root holding a RefSegRS-layout dataset that the generator did not
+# write is read as it is (nothing is generated or written there).
 _base_ = [
     '../_base_/models/sgsrf_tiny.py', '../_base_/datasets/refsegrs.py',
     '../_base_/default_runtime.py', '../_base_/schedules/adamw_sgsrf.py'
@@ -12,9 +14,11 @@ synthetic = dict(num_train=3000, num_val=300, num_test=300, image_size=128)
 max_iters = 1800
 val_interval = 900
 
+# Resize: a no-op on the synthetic scenes, needed on other data.
 train_pipeline = [
     dict(type='LoadRasterImage'),
     dict(type='LoadReferringMask'),
+    dict(type='Resize', scale=input_size, keep_ratio=False),
     dict(
         type='TextAwareRandomFlip',
         prob=0.5,
@@ -23,6 +27,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadRasterImage'),
+    dict(type='Resize', scale=input_size, keep_ratio=False),
     dict(type='LoadReferringMask'),
     dict(type='PackReferringInputs'),
 ]

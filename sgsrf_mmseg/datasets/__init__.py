@@ -2,9 +2,8 @@ from .referring_dataset import PhraseFileDataset, ReferringSegDataset
 from .refsegrs import RefSegRSDataset
 from .risbench import RISBenchDataset
 from .rrsisd import RRSISDDataset
-from .synthetic_refsegrs import SyntheticRefSegRSDataset
-from .synthetic_scenes import (ensure_synthetic_dataset,
-                               generate_synthetic_dataset)
+from .synthetic import (SyntheticRefSegRSDataset, ensure_synthetic_dataset,
+                        generate_synthetic_dataset)
 from .transforms import (LoadRasterImage, LoadReferringMask,
                          PackReferringInputs, ReplaceExpression,
                          TextAwareRandomFlip, swap_direction_words)

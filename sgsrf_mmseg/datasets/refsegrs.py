@@ -17,7 +17,7 @@ class RefSegRSDataset(PhraseFileDataset):
         ├── masks/<id>.tif
         └── output_phrase_{train,val,test}.txt   # lines "<id> <expression>"
 
-    The embedded synthetic dataset (:mod:`.synthetic_scenes`) is written in
+    The embedded synthetic dataset (:mod:`.synthetic`) is written in
     this layout too.
 
     Args:

@@ -10,8 +10,9 @@ from mmengine.registry import init_default_scope
 
 from sgsrf_mmseg.datasets import (RefSegRSDataset, ensure_synthetic_dataset,
                                   generate_synthetic_dataset)
-from sgsrf_mmseg.datasets.synthetic_scenes import (KIND_WORDS, Query,
-                                                   SceneObject, resolve)
+from sgsrf_mmseg.datasets.synthetic.queries import (Query, SceneObject,
+                                                   resolve)
+from sgsrf_mmseg.datasets.synthetic.vocabulary import KIND_WORDS
 
 init_default_scope('mmseg')
 COUNTS = dict(num_train=40, num_val=6, num_test=40, image_size=64, seed=3)

@@ -3,31 +3,36 @@
 ``python tools/misc/generate_synthetic.py ROOT [--num-train 3000]
 [--num-val 300] [--num-test 300] [--image-size 128] [--seed 0] [--force]``
 
-Without ``--force`` an existing dataset with the same parameters is kept.
+ROOT must be missing, empty, or a folder this generator wrote; anything else
+is refused (exit status 1) and nothing is written. Without ``--force`` an
+existing dataset with the same parameters is kept.
 """
 import argparse
 import os.path as osp
 import sys
 import time
+from dataclasses import fields
 from typing import Optional, Sequence
 
 sys.path.insert(
     0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-import sgsrf_mmseg  # noqa: E402,F401
-from sgsrf_mmseg.datasets import (ensure_synthetic_dataset,  # noqa: E402
-                                  generate_synthetic_dataset)
+from sgsrf_mmseg.datasets.synthetic import (  # noqa: E402
+    ForeignDataError, GeneratorParams, ensure_synthetic_dataset,
+    generate_synthetic_dataset)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(
         description='Generate the synthetic referring segmentation dataset')
-    parser.add_argument('root', help='output folder')
-    parser.add_argument('--num-train', type=int, default=3000)
-    parser.add_argument('--num-val', type=int, default=300)
-    parser.add_argument('--num-test', type=int, default=300)
-    parser.add_argument('--image-size', type=int, default=128)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        'root', help='output folder: missing, empty or written by this tool')
+    for param in fields(GeneratorParams):
+        parser.add_argument(
+            '--' + param.name.replace('_', '-'),
+            type=int,
+            default=param.default,
+            help=f'{param.metadata["help"]} (default: {param.default})')
     parser.add_argument(
         '--force',
         action='store_true',
@@ -37,17 +42,16 @@ def parse_args(argv: Optional[Sequence[str]] = None):
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    kwargs = dict(
-        num_train=args.num_train,
-        num_val=args.num_val,
-        num_test=args.num_test,
-        image_size=args.image_size,
-        seed=args.seed)
+    params = {param.name: getattr(args, param.name)
+              for param in fields(GeneratorParams)}
     start = time.time()
-    if args.force:
-        info = generate_synthetic_dataset(args.root, **kwargs)
-    else:
-        info = ensure_synthetic_dataset(args.root, **kwargs)
+    generate = (generate_synthetic_dataset
+                if args.force else ensure_synthetic_dataset)
+    try:
+        info = generate(args.root, **params)
+    except (ForeignDataError, ValueError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 1
     for split, stats in info['splits'].items():
         print(f'{split}: {stats["images"]} images, '
               f'{stats["expressions"]} expressions, '

@@ -1,0 +1,122 @@
+"""The embedded synthetic dataset, generated on first use."""
+from typing import List, Optional
+
+from mmengine.logging import print_log
+from mmseg.registry import DATASETS
+
+from ..refsegrs import RefSegRSDataset
+from .layout import holds_refsegrs_layout
+from .marker import ForeignDataError, read_marker
+from .params import GeneratorParams
+from .writer import ensure_synthetic_dataset
+
+FOREIGN_FOLDER_HINT = (
+    'SyntheticRefSegRSDataset generates into a missing or empty folder, '
+    'reuses a folder the generator wrote, and reads a RefSegRS-layout '
+    'folder (images/, masks/, output_phrase_<split>.txt) that it did not '
+    'write as it is.')
+
+
+def _is_foreign_refsegrs(root: str) -> bool:
+    """Whether ``root`` holds a RefSegRS-layout dataset of someone else."""
+    if not holds_refsegrs_layout(root):
+        return False
+    try:
+        read_marker(root)
+    except ForeignDataError:
+        return True
+    return False
+
+
+@DATASETS.register_module()
+class SyntheticRefSegRSDataset(RefSegRSDataset):
+    """Synthetic aerial scenes written in the RefSegRS layout, then read back.
+
+    On construction the scenes are generated into ``data_root`` unless it
+    already holds them with the same parameters
+    (:func:`ensure_synthetic_dataset`; concurrent processes generate once).
+    Everything else is :class:`RefSegRSDataset`: the samples go through the
+    real loading path.
+
+    Each sample's ``category`` says whether its target is of a colour-kind
+    pair seen in training (``'seen_pair'``) or of a held-out pair
+    (``'held_out_pair'``, test split only), so that
+    :class:`ReferringSegMetric` reports both.
+
+    A ``data_root`` that holds a RefSegRS-layout dataset the generator did
+    not write is read as that dataset, without writing anything there and
+    without categories (one line is logged), so that a config of this
+    dataset runs on another RefSegRS-layout folder by changing only
+    ``data_root``. Any other non-empty folder is an error.
+
+    Args:
+        data_root (str): Dataset folder.
+        generator (dict, optional): Fields of :class:`GeneratorParams`
+            (``num_train``, ``num_val``, ``num_test``, ``image_size``,
+            ``seed``). Defaults to None (its defaults).
+        **kwargs: Arguments of :class:`RefSegRSDataset`.
+    """
+
+    def __init__(self,
+                 data_root: str,
+                 generator: Optional[dict] = None,
+                 **kwargs) -> None:
+        self.synthetic_info: Optional[dict] = None
+        if _is_foreign_refsegrs(data_root):
+            print_log(
+                f'{data_root} holds a RefSegRS-layout dataset that the '
+                f'synthetic generator did not write: reading it as it is '
+                f'(nothing generated, generator settings unused, no '
+                f'held-out-pair categories)',
+                logger='current')
+        else:
+            try:
+                self.synthetic_info = ensure_synthetic_dataset(
+                    data_root, **(generator or {}))
+            except ForeignDataError as e:
+                raise ForeignDataError(f'{e} {FOREIGN_FOLDER_HINT}') from None
+        super().__init__(data_root=data_root, **kwargs)
+
+    def load_references(self) -> List[dict]:
+        """References of :class:`RefSegRSDataset`, with the pair category."""
+        refs = super().load_references()
+        if self.synthetic_info is None:
+            return refs
+        held_out = set(self.synthetic_info['splits'][self.split].get(
+            'held_out_target_ids', []))
+        for ref in refs:
+            ref['category'] = ('held_out_pair' if str(ref['image_id'])
+                               in held_out else 'seen_pair')
+        return refs
+
+    @classmethod
+    def find_missing_files(cls,
+                           data_root: Optional[str] = None,
+                           generator: Optional[dict] = None,
+                           **kwargs) -> List[str]:
+        """Check the folder without generating anything.
+
+        Args:
+            data_root (str, optional): Dataset folder. Defaults to None.
+            generator (dict, optional): As in the constructor. Defaults to
+                None.
+            **kwargs: The other arguments of the dataset's config.
+
+        Returns:
+            list[str]: For a RefSegRS-layout folder the generator did not
+            write, the problems :class:`RefSegRSDataset` finds; otherwise
+            an invalid generator setting or a folder the generator may not
+            write into; empty when the data can be generated or reused.
+        """
+        if not data_root:
+            return []
+        if _is_foreign_refsegrs(data_root):
+            return super().find_missing_files(data_root=data_root, **kwargs)
+        try:
+            GeneratorParams.from_dict(generator)
+            read_marker(data_root)
+        except ForeignDataError as e:
+            return [f'{e} {FOREIGN_FOLDER_HINT}']
+        except ValueError as e:
+            return [f'generator: {e}']
+        return []
