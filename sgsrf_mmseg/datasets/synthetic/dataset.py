@@ -20,6 +20,16 @@ FOREIGN_FOLDER_HINT = (
 GOLD_TRAINED_PARSER = 'spacy_parser'
 
 
+def _no_gold_trees(data_root: str) -> str:
+    """Why ``text_parser=dict(train_on_gold=True)`` fails on other data."""
+    return (f'text_parser=dict(train_on_gold=True): {data_root} was not '
+            'generated here, so it has no gold parse trees to train a parser '
+            "on; set the training dataset's text_parser=dict(model="
+            "'en_core_web_sm') (pip install spacy; python -m spacy download "
+            'en_core_web_sm), or text_parser=None with '
+            "model.structural_loss.language_structure='self_similarity'")
+
+
 def _is_foreign_refsegrs(root: str) -> bool:
     """Whether ``root`` holds a RefSegRS-layout dataset of someone else."""
     if not holds_refsegrs_layout(root):
@@ -98,13 +108,7 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
         if not (text_parser or {}).get('train_on_gold'):
             return text_parser
         if self.synthetic_info is None:
-            raise ValueError(
-                f"text_parser=dict(train_on_gold=True): {data_root} was not "
-                'generated here, so it has no gold parse trees to train a '
-                "parser on; set text_parser=dict(model='en_core_web_sm') "
-                '(pip install spacy; python -m spacy download '
-                'en_core_web_sm) in the dataset config, or '
-                "model.structural_loss.language_structure='self_similarity'")
+            raise ValueError(_no_gold_trees(data_root))
         extra = set(text_parser) - {'train_on_gold', 'cache_file'}
         if extra:
             raise ValueError(f'text_parser=dict(train_on_gold=True) takes no '
@@ -151,7 +155,11 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
         if not data_root:
             return []
         if _is_foreign_refsegrs(data_root):
-            return super().find_missing_files(data_root=data_root, **kwargs)
+            problems = super().find_missing_files(
+                data_root=data_root, **kwargs)
+            if (kwargs.get('text_parser') or {}).get('train_on_gold'):
+                problems.append(_no_gold_trees(data_root))
+            return problems
         try:
             GeneratorParams.from_dict(generator)
             read_marker(data_root)
