@@ -33,10 +33,17 @@ test_pipeline = [
 ]
 dataset = dict(
     type='SyntheticRefSegRSDataset', data_root=data_root, generator=synthetic)
+# The structural loss reads the dependency parse of every training
+# expression: a spaCy parser trained on the generated training split's gold
+# trees parses them (trained and cached once, in data_root).
 train_dataloader = dict(
     batch_size=8,
     num_workers=1,
-    dataset=dict(dataset, split='train', pipeline=train_pipeline))
+    dataset=dict(
+        dataset,
+        split='train',
+        pipeline=train_pipeline,
+        text_parser=dict(train_on_gold=True)))
 val_dataloader = dict(
     batch_size=8,
     num_workers=1,

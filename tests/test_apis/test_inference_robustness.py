@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sgsrf_mmseg.apis import clean_expression
-from sgsrf_mmseg.models.backbones import clip_text_encoder
+from sgsrf_mmseg.models.clip import tokenizer as clip_tokenizer
 
 
 def check_result(result, shape):
@@ -129,7 +129,7 @@ def test_control_non_ascii_and_long_expressions(inferencer, monkeypatch):
         '红色汽车 🚗', ' '.join(['the large white storage tank'] * 20)
     ]
     messages = []
-    monkeypatch.setattr(clip_text_encoder, 'print_log',
+    monkeypatch.setattr(clip_tokenizer, 'print_log',
                         lambda msg, **kwargs: messages.append(msg))
     results = inferencer(
         image, texts, batch_size=len(texts), return_probability=True,

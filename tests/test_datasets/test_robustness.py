@@ -15,7 +15,7 @@ from PIL import Image
 
 import sgsrf_mmseg.datasets.referring_dataset as referring_dataset
 from sgsrf_mmseg.datasets import LoadRasterImage, RefSegRSDataset
-from sgsrf_mmseg.models.backbones import clip_text_encoder
+from sgsrf_mmseg.models.clip import tokenizer as clip_tokenizer
 from sgsrf_mmseg.utils.image_io import to_rgb_uint8
 
 init_default_scope('mmseg')
@@ -158,14 +158,14 @@ def test_expression_rules(odd_root, monkeypatch):
 
 def test_long_and_non_ascii_through_the_tiny_text_tower(monkeypatch):
     messages = []
-    monkeypatch.setattr(clip_text_encoder, 'print_log',
+    monkeypatch.setattr(clip_tokenizer, 'print_log',
                         lambda msg, **kw: messages.append(msg))
     cfg = Config.fromfile('configs/_base_/models/sgsrf_tiny.py')
     tower = MODELS.build(cfg.model.text_encoder).eval()
     non_ascii = 'le réservoir blanc près du 白色 bâtiment'
     with torch.no_grad():
         out = tower([LONG, non_ascii])
-    assert out['tokens'].shape == (2, tower.context_length)
+    assert out.words.shape[:2] == (2, tower.context_length)
     assert len(messages) == 1 and LONG in messages[0]
-    assert torch.isfinite(out['sentence']).all()
-    assert out['pad_mask'][1].any() and not out['pad_mask'][0].any()
+    assert torch.isfinite(out.sentence).all()
+    assert out.pad_mask[1].any() and not out.pad_mask[0].any()

@@ -90,6 +90,14 @@ def test_tiny_config_reads_a_foreign_refsegrs_folder(refsegrs_root,
     train_cfg.data_root = refsegrs_root
     test_cfg = cfg.test_dataloader.dataset
     test_cfg.data_root = refsegrs_root
+    # the training set's parser learns from generated gold trees, which a
+    # foreign folder lacks: said at start-up and at construction
+    problems = SyntheticRefSegRSDataset.find_missing_files(**train_cfg)
+    assert len(problems) == 1 and 'no gold parse trees' in problems[0]
+    with pytest.raises(ValueError, match="text_parser=dict.model='en_core"):
+        DATASETS.build(train_cfg)
+    logged.clear()
+    train_cfg.text_parser = None
     train = DATASETS.build(train_cfg)
     test = DATASETS.build(test_cfg)
     assert isinstance(train, SyntheticRefSegRSDataset)

@@ -121,6 +121,9 @@ def test_segmentor_nan_report_names_the_samples():
         sample = SegDataSample(
             metainfo=dict(
                 text='the red car',
+                text_parse=dict(
+                    words=['the', 'red', 'car'], spaces=[True, True, False],
+                    heads=[2, 2, 2], deps=['det', 'amod', 'ROOT']),
                 img_path=f'scene_{i}.tif',
                 ref_id=i,
                 sent_id=i,

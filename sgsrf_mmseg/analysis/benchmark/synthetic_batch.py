@@ -19,6 +19,17 @@ PLACES = ('on the left', 'on the right', 'at the top', 'at the bottom right',
           'beside the large building')
 
 
+def flat_parse(text: str, root: int) -> dict:
+    """A dependency parse of ``text`` with every word attached to ``root``
+    (enough for the structure loss to cost what it costs on real parses)."""
+    words = text.split()
+    return dict(
+        words=words,
+        spaces=[True] * (len(words) - 1) + [False],
+        heads=[root] * len(words),
+        deps=['ROOT' if i == root else 'amod' for i in range(len(words))])
+
+
 def make_batch(batch_size: int, size: int, seed: int) -> dict:
     """Random images (uint8), expressions and binary masks as a data batch.
 
@@ -29,8 +40,8 @@ def make_batch(batch_size: int, size: int, seed: int) -> dict:
 
     Returns:
         dict: ``inputs`` (list of (3, size, size) uint8) and
-        ``data_samples`` (``SegDataSample`` with ``metainfo['text']``, the
-        shapes and a rectangle in ``gt_sem_seg``).
+        ``data_samples`` (``SegDataSample`` with ``metainfo['text']`` and
+        ``['text_parse']``, the shapes and a rectangle in ``gt_sem_seg``).
     """
     rng = random.Random(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -39,8 +50,9 @@ def make_batch(batch_size: int, size: int, seed: int) -> dict:
         inputs.append(
             torch.randint(0, 256, (3, size, size), generator=gen,
                           dtype=torch.uint8))
-        text = (f'the {rng.choice(COLOURS)} {rng.choice(OBJECTS)} '
-                f'{rng.choice(PLACES)}')
+        thing = f'the {rng.choice(COLOURS)} {rng.choice(OBJECTS)}'
+        text = f'{thing} {rng.choice(PLACES)}'
+        parse = flat_parse(text, len(thing.split()) - 1)
         y0, x0 = rng.randrange(size // 2), rng.randrange(size // 2)
         h, w = rng.randint(1, size // 2), rng.randint(1, size // 2)
         mask = torch.zeros(1, size, size, dtype=torch.long)
@@ -48,6 +60,7 @@ def make_batch(batch_size: int, size: int, seed: int) -> dict:
         sample = SegDataSample(
             metainfo=dict(
                 text=text,
+                text_parse=parse,
                 img_shape=(size, size),
                 ori_shape=(size, size),
                 pad_shape=(size, size),

@@ -3,7 +3,7 @@ from typing import Dict, List, Optional, Tuple
 
 from sgsrf_mmseg.datasets import PhraseFileDataset, RRSISDDataset
 from sgsrf_mmseg.datasets.referring_dataset import read_phrase_file
-from sgsrf_mmseg.models.backbones.clip_text_encoder import bpe_tokenizer
+from sgsrf_mmseg.models.clip.tokenizer import bpe_tokenizer
 from sgsrf_mmseg.utils.expression import clean_dataset_expression
 
 from .report import DefectReport

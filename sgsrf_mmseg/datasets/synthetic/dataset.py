@@ -1,11 +1,12 @@
 """The embedded synthetic dataset, generated on first use."""
+import os.path as osp
 from typing import List, Optional
 
 from mmengine.logging import print_log
 from mmseg.registry import DATASETS
 
 from ..refsegrs import RefSegRSDataset
-from .layout import holds_refsegrs_layout
+from .layout import GOLD_PARSE_FILE, holds_refsegrs_layout
 from .marker import ForeignDataError, read_marker
 from .params import GeneratorParams
 from .writer import ensure_synthetic_dataset
@@ -15,6 +16,18 @@ FOREIGN_FOLDER_HINT = (
     'reuses a folder the generator wrote, and reads a RefSegRS-layout '
     'folder (images/, masks/, output_phrase_<split>.txt) that it did not '
     'write as it is.')
+#: Where ``text_parser=dict(train_on_gold=True)`` keeps its parser.
+GOLD_TRAINED_PARSER = 'spacy_parser'
+
+
+def _no_gold_trees(data_root: str) -> str:
+    """Why ``text_parser=dict(train_on_gold=True)`` fails on other data."""
+    return (f'text_parser=dict(train_on_gold=True): {data_root} was not '
+            'generated here, so it has no gold parse trees to train a parser '
+            "on; set the training dataset's text_parser=dict(model="
+            "'en_core_web_sm') (pip install spacy; python -m spacy download "
+            'en_core_web_sm), or text_parser=None with '
+            "model.structural_loss.language_structure='self_similarity'")
 
 
 def _is_foreign_refsegrs(root: str) -> bool:
@@ -49,17 +62,26 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
     dataset runs on another RefSegRS-layout folder by changing only
     ``data_root``. Any other non-empty folder is an error.
 
+    ``text_parser=dict(train_on_gold=True)``: the expressions are parsed
+    by a spaCy parser trained on the gold trees of the generated training
+    split (``data_root/spacy_parser``, trained once), i.e. ``dict(model=
+    'data_root/spacy_parser', train_from=['data_root/output_phrase_train.
+    gold_parses.json'])``. Any other ``text_parser`` is taken as it is.
+
     Args:
         data_root (str): Dataset folder.
         generator (dict, optional): Fields of :class:`GeneratorParams`
             (``num_train``, ``num_val``, ``num_test``, ``image_size``,
             ``seed``). Defaults to None (its defaults).
+        text_parser (dict, optional): See above and
+            :class:`ReferringSegDataset`. Defaults to None.
         **kwargs: Arguments of :class:`RefSegRSDataset`.
     """
 
     def __init__(self,
                  data_root: str,
                  generator: Optional[dict] = None,
+                 text_parser: Optional[dict] = None,
                  **kwargs) -> None:
         self.synthetic_info: Optional[dict] = None
         if _is_foreign_refsegrs(data_root):
@@ -75,7 +97,29 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
                     data_root, **(generator or {}))
             except ForeignDataError as e:
                 raise ForeignDataError(f'{e} {FOREIGN_FOLDER_HINT}') from None
-        super().__init__(data_root=data_root, **kwargs)
+        super().__init__(
+            data_root=data_root,
+            text_parser=self._resolve_parser(data_root, text_parser),
+            **kwargs)
+
+    def _resolve_parser(self, data_root: str,
+                        text_parser: Optional[dict]) -> Optional[dict]:
+        """``train_on_gold`` as a pipeline folder and its gold files."""
+        if not (text_parser or {}).get('train_on_gold'):
+            return text_parser
+        if self.synthetic_info is None:
+            raise ValueError(_no_gold_trees(data_root))
+        extra = set(text_parser) - {'train_on_gold', 'cache_file'}
+        if extra:
+            raise ValueError(f'text_parser=dict(train_on_gold=True) takes no '
+                             f'{sorted(extra)}')
+        return dict(
+            {k: v
+             for k, v in text_parser.items() if k != 'train_on_gold'},
+            model=osp.join(data_root, GOLD_TRAINED_PARSER),
+            train_from=[
+                osp.join(data_root, GOLD_PARSE_FILE.format(split='train'))
+            ])
 
     def load_references(self) -> List[dict]:
         """References of :class:`RefSegRSDataset`, with the pair category."""
@@ -111,7 +155,11 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
         if not data_root:
             return []
         if _is_foreign_refsegrs(data_root):
-            return super().find_missing_files(data_root=data_root, **kwargs)
+            problems = super().find_missing_files(
+                data_root=data_root, **kwargs)
+            if (kwargs.get('text_parser') or {}).get('train_on_gold'):
+                problems.append(_no_gold_trees(data_root))
+            return problems
         try:
             GeneratorParams.from_dict(generator)
             read_marker(data_root)

@@ -7,6 +7,7 @@ from mmseg.registry import DATASETS
 
 from .parse_cache import ensure_parses
 from .parse_file import cache_file_for
+from .parser_training import ensure_trained_parser
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -42,13 +43,18 @@ def attach_text_parses(data_list: List[dict], text_parser: Optional[dict],
     Args:
         data_list (list[dict]): Items of a referring dataset, changed in
             place.
-        text_parser (dict, optional): ``dict(model=..., cache_file=...)``;
-            None attaches nothing.
+        text_parser (dict, optional): ``dict(model=..., cache_file=...,
+            train_from=...)``; with ``train_from`` (gold parse files) the
+            pipeline folder ``model`` is first trained on them unless it
+            already was (:func:`ensure_trained_parser`). None attaches
+            nothing.
         ann_file (str): The split's annotation file (the cache is beside
             it unless ``cache_file`` is given).
     """
     if text_parser is None:
         return
+    if text_parser.get('train_from'):
+        ensure_trained_parser(text_parser['train_from'], text_parser['model'])
     entries = [
         entry for item in data_list
         for entry in item.get('sentences', [item])

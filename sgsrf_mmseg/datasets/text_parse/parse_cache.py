@@ -16,15 +16,17 @@ WRITE_HINT = ('put the cache in a writable place with '
               'tools/misc/parse_expressions.py')
 
 
-TEXT_PARSER_KEYS = ('model', 'cache_file')
+TEXT_PARSER_KEYS = ('model', 'cache_file', 'train_from')
 
 
 def check_text_parser_config(text_parser: object) -> None:
     """Raise a ``ValueError`` if a dataset's ``text_parser`` is malformed.
 
     Args:
-        text_parser (object): None, or ``dict(model=..., cache_file=...)``
-            with ``cache_file`` optional.
+        text_parser (object): None, or ``dict(model=..., cache_file=...,
+            train_from=...)`` with ``cache_file`` and ``train_from`` (gold
+            parse files to train the pipeline folder ``model`` from)
+            optional.
     """
     if text_parser is None:
         return
@@ -33,7 +35,8 @@ def check_text_parser_config(text_parser: object) -> None:
                 TEXT_PARSER_KEYS):
         raise ValueError(
             "text_parser must be dict(model='en_core_web_sm' or a pipeline "
-            f'folder[, cache_file=PATH]), got {text_parser!r}')
+            f'folder[, cache_file=PATH][, train_from=[GOLD_FILES]]), got '
+            f'{text_parser!r}')
 
 
 def _cached_parses(cache_file: str, identity: str) -> Dict[str, dict]:

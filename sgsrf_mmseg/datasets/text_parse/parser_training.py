@@ -1,8 +1,13 @@
 """Train a spaCy dependency parser from gold parses, offline."""
+import fcntl
 import hashlib
 import json
+import os
+import os.path as osp
 import random
 from typing import Dict, List, Sequence
+
+from mmengine.logging import print_log
 
 from .parse_file import GOLD_PARSER, parse_text, read_parse_file
 from .spacy_pipeline import import_spacy
@@ -59,6 +64,53 @@ def training_digest(parses: Dict[str, dict], settings: dict) -> str:
     return hashlib.sha256(content.encode('utf-8')).hexdigest()[:12]
 
 
+def _training_settings(seed: int, epochs: int, batch_size: int,
+                       dropout: float, lang: str) -> dict:
+    """What, besides the data, decides a trained parser."""
+    return dict(
+        seed=seed,
+        epochs=epochs,
+        batch_size=batch_size,
+        dropout=dropout,
+        lang=lang,
+        spacy=import_spacy().__version__)
+
+
+def ensure_trained_parser(gold_files: Sequence[str], output_dir: str,
+                          **settings) -> None:
+    """Train a parser from gold files unless ``output_dir`` holds one
+    trained on the same trees with the same settings.
+
+    The pipeline's version (``0.0.0+<digest>``) tells which trees trained
+    it, so new gold files (a regenerated dataset) train it again. A lock
+    beside the folder makes concurrent processes train it once.
+
+    Args:
+        gold_files (Sequence[str]): Gold parse files.
+        output_dir (str): The pipeline folder.
+        **settings: Arguments of :func:`train_dependency_parser`.
+    """
+    parses = read_gold_parses(gold_files)
+    settings = dict(
+        dict(seed=0, epochs=10, batch_size=16, dropout=0.1, lang='en'),
+        **settings)
+    version = ('0.0.0+' +
+               training_digest(parses, _training_settings(**settings)))
+    os.makedirs(osp.dirname(osp.abspath(output_dir)), exist_ok=True)
+    with open(f'{output_dir}.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        meta = osp.join(output_dir, 'meta.json')
+        if osp.isfile(meta):
+            with open(meta, encoding='utf-8') as f:
+                if json.load(f).get('version') == version:
+                    return
+        print_log(
+            f'training a dependency parser on {len(parses)} gold trees of '
+            f'{list(gold_files)} into {output_dir}',
+            logger='current')
+        train_dependency_parser(parses, output_dir, **settings)
+
+
 def train_dependency_parser(parses: Dict[str, dict],
                             output_dir: str,
                             seed: int = 0,
@@ -92,13 +144,7 @@ def train_dependency_parser(parses: Dict[str, dict],
     """
     spacy = import_spacy()
     from spacy.util import fix_random_seed, minibatch
-    settings = dict(
-        seed=seed,
-        epochs=epochs,
-        batch_size=batch_size,
-        dropout=dropout,
-        lang=lang,
-        spacy=spacy.__version__)
+    settings = _training_settings(seed, epochs, batch_size, dropout, lang)
     fix_random_seed(seed)
     nlp = spacy.blank(lang)
     nlp.add_pipe('parser', config={'min_action_freq': 1})

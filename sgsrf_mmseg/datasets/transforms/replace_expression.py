@@ -1,6 +1,11 @@
 """Replace every expression, for text ablations."""
+from typing import Optional
+
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
+
+#: The dependency parse of the empty expression.
+EMPTY_PARSE = dict(words=[], spaces=[], heads=[], deps=[])
 
 
 @TRANSFORMS.register_module()
@@ -9,19 +14,28 @@ class ReplaceExpression(BaseTransform):
 
     With it in the training and test pipelines the model sees no language:
     the baseline that tells how much of a score comes from grounding the
-    expression rather than from segmenting salient objects. The parse of
-    the replaced expression (``text_parse``) is removed with it.
+    expression rather than from segmenting salient objects. A sample's
+    dependency parse (``text_parse``) is replaced too, by ``text_parse``
+    (the empty parse for the empty string).
 
     Args:
         text (str): The expression every sample gets. Defaults to ''.
+        text_parse (dict, optional): The parse of ``text`` (``words``,
+            ``spaces``, ``heads``, ``deps``). Defaults to None (the empty
+            parse when ``text`` is '', else no parse).
     """
 
-    def __init__(self, text: str = '') -> None:
+    def __init__(self, text: str = '',
+                 text_parse: Optional[dict] = None) -> None:
         self.text = text
+        if text_parse is None and text == '':
+            text_parse = EMPTY_PARSE
+        self.text_parse = text_parse
 
     def transform(self, results: dict) -> dict:
         results['text'] = self.text
-        results.pop('text_parse', None)
+        if 'text_parse' in results:
+            results['text_parse'] = self.text_parse
         return results
 
     def __repr__(self) -> str:

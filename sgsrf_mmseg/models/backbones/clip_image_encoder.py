@@ -9,16 +9,19 @@ from mmseg.utils import OptConfigType
 from open_clip.transformer import VisionTransformer
 from torch.utils.checkpoint import checkpoint
 
-from ..clip.weights import load_clip_visual, resize_pos_embed
-from ..utils.frozen_modules import FrozenInEvalMixin
 from ..clip.builder import build_clip, resolve_clip_config
+from ..clip.weights import load_clip_visual, resize_pos_embed
+from ..utils.frozen_stages import FrozenStagesMixin, GradGate
+from ..utils.pixel_normalizer import PixelNormalizer
 
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+#: CLIP's pixel statistics on the 0..255 scale.
+CLIP_NORMALIZE = dict(
+    mean=(122.770938, 116.7460125, 104.09373615),
+    std=(68.5005327, 66.6321579, 70.32316305))
 
 
 @MODELS.register_module()
-class CLIPImageEncoder(FrozenInEvalMixin, BaseModule):
+class CLIPImageEncoder(FrozenStagesMixin, BaseModule):
     """The image tower of an ``open_clip`` CLIP ViT as a dense backbone.
 
     ``self.visual`` is open_clip's own ``VisionTransformer`` (so the
@@ -32,6 +35,13 @@ class CLIPImageEncoder(FrozenInEvalMixin, BaseModule):
     are not applied, so every map is a raw residual-stream output; they and
     the blocks after the last out index do not take part in the output and
     are kept frozen (``requires_grad=False``) but still load from the file.
+
+    Input: ``(B, 3, H, W)`` RGB. With ``normalize`` (the default, CLIP's
+    statistics) the tower takes 0..255 pixels and normalises them itself;
+    an input with negative values has been normalised already (by a data
+    preprocessor with ``mean``/``std``) and is refused with an error that
+    names both fields. With ``normalize=None`` the tower takes input that
+    the data preprocessor normalised (give it CLIP's statistics there).
 
     Args:
         model_name (str, optional): An open_clip config name, e.g.
@@ -51,9 +61,8 @@ class CLIPImageEncoder(FrozenInEvalMixin, BaseModule):
             Defaults to (3, 7, 11).
         frozen_stages (int): -1 trains everything; k >= 0 freezes the patch
             embedding, class and position embeddings, ``ln_pre`` and the
-            first k blocks; k >= depth freezes the whole tower. Frozen parts
-            stay in eval mode and, unless the input requires grad, run
-            without building an autograd graph. Defaults to -1.
+            first k blocks; k >= depth freezes the whole tower (see
+            :class:`FrozenStagesMixin`). Defaults to -1.
         pretrained (str, optional): A CLIP checkpoint (see
             ``sgsrf_mmseg.models.clip.weights``) loaded strictly in
             ``init_weights``. Defaults to None.
@@ -61,6 +70,9 @@ class CLIPImageEncoder(FrozenInEvalMixin, BaseModule):
             backward pass (``torch.utils.checkpoint``). Defaults to False.
         quick_gelu (bool, optional): QuickGELU activations; None takes the
             named config's value. Defaults to None.
+        normalize (dict, optional): ``mean`` and ``std`` (0..255 scale) the
+            tower normalises its input with; None when the data preprocessor
+            normalises. Defaults to CLIP's statistics.
         init_cfg (dict, optional): mmengine init config; not allowed
             together with ``pretrained``. Defaults to None.
     """
@@ -75,6 +87,7 @@ class CLIPImageEncoder(FrozenInEvalMixin, BaseModule):
                  pretrained: Optional[str] = None,
                  grad_checkpointing: bool = False,
                  quick_gelu: Optional[bool] = None,
+                 normalize: Optional[dict] = CLIP_NORMALIZE,
                  init_cfg: OptConfigType = None):
         if pretrained is not None and init_cfg is not None:
             raise ValueError('pretrained and init_cfg cannot both be set')
@@ -103,14 +116,7 @@ class CLIPImageEncoder(FrozenInEvalMixin, BaseModule):
         self.grad_checkpointing = grad_checkpointing
         self.pretrained = pretrained
 
-        self.register_buffer(
-            'mean',
-            torch.tensor(CLIP_MEAN).view(1, 3, 1, 1) * 255,
-            persistent=False)
-        self.register_buffer(
-            'std',
-            torch.tensor(CLIP_STD).view(1, 3, 1, 1) * 255,
-            persistent=False)
+        self.normalizer = PixelNormalizer(normalize, type(self).__name__)
         self._freeze()
 
     @staticmethod
@@ -146,36 +152,30 @@ class CLIPImageEncoder(FrozenInEvalMixin, BaseModule):
             indices.append(index % self.num_layers)
         return tuple(sorted(set(indices)))
 
-    @property
-    def fully_frozen(self) -> bool:
-        """Whether ``frozen_stages`` freezes the whole tower."""
-        return self.frozen_stages >= self.num_layers
-
-    def frozen_modules(self) -> List[nn.Module]:
-        """Modules (besides loose parameters) held frozen and in eval mode."""
-        if self.fully_frozen:
-            return [self.visual]
-        if self.frozen_stages < 0:
-            return []
+    def stages(self) -> List[list]:
+        """Embedding, then one stage per residual block."""
         visual = self.visual
-        return [
-            visual.conv1, visual.patch_dropout, visual.ln_pre,
-            *visual.transformer.resblocks[:self.frozen_stages]
+        embedding = [
+            visual.conv1, visual.class_embedding, visual.positional_embedding,
+            visual.patch_dropout, visual.ln_pre
         ]
+        return [embedding] + [[b] for b in visual.transformer.resblocks]
+
+    def whole_tower(self) -> List[nn.Module]:
+        """A fully frozen tower freezes all of ``visual``."""
+        return [self.visual]
 
     def _freeze(self) -> None:
-        """Set ``requires_grad=False`` on frozen and unused parameters."""
+        """Freeze the frozen stages and the parts the output never uses."""
         visual = self.visual
         unused = [
-            visual.ln_post,
+            visual.ln_post, visual.proj,
             *visual.transformer.resblocks[self.out_indices[-1] + 1:]
         ]
-        for module in unused + self.frozen_modules():
-            module.requires_grad_(False)
-        visual.proj.requires_grad_(False)
-        if self.frozen_stages >= 0:
-            visual.class_embedding.requires_grad_(False)
-            visual.positional_embedding.requires_grad_(False)
+        for part in unused:
+            if part is not None:
+                part.requires_grad_(False)
+        self.freeze_stages()
 
     def init_weights(self) -> None:
         """Run mmengine's init, then load ``pretrained`` strictly."""
@@ -186,7 +186,7 @@ class CLIPImageEncoder(FrozenInEvalMixin, BaseModule):
     def _embed(self, img: torch.Tensor) -> torch.Tensor:
         """Normalise, patchify and add class token and position embedding."""
         visual = self.visual
-        x = visual.conv1((img - self.mean) / self.std)
+        x = visual.conv1(self.normalizer(img))
         grid = x.shape[-2:]
         x = x.flatten(2).transpose(1, 2)
         cls_token = visual.class_embedding.to(x.dtype).expand(
@@ -214,17 +214,15 @@ class CLIPImageEncoder(FrozenInEvalMixin, BaseModule):
                 f'{type(self).__name__}: input size {height}x{width} is not '
                 f'a multiple of the patch size {self.patch_size}')
         grid = (height // self.patch_size, width // self.patch_size)
-        grad = torch.is_grad_enabled()
-        frozen_grad = grad and img.requires_grad
-        with torch.set_grad_enabled(
-                frozen_grad or (grad and self.frozen_stages < 0)):
+        stages = self.stages()
+        gate = GradGate(img.requires_grad)
+        with gate.stage(*stages[0]):
             x = self._embed(img)
         outs = []
         blocks = self.visual.transformer.resblocks
         for index in range(self.out_indices[-1] + 1):
-            trainable = grad and index >= self.frozen_stages
-            with torch.set_grad_enabled(trainable or frozen_grad):
-                if trainable and self.grad_checkpointing:
+            with gate.stage(blocks[index]):
+                if gate.active and self.grad_checkpointing:
                     x = checkpoint(blocks[index], x, use_reentrant=False)
                 else:
                     x = blocks[index](x)

@@ -1,42 +1,35 @@
 """CLIP text tower returning word features and the sentence embedding."""
-import logging
-from functools import lru_cache
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional
 
 import torch
 import torch.nn as nn
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
-from open_clip.tokenizer import SimpleTokenizer
 
-from ..clip.weights import load_clip_text
-from ..utils.frozen_modules import FrozenInEvalMixin
 from ..clip.builder import build_clip, resolve_clip_config
+from ..clip.tokenizer import bpe_tokenizer, tokenize
+from ..clip.weights import load_clip_text
+from ..utils.frozen_stages import FrozenStagesMixin, GradGate
+from ..utils.stage_outputs import TextFeatures
 
 _UNSUPPORTED_TEXT_FIELDS = ('hf_model_name', 'hf_tokenizer_name',
                             'tokenizer_mode', 'tokenizer_kwargs', 'embed_cls')
 
 
-@lru_cache(maxsize=1)
-def bpe_tokenizer() -> SimpleTokenizer:
-    """open_clip's BPE tokenizer, read once from the vocabulary it ships."""
-    return SimpleTokenizer()
-
-
 @MODELS.register_module()
-class CLIPTextEncoderTower(FrozenInEvalMixin, BaseModule):
+class CLIPTextEncoderTower(FrozenStagesMixin, BaseModule):
     """The text tower of an ``open_clip`` CLIP model.
 
     Holds open_clip's text parts under their own names
     (``token_embedding``, ``positional_embedding``, ``transformer``,
     ``ln_final``, ``text_projection`` and the non-persistent causal
     ``attn_mask`` buffer), so the text entries of an official checkpoint
-    load strictly. Texts are tokenized with open_clip's bundled BPE
-    vocabulary (no network): ``SOT + tokens + EOT``, zero-padded. Longer
-    texts are cut to ``context_length`` tokens with EOT kept last, and a
-    warning names them; an empty or blank text encodes as ``SOT + EOT``.
+    load strictly. Texts are tokenized by open_clip's tokenizer with its
+    bundled BPE vocabulary (:mod:`sgsrf_mmseg.models.clip.tokenizer`, no
+    network): ``SOT + tokens + EOT``, zero-padded. Longer texts are cut to
+    ``context_length`` tokens with EOT kept last, and a warning names them;
+    an empty or blank text encodes as ``SOT + EOT``.
 
     Args:
         model_name (str, optional): An open_clip config name, e.g.
@@ -54,7 +47,7 @@ class CLIPTextEncoderTower(FrozenInEvalMixin, BaseModule):
             Defaults to None.
         frozen_stages (int): -1 trains everything; k >= 0 freezes the token
             and position embeddings and the first k blocks; k >= depth
-            freezes the whole tower (eval mode, run without autograd graph).
+            freezes the whole tower (see :class:`FrozenStagesMixin`).
             Defaults to -1.
         pretrained (str, optional): A CLIP checkpoint loaded strictly in
             ``init_weights`` (``logit_scale`` / ``logit_bias`` ignored).
@@ -115,32 +108,25 @@ class CLIPTextEncoderTower(FrozenInEvalMixin, BaseModule):
         self.frozen_stages = frozen_stages
         self.pretrained = pretrained
         self.trim_padding = trim_padding and self.attn_mask is not None
-        self._freeze()
+        self.freeze_stages()
 
-    @property
-    def fully_frozen(self) -> bool:
-        """Whether ``frozen_stages`` freezes the whole tower."""
-        return self.frozen_stages >= self.num_layers
+    def stages(self) -> List[list]:
+        """Token and position embeddings, then one stage per block."""
+        return [[self.token_embedding, self.positional_embedding]
+                ] + [[b] for b in self.transformer.resblocks]
 
-    def frozen_modules(self) -> List[nn.Module]:
-        """Modules held frozen and in eval mode."""
-        if self.fully_frozen:
-            return list(self.children())
-        if self.frozen_stages < 0:
-            return []
-        return [
-            self.token_embedding,
-            *self.transformer.resblocks[:self.frozen_stages]
+    def tail(self) -> List[nn.Module]:
+        """The final norm and the sentence projection."""
+        return [p for p in (self.ln_final, self.text_projection)
+                if p is not None]
+
+    def whole_tower(self) -> list:
+        """Every module and loose parameter of the tower."""
+        loose = [
+            p for p in (self.positional_embedding, self.text_projection)
+            if isinstance(p, nn.Parameter)
         ]
-
-    def _freeze(self) -> None:
-        """Set ``requires_grad=False`` on the frozen parameters."""
-        for module in self.frozen_modules():
-            module.requires_grad_(False)
-        if self.frozen_stages >= 0:
-            self.positional_embedding.requires_grad_(False)
-        if self.fully_frozen and self.text_projection is not None:
-            self.text_projection.requires_grad_(False)
+        return list(self.children()) + loose
 
     def init_weights(self) -> None:
         """Run mmengine's init, then load ``pretrained`` strictly."""
@@ -148,70 +134,39 @@ class CLIPTextEncoderTower(FrozenInEvalMixin, BaseModule):
         if self.pretrained is not None:
             load_clip_text(self, self.pretrained)
 
-    def tokenize(self, texts: List[str]) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Tokenize texts at ``context_length`` (on the tower's device).
-
-        Args:
-            texts (list[str]): The expressions.
-
-        Returns:
-            tuple[Tensor, Tensor]: Tokens ``(B, context_length)`` (long,
-            zero-padded) and the number of tokens of each text including
-            SOT and EOT ``(B,)``.
-        """
-        tokenizer = bpe_tokenizer()
-        tokens = torch.zeros(len(texts), self.context_length, dtype=torch.long)
-        lengths = []
-        for row, text in enumerate(texts):
-            ids = tokenizer.encode(text)
-            if len(ids) + 2 > self.context_length:
-                print_log(
-                    f'{type(self).__name__}: text {text!r} has {len(ids) + 2} '
-                    f'tokens; truncated to context_length='
-                    f'{self.context_length}',
-                    logger='current',
-                    level=logging.WARNING)
-                ids = ids[:self.context_length - 2]
-            ids = [tokenizer.sot_token_id, *ids, tokenizer.eot_token_id]
-            tokens[row, :len(ids)] = torch.tensor(ids)
-            lengths.append(len(ids))
-        device = self.token_embedding.weight.device
-        return tokens.to(device), torch.tensor(lengths, device=device)
-
-    def forward(self, texts: List[str]) -> Dict[str, torch.Tensor]:
+    def forward(self, texts: List[str]) -> TextFeatures:
         """Encode a batch of texts.
 
         Args:
             texts (list[str]): The expressions (B of them).
 
         Returns:
-            dict[str, Tensor]:
-
-            - ``word_feats``: ``(B, L, width)`` token features after
-              ``ln_final``; L is ``context_length``, or the longest text of
-              the batch with ``trim_padding``.
-            - ``pad_mask``: ``(B, L)`` bool, True at the positions after EOT.
-            - ``sentence``: ``(B, embed_dim)`` the EOT feature times
-              ``text_projection`` (not L2-normalised).
-            - ``tokens``: ``(B, L)`` long token ids.
+            TextFeatures: ``words`` ``(B, L, width)`` after ``ln_final``
+            (L is ``context_length``, or the longest text of the batch with
+            ``trim_padding``), ``pad_mask`` and ``sentence`` ``(B,
+            embed_dim)``, the EOT feature times ``text_projection`` (not
+            L2-normalised).
         """
         if isinstance(texts, str):
             raise TypeError('texts must be a list of strings, not a str')
-        tokens, lengths = self.tokenize(list(texts))
+        tokens, lengths = tokenize(list(texts), self.context_length)
+        device = self.token_embedding.weight.device
+        tokens, lengths = tokens.to(device), lengths.to(device)
         if self.trim_padding:
             tokens = tokens[:, :int(lengths.max())]
         num_tokens = tokens.shape[1]
         attn_mask = None if self.attn_mask is None else (
             self.attn_mask[:num_tokens, :num_tokens])
 
-        grad = torch.is_grad_enabled()
-        with torch.set_grad_enabled(grad and self.frozen_stages < 0):
+        stages = self.stages()
+        gate = GradGate()
+        with gate.stage(*stages[0]):
             x = self.token_embedding(tokens)
             x = x + self.positional_embedding[:num_tokens].to(x.dtype)
-        for index, block in enumerate(self.transformer.resblocks):
-            with torch.set_grad_enabled(grad and index >= self.frozen_stages):
+        for block, in stages[1:]:
+            with gate.stage(block):
                 x = block(x, attn_mask=attn_mask)
-        with torch.set_grad_enabled(grad and not self.fully_frozen):
+        with gate.stage(*self.tail()):
             x = self.ln_final(x)
             eot = x[torch.arange(x.shape[0], device=x.device), lengths - 1]
             if self.text_projection is None:
@@ -223,5 +178,4 @@ class CLIPTextEncoderTower(FrozenInEvalMixin, BaseModule):
 
         positions = torch.arange(num_tokens, device=tokens.device)
         pad_mask = positions[None] >= lengths[:, None]
-        return dict(
-            word_feats=x, pad_mask=pad_mask, sentence=sentence, tokens=tokens)
+        return TextFeatures(words=x, pad_mask=pad_mask, sentence=sentence)

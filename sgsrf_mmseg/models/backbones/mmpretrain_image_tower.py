@@ -12,7 +12,8 @@ from ..sam.weights import resize_rel_pos
 from ..utils.input_geometry import patch_grid
 from ..utils.weights import (load_state_dict_strict, read_state_dict,
                              select_prefix)
-from .clip_image_encoder import CLIP_MEAN, CLIP_STD
+from ..utils.pixel_normalizer import PixelNormalizer
+from .clip_image_encoder import CLIP_NORMALIZE
 
 #: Parts of an mmpretrain classifier checkpoint that a tower does not have.
 CLASSIFIER_PREFIXES = ('head.', 'neck.', 'data_preprocessor.')
@@ -66,8 +67,10 @@ class MMPretrainImageTower(BaseModule):
     names), e.g. ``mmpretrain.VisionTransformer`` with
     ``out_type='featmap'`` (CLIP: ``pre_norm=True``, QuickGELU for OpenAI's
     weights) or ``mmpretrain.ViTSAM`` (``out_channels=0`` for raw maps).
-    Like :class:`CLIPImageEncoder` it takes 0..255 RGB and normalises it
-    itself, and returns one ``(B, C, H / p, W / p)`` map per out index.
+    Like :class:`CLIPImageEncoder` it normalises 0..255 RGB itself
+    (``normalize``; refusing input a data preprocessor normalised already)
+    or, with ``normalize=None``, takes the preprocessor's normalised input,
+    and returns one ``(B, C, H / p, W / p)`` map per out index.
 
     Args:
         backbone (dict): The backbone config; its type must be scoped,
@@ -75,9 +78,9 @@ class MMPretrainImageTower(BaseModule):
             mmseg's own class in the ``mmseg`` scope). It is built in the
             ``mmpretrain`` scope, so that types inside it (``'QuickGELU'``)
             are mmpretrain's.
-        mean (Sequence[float]): Per-channel mean of 0..255 RGB input.
-            Defaults to CLIP's.
-        std (Sequence[float]): Per-channel std. Defaults to CLIP's.
+        normalize (dict, optional): ``mean`` and ``std`` (0..255 scale) the
+            tower normalises its input with (ImageNet's for a SAM backbone);
+            None when the data preprocessor normalises. Defaults to CLIP's.
         pretrained (str, optional): An mmpretrain checkpoint (possibly
             under ``'state_dict'``) loaded strictly in ``init_weights``;
             position tables are resized to ``img_size``. Defaults to None.
@@ -96,8 +99,7 @@ class MMPretrainImageTower(BaseModule):
 
     def __init__(self,
                  backbone: dict,
-                 mean: Sequence[float] = tuple(m * 255 for m in CLIP_MEAN),
-                 std: Sequence[float] = tuple(s * 255 for s in CLIP_STD),
+                 normalize: Optional[dict] = CLIP_NORMALIZE,
                  pretrained: Optional[str] = None,
                  checkpoint_prefix: str = 'backbone.',
                  ignore_prefixes: Sequence[str] = CLASSIFIER_PREFIXES,
@@ -117,10 +119,7 @@ class MMPretrainImageTower(BaseModule):
         self.pretrained = pretrained
         self.checkpoint_prefix = checkpoint_prefix
         self.ignore_prefixes = tuple(ignore_prefixes)
-        self.register_buffer(
-            'mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer(
-            'std', torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+        self.normalizer = PixelNormalizer(normalize, type(self).__name__)
 
     def init_weights(self) -> None:
         """Run mmengine's init, then load ``pretrained`` strictly."""
@@ -154,7 +153,7 @@ class MMPretrainImageTower(BaseModule):
             list[Tensor]: One ``(B, C, H / p, W / p)`` map per out index.
         """
         grid = patch_grid(img.shape[-2:], self.patch_size, type(self).__name__)
-        outs = list(self.backbone((img - self.mean) / self.std))
+        outs = list(self.backbone(self.normalizer(img)))
         for out in outs:
             if out.ndim != 4 or tuple(out.shape[-2:]) != grid:
                 raise ValueError(

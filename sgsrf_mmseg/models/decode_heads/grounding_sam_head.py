@@ -1,4 +1,4 @@
-"""GMS: SAM with grounding-modulated image encoder as a decode head."""
+"""GMS: the Segment Anything Model as a decode head, modulated by grounding."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -8,87 +8,97 @@ import torch.utils.checkpoint as cp
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
+from segment_anything.modeling.common import LayerNorm2d
 
-from ..utils.frozen_modules import FrozenInEvalMixin
-from ..utils.grounding_adapter import GroundingAdapter
 from ..sam.builder import build_sam_modules, sam_config
 from ..sam.weights import load_sam_weights
+from ..utils.frozen_stages import FrozenStagesMixin, GradGate
+from ..utils.grounding_adapter import GroundingAdapter
+from ..utils.pixel_normalizer import PixelNormalizer
+from ..utils.stage_outputs import GroundedImage, Grounding, SAMPrompts
 
-SAM_PIXEL_MEAN = (123.675, 116.28, 103.53)
-SAM_PIXEL_STD = (58.395, 57.12, 57.375)
-
-
-def _requires_grad(module: nn.Module) -> bool:
-    """Whether any parameter of ``module`` is trainable."""
-    return any(p.requires_grad for p in module.parameters())
-
-
-def _freeze(module: Union[nn.Module, nn.Parameter]) -> None:
-    """Stop gradients to ``module``'s parameters (or to one parameter)."""
-    params = [module] if isinstance(module, nn.Parameter) else \
-        module.parameters()
-    for param in params:
-        param.requires_grad = False
+#: SAM's pixel statistics (0..255 scale).
+SAM_NORMALIZE = dict(
+    mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375))
+HeadInputs = Union[GroundedImage, Sequence[torch.Tensor]]
 
 
 @MODELS.register_module()
-class GroundingSAMHead(FrozenInEvalMixin, BaseModule):
+class GroundingSAMHead(FrozenStagesMixin, BaseModule):
     """Grounding Modulated Segmentation (GMS) head: SAM driven by grounding.
 
-    Contract of an mmseg decode head with ``out_channels=1``:
-    ``loss(): forward() -> loss_by_feat()`` and
-    ``predict(): forward() -> predict_by_feat()``. It is a ``BaseModule``
-    rather than a ``BaseDecodeHead``: ``forward`` takes the image, the
-    grounding output and the prompts instead of a feature list, and
-    ``BaseDecodeHead`` would build ``conv_seg``, a layer that never runs.
+    A binary decode head (``out_channels=1``, target where
+    ``sigmoid(logit) > threshold``) with mmseg's decode-head contract:
+    ``loss(inputs, batch_data_samples, train_cfg): forward() ->
+    loss_by_feat()`` and ``predict(inputs, batch_img_metas, test_cfg):
+    forward() -> predict_by_feat()``. Its ``inputs`` are either
+
+    * a :class:`GroundedImage` (SGSRF): the image, CCR's grounding and
+      GPG's prompts. SAM's image encoder (``input_mode='image'``) encodes
+      the image with a :class:`GroundingAdapter` after each of its
+      global-attention blocks (zero-initialised: SAM is unchanged at step
+      0); the head encodes the prompts with SAM's own prompt encoder
+      (queries and encoded points/boxes as sparse tokens; the dense
+      residual resized to the embedding grid and added to SAM's
+      ``no_mask_embed``, once);
+    * a sequence of tensors from a stock segmentor's backbone (and neck):
+      with ``input_mode='image'``, ``inputs[in_index]`` is the 0..255 image
+      (use the ``RawImageBackbone`` backbone) and SAM's encoder runs on it;
+      with ``input_mode='features'``, ``inputs[in_index]`` (``in_channels``
+      channels) is projected to SAM's image embedding (1x1 conv +
+      LayerNorm, resized to the embedding grid) and no SAM image encoder
+      is built. Without prompts the mask decoder's own mask token finds
+      the foreground.
 
     ``image_encoder``, ``prompt_encoder`` and ``mask_decoder`` are
     segment_anything's modules under their own names (an official
     ``sam_vit_*.pth`` loads strictly, see ``pretrained``); the mask decoder
-    runs batched over images, one prompt set per image. A
-    :class:`GroundingAdapter` follows each global-attention block of the
-    image encoder (``grounding_adapters``, outside ``image_encoder``),
-    zero-initialised, so that SAM is unchanged at step 0.
+    runs batched over images, one prompt set per image.
 
-    Parameters that never receive a gradient in this model are frozen at
-    construction: the prompt encoder's ``mask_downscaling`` (dense prompts
-    come from the prompt generator, never from a mask), the mask-decoder
-    hypernetwork MLPs of the multimask outputs (``multimask_output`` is
-    always False) and the IoU prediction head when ``loss_iou`` is None.
-    ``freeze_prompt_encoder`` (default) freezes the whole prompt encoder:
-    which of its embeddings are reached (positive/negative point, box
-    corner, padding, no-mask) depends on the prompt generator's settings.
+    Parameters that never receive a gradient are frozen at construction:
+    the prompt encoder's ``mask_downscaling``, the hypernetwork MLPs of the
+    multimask outputs and, without ``loss_iou``, the IoU head;
+    ``freeze_prompt_encoder`` (default) freezes the whole prompt encoder.
 
     Args:
         sam (dict): SAM sizes: ``arch`` ('vit_b' | 'vit_l' | 'vit_h') and/or
             explicit sizes (see ``sam_config``), and ``img_size``.
             Defaults to ``dict(arch='vit_b', img_size=512)``.
+        input_mode (str): 'image' or 'features' (see above).
+            Defaults to 'image'.
+        in_channels (int, optional): Channels of the features in 'features'
+            mode. Defaults to None.
+        in_index (int): Which of a sequence of inputs to read.
+            Defaults to -1.
         pretrained (str, optional): Official SAM state dict file, loaded
             strictly in ``init_weights`` (position embeddings and
-            relative-position tables interpolated to ``img_size``).
-            Defaults to None.
-        use_grounding_adapters (bool): Build and apply the adapters.
-            Defaults to True.
+            relative-position tables interpolated to ``img_size``; in
+            'features' mode the file's ``image_encoder.*`` entries are not
+            used). Defaults to None.
+        use_grounding_adapters (bool): Build and apply the adapters (needs
+            grounding). Defaults to True.
         cue_channels (int): Channels D of the sentence feature s'.
             Defaults to 256.
         use_sdpa (bool): Encoder attention through
             ``scaled_dot_product_attention``. Defaults to True.
         grad_checkpointing (bool): Activation checkpointing of the encoder
             blocks that run with gradients. Defaults to False.
-        frozen_stages (int): -1 trains the whole image encoder; k freezes
-            the patch/position embeddings and the first k blocks; >= depth
-            freezes the whole encoder (neck included). The frozen prefix
-            runs under ``no_grad`` up to the first trainable block or
-            adapter; adapters stay trainable and applied. Defaults to -1.
+        frozen_stages (int): Frozen leading stages of the image encoder
+            (:class:`FrozenStagesMixin`; >= depth freezes its neck too);
+            adapters stay trainable. Defaults to -1.
         freeze_prompt_encoder (bool): Freeze SAM's prompt encoder.
             Defaults to True.
-        loss_mask (dict | list[dict]): Mask losses, each called as
+        normalize (dict, optional): Pixel statistics the image encoder
+            normalises its 0..255 input with (see
+            :class:`PixelNormalizer`); None when the data preprocessor
+            normalises. Defaults to SAM's.
+        loss_decode (dict | list[dict]): Mask losses, each called as
             ``loss(logits (B, 1, H, W), label (B, H, W), ignore_index=)``.
-            Defaults to sigmoid ``CrossEntropyLoss`` (``avg_non_ignore``)
-            named 'loss_mask_bce' and :class:`MaskDiceLoss`.
+            Defaults to sigmoid ``CrossEntropyLoss`` named 'loss_mask_bce'
+            and :class:`MaskDiceLoss`.
         loss_iou (dict, optional): IoU-head loss, ``dict(loss_weight=1.0,
-            loss_name='loss_iou')``: MSE between ``iou_pred`` and the
-            detached IoU of the thresholded prediction. Defaults to None.
+            loss_name='loss_iou')``: MSE between SAM's IoU prediction and
+            the detached IoU of the thresholded mask. Defaults to None.
         threshold (float): Probability threshold of the binary mask.
             Defaults to 0.5.
         out_channels (int): Must be 1. Defaults to 1.
@@ -100,6 +110,9 @@ class GroundingSAMHead(FrozenInEvalMixin, BaseModule):
 
     def __init__(self,
                  sam: ConfigType = dict(arch='vit_b', img_size=512),
+                 input_mode: str = 'image',
+                 in_channels: Optional[int] = None,
+                 in_index: int = -1,
                  pretrained: Optional[str] = None,
                  use_grounding_adapters: bool = True,
                  cue_channels: int = 256,
@@ -107,7 +120,8 @@ class GroundingSAMHead(FrozenInEvalMixin, BaseModule):
                  grad_checkpointing: bool = False,
                  frozen_stages: int = -1,
                  freeze_prompt_encoder: bool = True,
-                 loss_mask: Union[ConfigType, List[ConfigType]] = [
+                 normalize: Optional[dict] = SAM_NORMALIZE,
+                 loss_decode: Union[ConfigType, List[ConfigType]] = [
                      dict(type='CrossEntropyLoss', use_sigmoid=True,
                           avg_non_ignore=True, loss_weight=1.0,
                           loss_name='loss_mask_bce'),
@@ -124,19 +138,28 @@ class GroundingSAMHead(FrozenInEvalMixin, BaseModule):
         if out_channels != 1:
             raise ValueError('GroundingSAMHead predicts one binary mask: '
                              f'out_channels must be 1, got {out_channels}')
-        sam = dict(sam)
-        self.sam_cfg = sam_config(**sam)
+        if input_mode not in ('image', 'features'):
+            raise ValueError("input_mode must be 'image' or 'features', got "
+                             f'{input_mode!r}')
+        if input_mode == 'features' and (in_channels is None
+                                         or use_grounding_adapters):
+            raise ValueError("input_mode='features' needs in_channels and "
+                             'use_grounding_adapters=False (the adapters '
+                             "live in SAM's image encoder)")
+        self.sam_cfg = sam_config(**dict(sam))
         self.img_size = self.sam_cfg['img_size']
-        self.image_encoder, self.prompt_encoder, self.mask_decoder = \
-            build_sam_modules(use_sdpa=use_sdpa, **sam)
-        self.register_buffer(
-            'pixel_mean', torch.tensor(SAM_PIXEL_MEAN).view(1, 3, 1, 1),
-            persistent=False)
-        self.register_buffer(
-            'pixel_std', torch.tensor(SAM_PIXEL_STD).view(1, 3, 1, 1),
-            persistent=False)
-
-        self.use_grounding_adapters = use_grounding_adapters
+        self.input_mode = input_mode
+        self.in_index = in_index
+        image_encoder, self.prompt_encoder, self.mask_decoder = \
+            build_sam_modules(use_sdpa=use_sdpa, **dict(sam))
+        prompt_dim = self.sam_cfg['prompt_embed_dim']
+        if input_mode == 'image':
+            self.image_encoder = image_encoder
+            self.normalizer = PixelNormalizer(normalize, type(self).__name__)
+        else:
+            self.image_encoder = None
+            self.feature_proj = nn.Sequential(
+                nn.Conv2d(in_channels, prompt_dim, 1), LayerNorm2d(prompt_dim))
         self.adapter_indexes: Tuple[int, ...] = ()
         self.grounding_adapters = nn.ModuleList()
         if use_grounding_adapters:
@@ -144,14 +167,13 @@ class GroundingSAMHead(FrozenInEvalMixin, BaseModule):
             self.grounding_adapters.extend(
                 GroundingAdapter(self.sam_cfg['embed_dim'], cue_channels)
                 for _ in self.adapter_indexes)
-
         self.pretrained = pretrained
         self.grad_checkpointing = grad_checkpointing
         self.frozen_stages = frozen_stages
         self.freeze_prompt_encoder = freeze_prompt_encoder
-        if isinstance(loss_mask, dict):
-            loss_mask = [loss_mask]
-        self.loss_mask = nn.ModuleList(MODELS.build(c) for c in loss_mask)
+        if isinstance(loss_decode, dict):
+            loss_decode = [loss_decode]
+        self.loss_decode = nn.ModuleList(MODELS.build(c) for c in loss_decode)
         self.loss_iou = dict(loss_iou) if loss_iou is not None else None
         self.threshold = threshold
         self.out_channels = out_channels
@@ -165,30 +187,29 @@ class GroundingSAMHead(FrozenInEvalMixin, BaseModule):
         """(He, We): the grid of SAM's image embedding."""
         return tuple(self.prompt_encoder.image_embedding_size)
 
-    def frozen_modules(self) -> List[nn.Module]:
-        """Image-encoder modules frozen by ``frozen_stages``."""
-        if self.frozen_stages < 0:
-            return []
+    def stages(self) -> List[list]:
+        """SAM image encoder: patch and position embeddings, then blocks."""
         enc = self.image_encoder
-        parts = [enc.patch_embed, *enc.blocks[:self.frozen_stages]]
-        if self.frozen_stages >= len(enc.blocks):
-            parts.append(enc.neck)
-        return parts
+        if enc is None:
+            return [[]]
+        embedding = [enc.patch_embed] + ([enc.pos_embed]
+                                         if enc.pos_embed is not None else [])
+        return [embedding] + [[b] for b in enc.blocks]
+
+    def tail(self) -> List[nn.Module]:
+        """The image encoder's neck."""
+        return [] if self.image_encoder is None else [self.image_encoder.neck]
 
     def _freeze_unused(self) -> None:
         """Freeze frozen stages and the parameters that get no gradient."""
-        for module in self.frozen_modules():
-            _freeze(module)
-        pos_embed = self.image_encoder.pos_embed
-        if self.frozen_stages >= 0 and pos_embed is not None:
-            _freeze(pos_embed)
-        _freeze(self.prompt_encoder.mask_downscaling)
+        self.freeze_stages()
+        self.prompt_encoder.mask_downscaling.requires_grad_(False)
         if self.freeze_prompt_encoder:
-            _freeze(self.prompt_encoder)
+            self.prompt_encoder.requires_grad_(False)
         for mlp in self.mask_decoder.output_hypernetworks_mlps[1:]:
-            _freeze(mlp)
+            mlp.requires_grad_(False)
         if self.loss_iou is None:
-            _freeze(self.mask_decoder.iou_prediction_head)
+            self.mask_decoder.iou_prediction_head.requires_grad_(False)
 
     def init_weights(self) -> None:
         """Initialise the adapters and load ``pretrained`` SAM weights."""
@@ -199,141 +220,138 @@ class GroundingSAMHead(FrozenInEvalMixin, BaseModule):
                 self.image_encoder,
                 self.prompt_encoder,
                 self.mask_decoder,
-                pixel_mean=self.pixel_mean,
-                pixel_std=self.pixel_std)
-
-    def preprocess(self, img: torch.Tensor) -> torch.Tensor:
-        """Resize 0..255 RGB images to ``img_size`` and normalise them."""
-        if tuple(img.shape[-2:]) != (self.img_size, self.img_size):
-            img = F.interpolate(
-                img, size=(self.img_size, self.img_size), mode='bilinear',
-                align_corners=False)
-        return (img - self.pixel_mean) / self.pixel_std
+                pixel_mean=self.normalizer.mean if self.image_encoder
+                is not None else None,
+                pixel_std=self.normalizer.std if self.image_encoder
+                is not None else None)
 
     def encode_image(self, img: torch.Tensor,
-                     grounding: Optional[Dict[str, torch.Tensor]] = None
-                     ) -> torch.Tensor:
-        """Run the image encoder block by block with the adapters.
+                     grounding: Optional[Grounding] = None) -> torch.Tensor:
+        """SAM's image encoder, block by block, with the adapters.
 
         Args:
             img (Tensor): (B, 3, H, W) RGB in 0..255.
-            grounding (dict, optional): Needs ``sentence`` (B, D) and
-                ``cue_logits`` (B, 1, h, w) when adapters are used.
+            grounding (Grounding, optional): Needed when adapters are used.
 
         Returns:
             Tensor: Image embedding (B, prompt_dim, He, We).
         """
         enc = self.image_encoder
-        adapters = dict(zip(self.adapter_indexes, self.grounding_adapters)
-                        ) if self.use_grounding_adapters else {}
-        if adapters:
-            if grounding is None or 'sentence' not in grounding or \
-                    'cue_logits' not in grounding:
-                raise KeyError('GroundingSAMHead with use_grounding_adapters '
-                               'needs grounding=dict(sentence, cue_logits)')
-            sentence, cue = grounding['sentence'], grounding['cue_logits']
-            grounding_grad = sentence.requires_grad or cue.requires_grad
-        grad = torch.is_grad_enabled()
-        # Track gradients from the first trainable step on.
-        track = grad and (_requires_grad(enc.patch_embed) or (
-            enc.pos_embed is not None and enc.pos_embed.requires_grad))
-        with torch.set_grad_enabled(track):
-            x = enc.patch_embed(self.preprocess(img))
+        adapters = dict(zip(self.adapter_indexes, self.grounding_adapters))
+        if adapters and grounding is None:
+            raise ValueError('GroundingSAMHead with use_grounding_adapters='
+                             'True needs grounding: give it a GroundedImage, '
+                             'or set use_grounding_adapters=False')
+        if tuple(img.shape[-2:]) != (self.img_size, self.img_size):
+            img = F.interpolate(
+                img, size=(self.img_size, self.img_size), mode='bilinear',
+                align_corners=False)
+        stages = self.stages()
+        gate = GradGate()
+        with gate.stage(*stages[0]):
+            x = enc.patch_embed(self.normalizer(img))
             if enc.pos_embed is not None:
                 x = x + enc.pos_embed
         for i, block in enumerate(enc.blocks):
-            track = track or (grad and _requires_grad(block))
-            with torch.set_grad_enabled(track):
-                if track and self.grad_checkpointing:
+            with gate.stage(block):
+                if gate.active and self.grad_checkpointing:
                     x = cp.checkpoint(block, x, use_reentrant=False)
                 else:
                     x = block(x)
             if i in adapters:
-                track = track or (grad and (_requires_grad(adapters[i])
-                                            or grounding_grad))
-                with torch.set_grad_enabled(track):
-                    x = adapters[i](x, sentence, cue)
-        track = track or (grad and _requires_grad(enc.neck))
-        with torch.set_grad_enabled(track):
+                cues = (grounding.sentence, grounding.cue_logits)
+                with gate.stage(adapters[i], inputs=cues):
+                    x = adapters[i](x, *cues)
+        with gate.stage(*self.tail()):
             return enc.neck(x.permute(0, 3, 1, 2))
 
-    def forward(self,
-                img: torch.Tensor,
-                grounding: Optional[Dict[str, torch.Tensor]] = None,
-                prompts: Optional[Dict[str, Optional[torch.Tensor]]] = None
-                ) -> Dict[str, torch.Tensor]:
-        """Predict one low-resolution mask per image.
+    def encode_prompts(self, prompts: Optional[SAMPrompts],
+                       embedding: torch.Tensor
+                       ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Sparse ``(B, K, C)`` and dense ``(B, C, He, We)`` prompt
+        embeddings: GPG's raw prompts through SAM's prompt encoder."""
+        b, c, he, we = embedding.shape
+        sparse = [embedding.new_zeros((b, 0, c))]
+        dense = self.prompt_encoder.no_mask_embed.weight.reshape(
+            1, c, 1, 1).expand(b, c, he, we)
+        if prompts is None:
+            return sparse[0], dense
+        if prompts.queries is not None:
+            if tuple(prompts.queries.shape[::2]) != (b, c):
+                raise ValueError(f'prompts.queries must be ({b}, K, {c}), '
+                                 f'got {tuple(prompts.queries.shape)}')
+            sparse.append(prompts.queries)
+        if prompts.points is not None or prompts.boxes is not None:
+            size = embedding.new_tensor([self.img_size, self.img_size])
+            points = None if prompts.points is None else (
+                prompts.points[0] * size - 0.5, prompts.points[1])
+            boxes = None if prompts.boxes is None else (
+                prompts.boxes * size.repeat(2) - size.new_tensor([0, 0, 1, 1]))
+            encoded, _ = self.prompt_encoder(
+                points=points, boxes=boxes, masks=None)
+            sparse.append(encoded.to(embedding.dtype))
+        if prompts.dense is not None:
+            dense = dense + F.interpolate(
+                prompts.dense, size=(he, we), mode='bilinear',
+                align_corners=False)
+        return torch.cat(sparse, dim=1), dense
 
-        Args:
-            img (Tensor): (B, 3, H, W) RGB in 0..255.
-            grounding (dict, optional): CCR output (``sentence``,
-                ``cue_logits``). Defaults to None.
-            prompts (dict, optional): ``sparse`` (B, K, C) or None (no
-                sparse prompt) and ``dense`` (B, C, He, We) or None (SAM's
-                no-mask embedding). Defaults to None.
-
-        Returns:
-            dict: ``mask_logits`` (B, 1, 4He, 4We) and ``iou_pred`` (B, 1).
-        """
-        embedding = self.encode_image(img, grounding)
-        b, c, h, w = embedding.shape
-        prompts = prompts or {}
-        sparse = prompts.get('sparse')
-        if sparse is None:
-            sparse = embedding.new_zeros((b, 0, c))
-        elif sparse.ndim != 3 or sparse.shape[0] != b or sparse.shape[2] != c:
-            raise ValueError(f'prompts["sparse"] must be ({b}, K, {c}), got '
-                             f'{tuple(sparse.shape)}')
-        dense = prompts.get('dense')
-        if dense is None:
-            dense = self.prompt_encoder.no_mask_embed.weight.reshape(
-                1, -1, 1, 1).expand(b, -1, h, w)
-        elif tuple(dense.shape) != (b, c, h, w):
-            raise ValueError(f'prompts["dense"] must be {(b, c, h, w)}, got '
-                             f'{tuple(dense.shape)}')
-        mask_logits, iou_pred = self.mask_decoder(
+    def decode(self, inputs: HeadInputs
+               ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Mask logits ``(B, 1, 4He, 4We)`` and IoU prediction ``(B, 1)``."""
+        prompts = None
+        if isinstance(inputs, GroundedImage):
+            if self.input_mode != 'image':
+                raise ValueError("a GroundedImage needs input_mode='image'")
+            embedding = self.encode_image(inputs.image, inputs.grounding)
+            prompts = inputs.prompts
+        elif self.input_mode == 'image':
+            embedding = self.encode_image(inputs[self.in_index])
+        else:
+            embedding = F.interpolate(
+                self.feature_proj(inputs[self.in_index]),
+                size=self.image_embedding_size, mode='bilinear',
+                align_corners=False)
+        sparse, dense = self.encode_prompts(prompts, embedding)
+        return self.mask_decoder(
             image_embeddings=embedding,
             image_pe=self.prompt_encoder.get_dense_pe(),
             sparse_prompt_embeddings=sparse,
-            dense_prompt_embeddings=dense,
+            dense_prompt_embeddings=dense.to(embedding.dtype),
             multimask_output=False)
-        return dict(mask_logits=mask_logits, iou_pred=iou_pred)
 
-    def loss(self, img: torch.Tensor, grounding: Optional[dict],
-             prompts: Optional[dict], batch_data_samples: SampleList,
+    def forward(self, inputs: HeadInputs) -> torch.Tensor:
+        """Mask logits ``(B, 1, 4He, 4We)`` (SAM's low-resolution masks)."""
+        return self.decode(inputs)[0]
+
+    def loss(self, inputs: HeadInputs, batch_data_samples: SampleList,
              train_cfg: Optional[ConfigType] = None) -> dict:
-        """Forward and compute the losses.
+        """Forward and compute the losses (``loss_decode``, ``loss_iou``).
 
         Args:
-            img (Tensor): (B, 3, H, W) RGB in 0..255.
-            grounding (dict, optional): CCR output.
-            prompts (dict, optional): ``sparse`` / ``dense`` prompts.
-            batch_data_samples (list[SegDataSample]): With ``gt_sem_seg``.
+            inputs (GroundedImage | Sequence[Tensor]): See the class.
+            batch_data_samples (list[SegDataSample]): With ``gt_sem_seg``
+                (1, H, W) in {0, 1, ignore_index}.
             train_cfg (dict, optional): Unused. Defaults to None.
 
         Returns:
-            dict[str, Tensor]: The losses.
+            dict[str, Tensor]: Losses keyed by their ``loss_name``.
         """
-        return self.loss_by_feat(
-            self.forward(img, grounding, prompts), batch_data_samples)
+        mask_logits, iou_pred = self.decode(inputs)
+        losses = self.loss_by_feat(mask_logits, batch_data_samples)
+        if self.loss_iou is not None:
+            label = self._labels(batch_data_samples)
+            logits = self._resize(mask_logits.detach().float(),
+                                  label.shape[-2:])
+            name = self.loss_iou.get('loss_name', 'loss_iou')
+            losses[name] = self.loss_iou.get('loss_weight', 1.0) * F.mse_loss(
+                iou_pred[:, 0].float(), self._mask_iou(logits, label))
+        return losses
 
-    def predict(self, img: torch.Tensor, grounding: Optional[dict],
-                prompts: Optional[dict], batch_img_metas: List[dict],
+    def predict(self, inputs: HeadInputs, batch_img_metas: List[dict],
                 test_cfg: Optional[ConfigType] = None) -> torch.Tensor:
-        """Forward and return logits at the input size.
-
-        Args:
-            img (Tensor): (B, 3, H, W) RGB in 0..255.
-            grounding (dict, optional): CCR output.
-            prompts (dict, optional): ``sparse`` / ``dense`` prompts.
-            batch_img_metas (list[dict]): Image metas.
-            test_cfg (dict, optional): Unused. Defaults to None.
-
-        Returns:
-            Tensor: Mask logits (B, 1, H, W).
-        """
-        return self.predict_by_feat(
-            self.forward(img, grounding, prompts), batch_img_metas)
+        """Forward; logits resized to the (padded) input size (B, 1, H, W)."""
+        return self.predict_by_feat(self.forward(inputs), batch_img_metas)
 
     def _resize(self, logits: torch.Tensor,
                 size: Sequence[int]) -> torch.Tensor:
@@ -344,32 +362,30 @@ class GroundingSAMHead(FrozenInEvalMixin, BaseModule):
             logits, size=tuple(size), mode='bilinear',
             align_corners=self.align_corners)
 
-    def loss_by_feat(self, head_out: Dict[str, torch.Tensor],
+    @staticmethod
+    def _labels(batch_data_samples: SampleList) -> torch.Tensor:
+        """``(B, H, W)`` labels of the batch."""
+        return torch.stack(
+            [s.gt_sem_seg.data for s in batch_data_samples]).squeeze(1)
+
+    def loss_by_feat(self, mask_logits: torch.Tensor,
                      batch_data_samples: SampleList) -> dict:
-        """Mask losses (and IoU-head loss) at the label resolution.
+        """Mask losses at the label resolution.
 
         Args:
-            head_out (dict): Output of :meth:`forward`.
-            batch_data_samples (list[SegDataSample]): With ``gt_sem_seg``
-                (1, H, W) in {0, 1, ignore_index}.
+            mask_logits (Tensor): Output of :meth:`forward`.
+            batch_data_samples (list[SegDataSample]): With ``gt_sem_seg``.
 
         Returns:
             dict[str, Tensor]: Losses keyed by their ``loss_name``.
         """
-        label = torch.stack(
-            [s.gt_sem_seg.data for s in batch_data_samples]).squeeze(1)
-        logits = self._resize(head_out['mask_logits'].float(),
-                              label.shape[-2:])
+        label = self._labels(batch_data_samples)
+        logits = self._resize(mask_logits.float(), label.shape[-2:])
         losses = {}
-        for loss_module in self.loss_mask:
+        for loss_module in self.loss_decode:
             value = loss_module(logits, label, ignore_index=self.ignore_index)
             name = loss_module.loss_name
             losses[name] = losses[name] + value if name in losses else value
-        if self.loss_iou is not None:
-            name = self.loss_iou.get('loss_name', 'loss_iou')
-            losses[name] = self.loss_iou.get('loss_weight', 1.0) * F.mse_loss(
-                head_out['iou_pred'][:, 0].float(),
-                self._mask_iou(logits.detach(), label))
         return losses
 
     def _mask_iou(self, logits: torch.Tensor,
@@ -383,12 +399,14 @@ class GroundingSAMHead(FrozenInEvalMixin, BaseModule):
         return torch.where(union > 0, inter / union.clamp(min=1),
                            torch.ones_like(union))
 
-    def predict_by_feat(self, head_out: Dict[str, torch.Tensor],
+    def predict_by_feat(self, mask_logits: torch.Tensor,
                         batch_img_metas: List[dict]) -> torch.Tensor:
-        """Mask logits resized to the (padded) input size.
+        """Logits resized to the input size, as mmseg's decode heads do: the
+        crop size in a stock segmentor's slide inference (``img_shape`` a
+        ``torch.Size``), else the padded input size.
 
         Args:
-            head_out (dict): Output of :meth:`forward`.
+            mask_logits (Tensor): Output of :meth:`forward`.
             batch_img_metas (list[dict]): Image metas (``img_shape``,
                 ``pad_shape``).
 
@@ -402,4 +420,4 @@ class GroundingSAMHead(FrozenInEvalMixin, BaseModule):
             size = meta['pad_shape'][:2]
         else:
             size = meta['img_shape']
-        return self._resize(head_out['mask_logits'], size)
+        return self._resize(mask_logits, size)

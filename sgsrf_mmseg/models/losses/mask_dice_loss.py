@@ -6,6 +6,32 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 
 
+def soft_dice_loss(prob: torch.Tensor,
+                   target: torch.Tensor,
+                   valid: Optional[torch.Tensor] = None,
+                   eps: float = 1.0) -> torch.Tensor:
+    """Soft Dice loss per image: ``1 - (2 sum(p t) + eps) / (sum(p) +
+    sum(t) + eps)`` over the valid pixels.
+
+    Args:
+        prob (Tensor): Probabilities ``(B, ...)``.
+        target (Tensor): Targets in [0, 1], same shape.
+        valid (Tensor, optional): 1 where a pixel counts, same shape.
+            Defaults to None (all).
+        eps (float): Smoothing; an image with no target and no prediction
+            scores 0. Defaults to 1.
+
+    Returns:
+        Tensor: ``(B,)`` losses.
+    """
+    prob, target = prob.flatten(1), target.flatten(1)
+    if valid is not None:
+        valid = valid.flatten(1)
+        prob, target = prob * valid, target * valid
+    inter = (prob * target).sum(1)
+    return 1 - (2 * inter + eps) / (prob.sum(1) + target.sum(1) + eps)
+
+
 @MODELS.register_module()
 class MaskDiceLoss(nn.Module):
     """Dice loss for ``out_channels=1`` logits against a 0/1/ignore label.
@@ -13,10 +39,9 @@ class MaskDiceLoss(nn.Module):
     mmseg 1.2.2's ``DiceLoss`` does not fit a one-channel binary head: it
     one-hot encodes the (N, H, W) label over ``pred.shape[1] = 1`` class,
     which scores the prediction against *background* (label 0), and its
-    ``ignore_index`` drops a class channel, not pixels. Here, per image,
-    ``1 - (2 * sum(p * t) + eps) / (sum(p) + sum(t) + eps)`` with
-    ``p = sigmoid(logit)`` over the pixels whose label is not
-    ``ignore_index``, averaged over the images.
+    ``ignore_index`` drops a class channel, not pixels. Here
+    :func:`soft_dice_loss` of ``p = sigmoid(logit)`` over the pixels whose
+    label is not ``ignore_index``, averaged over the images.
 
     Args:
         loss_weight (float): Weight of the loss. Defaults to 1.0.
@@ -58,13 +83,10 @@ class MaskDiceLoss(nn.Module):
             raise ValueError(f'{type(self).__name__} expects (N, 1, H, W) '
                              f'logits, got {tuple(pred.shape)}')
         ignore = self.ignore_index if ignore_index is None else ignore_index
-        valid = (target != ignore).flatten(1).float()
-        prob = pred.float().sigmoid().flatten(1) * valid
-        label = (target == 1).flatten(1).float() * valid
-        inter = (prob * label).sum(1)
-        dice = (2 * inter + self.eps) / (
-            prob.sum(1) + label.sum(1) + self.eps)
-        return self.loss_weight * (1 - dice).mean()
+        loss = soft_dice_loss(pred.float().sigmoid()[:, 0],
+                              (target == 1).float(),
+                              (target != ignore).float(), self.eps)
+        return self.loss_weight * loss.mean()
 
     @property
     def loss_name(self) -> str:

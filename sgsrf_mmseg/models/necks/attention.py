@@ -1,6 +1,6 @@
 """Attention building blocks shared by the SGSRF necks (CCR and GPG)."""
 import math
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -36,6 +36,31 @@ def sine_position_embedding(height: int, width: int, dims: int,
     y = torch.cat([y.sin(), y.cos()], dim=1)[:, None].expand(-1, width, -1)
     x = torch.cat([x.sin(), x.cos()], dim=1)[None].expand(height, -1, -1)
     return torch.cat([y, x], dim=2).reshape(height * width, dims)
+
+
+class GridPositionCache(nn.Module):
+    """:func:`sine_position_embedding` computed once per grid, then reused.
+
+    Args:
+        dims (int): Channels; must be divisible by 4.
+    """
+
+    def __init__(self, dims: int) -> None:
+        super().__init__()
+        if dims % 4 != 0:
+            raise ValueError(f'position embedding dims must be divisible by '
+                             f'4, got {dims}')
+        self.dims = dims
+        self._cache: Dict[tuple, Tensor] = {}
+
+    def forward(self, height: int, width: int, like: Tensor) -> Tensor:
+        """The ``(height * width, dims)`` embedding on ``like``'s device and
+        dtype."""
+        key = (height, width, like.device, like.dtype)
+        if key not in self._cache:
+            self._cache[key] = sine_position_embedding(
+                height, width, self.dims, like.device).to(like.dtype)
+        return self._cache[key]
 
 
 class CrossAttention(nn.Module):

@@ -1,6 +1,6 @@
 """CCR: Cross-modal Consistency Refinement of CLIP image and word features."""
 import math
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -9,23 +9,26 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from .attention import CrossAttention, FeedForward, sine_position_embedding
+from ..utils.stage_outputs import Grounding, TextFeatures
+from .attention import CrossAttention, FeedForward, GridPositionCache
 
 
 class CCRBlock(nn.Module):
-    """One bidirectional cross-attention block with zero-init gates.
+    """One refinement block: words read each other, then the two modalities
+    read each other, then one FFN per modality.
 
-    Patches attend to words (padded words masked out) and words attend to
-    patches, both from the block's input (in parallel); then one FFN per
-    modality. Every residual branch is scaled by a per-channel gate that
-    starts at ``gate_init`` (0: the block is the identity at
-    initialisation)::
+    Every residual branch is scaled by a per-channel gate that starts at
+    ``gate_init``::
 
-        v <- v + g1 * Attn(LN(v) + P, LN(w), LN(w))
-        w <- w + g2 * Attn(LN(w), LN(v) + P, LN(v))
+        w <- w + g0 * Attn(LN(w), LN(w), LN(w))          (word self-attention)
+        v <- v + g1 * Attn(LN(v) + P, LN(w), LN(w))      (patches read words)
+        w <- w + g2 * Attn(LN(w), LN(v) + P, LN(v))      (words read patches)
         v <- v + g3 * FFN(LN(v));  w <- w + g4 * FFN(LN(w))
 
-    with ``P`` the fixed 2D sine position embedding of the patches.
+    with ``P`` the fixed 2D sine position embedding of the patches and padded
+    words masked out as keys. The word self-attention is not causal, so a
+    noun sees the modifiers that follow it ("the car *on the left*"), which
+    CLIP's causal text tower cannot.
 
     Args:
         dims (int): Token channels D.
@@ -33,11 +36,16 @@ class CCRBlock(nn.Module):
         ffn_ratio (float): FFN hidden width / D.
         dropout (float): Dropout in attention and FFNs.
         gate_init (float): Initial value of the residual gates.
+        word_self_attn (bool): Use the word self-attention branch.
     """
 
     def __init__(self, dims: int, num_heads: int, ffn_ratio: float,
-                 dropout: float, gate_init: float):
+                 dropout: float, gate_init: float, word_self_attn: bool):
         super().__init__()
+        self.word_self_attn = word_self_attn
+        if word_self_attn:
+            self.norm_self = nn.LayerNorm(dims)
+            self.word_to_word = CrossAttention(dims, num_heads, dropout)
         self.norm_v = nn.LayerNorm(dims)
         self.norm_w = nn.LayerNorm(dims)
         self.patch_to_word = CrossAttention(dims, num_heads, dropout)
@@ -46,25 +54,29 @@ class CCRBlock(nn.Module):
         self.norm_ffn_w = nn.LayerNorm(dims)
         self.ffn_v = FeedForward(dims, ffn_ratio, dropout)
         self.ffn_w = FeedForward(dims, ffn_ratio, dropout)
-        self.gates = nn.Parameter(torch.full((4, dims), float(gate_init)))
+        self.gates = nn.Parameter(torch.full((5, dims), float(gate_init)))
 
     def forward(self, v: Tensor, w: Tensor, pos: Tensor, pad_mask: Tensor,
                 need_weights: bool) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
         """Refine ``v`` (B, N, D) and ``w`` (B, L, D).
 
         Returns:
-            tuple: refined ``v``, ``w`` and the head-averaged word->patch
-            attention ``(B, L, N)`` (None unless ``need_weights``).
+            tuple: refined ``v``, ``w`` and the head-averaged patch->word
+            attention ``(B, N, L)`` (None unless ``need_weights``).
         """
+        if self.word_self_attn:
+            wn = self.norm_self(w)
+            w = w + self.gates[0] * self.word_to_word(
+                wn, wn, wn, key_padding_mask=pad_mask)[0]
         vn, wn = self.norm_v(v), self.norm_w(w)
-        v_upd, _ = self.patch_to_word(
-            vn + pos, wn, wn, key_padding_mask=pad_mask)
-        w_upd, attn = self.word_to_patch(
-            wn, vn + pos, vn, need_weights=need_weights)
-        v = v + self.gates[0] * v_upd
-        w = w + self.gates[1] * w_upd
-        v = v + self.gates[2] * self.ffn_v(self.norm_ffn_v(v))
-        w = w + self.gates[3] * self.ffn_w(self.norm_ffn_w(w))
+        v_upd, attn = self.patch_to_word(
+            vn + pos, wn, wn, key_padding_mask=pad_mask,
+            need_weights=need_weights)
+        w_upd, _ = self.word_to_patch(wn, vn + pos, vn)
+        v = v + self.gates[1] * v_upd
+        w = w + self.gates[2] * w_upd
+        v = v + self.gates[3] * self.ffn_v(self.norm_ffn_v(v))
+        w = w + self.gates[4] * self.ffn_w(self.norm_ffn_w(w))
         return v, w, attn
 
 
@@ -72,30 +84,28 @@ class CCRBlock(nn.Module):
 class CrossModalConsistencyRefiner(BaseModule):
     """Cross-modal Consistency Refinement (CCR) neck of SGSRF.
 
-    Projections (the "CCR off" output when ``num_blocks=0``):
+    Projections (the output when ``num_blocks=0``):
 
     * patches: ``V0 = LN(sum_l Linear_l(LN_l(X_l)))`` over the chosen CLIP
       levels ``X_l`` (resized to the first level's grid if they differ);
     * words: ``W0 = LN(Linear(LN(F_words)))``;
     * sentence: ``s0 = LN(Linear(LN(f_sent)))``.
 
-    Refinement: ``num_blocks`` :class:`CCRBlock` s of bidirectional
-    cross-attention with zero-init gated residuals give ``V'`` and ``W'``
-    (equal to ``V0``, ``W0`` at initialisation). The sentence is refined
-    from the refined words by attention pooling with ``s0`` as the query::
+    Refinement: ``num_blocks`` :class:`CCRBlock` s (word self-attention,
+    bidirectional cross-attention, FFNs, gated residuals) give ``V'`` and
+    ``W'``. The sentence is refined from the refined words by attention
+    pooling with ``s0`` as the query::
 
         a = softmax_l(s0 . W'_l / sqrt(D))   (padded words excluded)
-        s' = s0 + g_s * Linear(LN(sum_l a_l W'_l))     (g_s zero-init)
+        s' = s0 + g_s * Linear(LN(sum_l a_l W'_l))
 
     Grounding cue: ``G = tau * cos(V', s') + b`` per patch (learnable
     ``tau``, ``b``).
 
-    Word->patch attention ``A`` (B, L, h*w): the head-averaged attention of
-    the words over the patches in the last block, computed explicitly there
-    (all other attention runs through ``F.scaled_dot_product_attention``).
-    With ``num_blocks=0`` it is ``softmax_patches(W0 . V0^T / sqrt(D))`` so
-    that the structural loss still has a map to act on. Rows of padded
-    words are zero.
+    With ``need_patch_word_attn`` (the structural loss asks for it in
+    training) each block also returns its head-averaged patch->word
+    attention, computed explicitly; otherwise every attention runs through
+    ``F.scaled_dot_product_attention`` and inference pays nothing for it.
 
     Args:
         visual_channels (int | Sequence[int]): Channels of each CLIP level.
@@ -107,8 +117,11 @@ class CrossModalConsistencyRefiner(BaseModule):
         num_heads (int): Attention heads. Defaults to 8.
         ffn_ratio (float): FFN hidden width / D. Defaults to 4.
         dropout (float): Dropout in the blocks. Defaults to 0.
-        gate_init (float): Initial value of all residual gates.
-            Defaults to 0.
+        gate_init (float): Initial value of all residual gates. Non-zero
+            lets the expression shape V' (and so G, the prompts and SAM)
+            from the first step. Defaults to 0.1.
+        word_self_attn (bool): Word self-attention in each block.
+            Defaults to True.
         cue_scale_init (float): Initial ``tau``. Defaults to 10.
         cue_bias_init (float): Initial ``b``. Defaults to 0.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -123,7 +136,8 @@ class CrossModalConsistencyRefiner(BaseModule):
                  num_heads: int = 8,
                  ffn_ratio: float = 4.0,
                  dropout: float = 0.0,
-                 gate_init: float = 0.0,
+                 gate_init: float = 0.1,
+                 word_self_attn: bool = True,
                  cue_scale_init: float = 10.0,
                  cue_bias_init: float = 0.0,
                  init_cfg: Optional[dict] = None):
@@ -144,9 +158,10 @@ class CrossModalConsistencyRefiner(BaseModule):
         self.sentence_proj = nn.Sequential(
             nn.LayerNorm(sentence_channels),
             nn.Linear(sentence_channels, embed_dims), nn.LayerNorm(embed_dims))
+        self.position = GridPositionCache(embed_dims)
         self.blocks = nn.ModuleList(
-            CCRBlock(embed_dims, num_heads, ffn_ratio, dropout, gate_init)
-            for _ in range(num_blocks))
+            CCRBlock(embed_dims, num_heads, ffn_ratio, dropout, gate_init,
+                     word_self_attn) for _ in range(num_blocks))
         if num_blocks > 0:
             self.sentence_refine = nn.Sequential(
                 nn.LayerNorm(embed_dims), nn.Linear(embed_dims, embed_dims))
@@ -156,13 +171,12 @@ class CrossModalConsistencyRefiner(BaseModule):
         self.cue_bias = nn.Parameter(torch.tensor(float(cue_bias_init)))
 
     def project(self, visual_feats: List[Tensor],
-                text: Dict[str, Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
+                text: TextFeatures) -> Tuple[Tensor, Tensor, Tensor]:
         """Project both modalities to D.
 
         Args:
             visual_feats (list[Tensor]): ``(B, C_l, h, w)`` per level.
-            text (dict): ``word_feats`` (B, L, C_t) and ``sentence``
-                (B, C_s) from the text tower.
+            text (TextFeatures): The text tower's output.
 
         Returns:
             tuple[Tensor]: ``V0`` (B, h*w, D), ``W0`` (B, L, D), ``s0``
@@ -181,50 +195,48 @@ class CrossModalConsistencyRefiner(BaseModule):
                     feat, size=size, mode='bilinear', align_corners=False)
             v = v + proj(feat.flatten(2).transpose(1, 2))
         v = self.visual_norm(v)
-        w = self.word_proj(text['word_feats'])
-        s = self.sentence_proj(text['sentence'])
-        return v, w, s
+        return v, self.word_proj(text.words), self.sentence_proj(
+            text.sentence)
 
-    def forward(self, visual_feats: List[Tensor],
-                text: Dict[str, Tensor]) -> Dict[str, Tensor]:
+    def forward(self,
+                visual_feats: List[Tensor],
+                text: TextFeatures,
+                need_patch_word_attn: bool = False) -> Grounding:
         """Refine and ground.
 
         Args:
             visual_feats (list[Tensor]): ``(B, C_l, h, w)`` per CLIP level.
-            text (dict): Text tower output with ``word_feats`` (B, L, C_t),
-                ``pad_mask`` (B, L) bool (True = padding) and ``sentence``
-                (B, C_s).
+            text (TextFeatures): The text tower's output.
+            need_patch_word_attn (bool): Return each block's patch->word
+                attention. Defaults to False.
 
         Returns:
-            dict[str, Tensor]: ``visual`` (B, D, h, w), ``words`` (B, L, D),
-            ``sentence`` (B, D), ``word_attn`` (B, L, h*w), ``cue_logits``
-            (B, 1, h, w) and ``pad_mask`` (B, L).
+            Grounding: V', W', s', the cue G and the shared position
+            embedding (and the attention maps when asked).
         """
         h, w_ = visual_feats[0].shape[-2:]
-        pad_mask = text['pad_mask']
+        pad_mask = text.pad_mask
         v, w, s = self.project(visual_feats, text)
-        if self.num_blocks == 0:
-            attn = (w @ v.transpose(1, 2) /
-                    math.sqrt(self.embed_dims)).softmax(dim=-1)
-        else:
-            pos = sine_position_embedding(h, w_, self.embed_dims,
-                                          v.device).to(v.dtype)
-            for i, block in enumerate(self.blocks):
-                v, w, attn = block(v, w, pos, pad_mask,
-                                   i == self.num_blocks - 1)
+        pos = self.position(h, w_, v)
+        attn_maps = []
+        for block in self.blocks:
+            v, w, attn = block(v, w, pos, pad_mask, need_patch_word_attn)
+            if attn is not None:
+                attn_maps.append(attn)
+        if self.num_blocks > 0:
             s = s + self.sentence_gate * self.sentence_refine(
                 self._pool_words(w, s, pad_mask))
-        attn = attn.masked_fill(pad_mask[..., None], 0.0)
         cos = F.normalize(v, dim=-1) @ F.normalize(s, dim=-1)[..., None]
         cue = self.cue_scale * cos + self.cue_bias
         b = v.shape[0]
-        return dict(
+        return Grounding(
             visual=v.transpose(1, 2).reshape(b, -1, h, w_),
             words=w,
             sentence=s,
-            word_attn=attn,
+            pad_mask=pad_mask,
             cue_logits=cue.transpose(1, 2).reshape(b, 1, h, w_),
-            pad_mask=pad_mask)
+            position=pos,
+            patch_word_attn=tuple(attn_maps))
 
     def _pool_words(self, w: Tensor, s: Tensor, pad_mask: Tensor) -> Tensor:
         """Attention-pool the words with the sentence as query."""

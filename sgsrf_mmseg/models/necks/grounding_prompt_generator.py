@@ -1,14 +1,14 @@
 """GPG: Grounding-aware Prompt Generation for SAM."""
-from typing import Dict, Optional, Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from .attention import CrossAttention, FeedForward, sine_position_embedding
+from ..utils.stage_outputs import Grounding, SAMPrompts
+from .attention import CrossAttention, FeedForward
 
 
 class PromptQueryLayer(nn.Module):
@@ -49,22 +49,25 @@ class PromptQueryLayer(nn.Module):
 class GroundingPromptGenerator(BaseModule):
     """Grounding-aware Prompt Generation (GPG) neck of SGSRF.
 
-    Turns the CCR output into SAM prompts.
+    Turns the grounding (CCR's output) into prompts for SAM, raw: SAM's
+    head encodes them (:class:`SAMPrompts`). The patches enter weighted by
+    the cue as ``V' * (1 + sigmoid(G))``: the grounded region is stressed,
+    and nothing is erased where the cue is low.
 
     * Sparse (``use_sparse``): ``K`` learnable queries ``e_k``, each
       conditioned on the sentence (``q_k = e_k + s'``), pass ``num_layers``
       decoder layers (self-attention, cross-attention, FFN) over the memory
-      ``[V' * sigmoid(G) + P ; W']`` (patches weighted by the grounding cue,
-      with sine positions ``P`` and a modality embedding; padded words
-      masked), then ``Linear(LN(q))`` to ``prompt_dims``.
+      ``[V' * (1 + sigmoid(G)) + P ; W']`` (sine positions ``P`` and a
+      modality embedding; padded words masked), then ``Linear(LN(q))`` to
+      ``prompt_dims``: ``queries`` (B, K, prompt_dims).
     * Points (``use_points``): positive points at the centres of the
       ``num_points`` highest cells of ``G``; box (``use_box``): the extent of
       ``sigmoid(G) > box_threshold`` (the top cell when nothing passes).
-      Both in SAM's input pixel frame, encoded by SAM's own
-      ``prompt_encoder`` and appended to the sparse tokens.
-    * Dense (``use_dense``): ``no_mask_embed + Conv1x1(GELU(GN(Conv3x3(
-      V' * sigmoid(G)))))`` resized to SAM's embedding grid; the last conv is
-      zero-init, so at initialisation SAM sees its own no-mask embedding.
+      Both in normalised image coordinates (0..1).
+    * Dense (``use_dense``): ``Conv1x1(GELU(GN(Conv3x3(V' * (1 +
+      sigmoid(G))))))`` on the patch grid, a residual the head adds to
+      SAM's no-mask embedding; the last conv is zero-init, so at
+      initialisation SAM sees its own no-mask embedding.
 
     Args:
         embed_dims (int): CCR width D. Defaults to 256.
@@ -125,76 +128,52 @@ class GroundingPromptGenerator(BaseModule):
             nn.init.zeros_(self.dense_conv[-1].weight)
             nn.init.zeros_(self.dense_conv[-1].bias)
 
-    def forward(self, ccr_out: Dict[str, Tensor], prompt_encoder: nn.Module,
-                embedding_size: Tuple[int, int]) -> Dict[str, Optional[Tensor]]:
+    def forward(self, grounding: Grounding) -> SAMPrompts:
         """Make the prompts.
 
         Args:
-            ccr_out (dict): CCR output (``visual``, ``words``, ``sentence``,
-                ``cue_logits``, ``pad_mask``).
-            prompt_encoder (nn.Module): SAM's ``PromptEncoder``.
-            embedding_size (tuple[int, int]): SAM's image embedding grid.
+            grounding (Grounding): CCR's output.
 
         Returns:
-            dict: ``sparse`` (B, K', prompt_dims) or None and ``dense``
-            (B, prompt_dims, He, We) or None.
+            SAMPrompts: the enabled prompts (the others None).
         """
-        visual, cue = ccr_out['visual'], ccr_out['cue_logits']
-        weighted = visual * cue.sigmoid()
-        tokens = []
-        if self.use_sparse:
-            tokens.append(self._decode_queries(weighted, ccr_out))
-        if self.use_points or self.use_box:
-            points = self._peak_points(cue, prompt_encoder.input_image_size) \
-                if self.use_points else None
-            boxes = self._cue_box(cue, prompt_encoder.input_image_size) \
-                if self.use_box else None
-            sparse, _ = prompt_encoder(points=points, boxes=boxes, masks=None)
-            tokens.append(sparse.to(visual.dtype))
-        dense = None
-        if self.use_dense:
-            dense = F.interpolate(
-                self.dense_conv(weighted),
-                size=tuple(embedding_size),
-                mode='bilinear',
-                align_corners=False)
-            dense = dense + prompt_encoder.no_mask_embed.weight.reshape(
-                1, -1, 1, 1).to(dense.dtype)
-        return dict(
-            sparse=torch.cat(tokens, dim=1) if tokens else None, dense=dense)
+        visual, cue = grounding.visual, grounding.cue_logits
+        stressed = visual * (1 + cue.sigmoid())
+        return SAMPrompts(
+            queries=self._decode_queries(stressed, grounding)
+            if self.use_sparse else None,
+            points=self._peak_points(cue) if self.use_points else None,
+            boxes=self._cue_box(cue) if self.use_box else None,
+            dense=self.dense_conv(stressed) if self.use_dense else None)
 
-    def _decode_queries(self, weighted: Tensor,
-                        ccr_out: Dict[str, Tensor]) -> Tensor:
+    def _decode_queries(self, stressed: Tensor,
+                        grounding: Grounding) -> Tensor:
         """Decode the sentence-conditioned queries against the memory."""
-        b, d, h, w = weighted.shape
-        words, pad_mask = ccr_out['words'], ccr_out['pad_mask']
-        patches = weighted.flatten(2).transpose(1, 2)
+        b, d, h, w = stressed.shape
+        words, pad_mask = grounding.words, grounding.pad_mask
+        patches = stressed.flatten(2).transpose(1, 2)
         memory = torch.cat([patches, words], dim=1)
-        patch_pos = sine_position_embedding(h, w, d, weighted.device).to(
-            weighted.dtype) + self.modality_embed.weight[0]
+        patch_pos = grounding.position + self.modality_embed.weight[0]
         word_pos = self.modality_embed.weight[1].expand(words.shape[1], -1)
         memory_pos = torch.cat([patch_pos, word_pos], dim=0)[None]
         memory_mask = torch.cat(
             [pad_mask.new_zeros(b, h * w), pad_mask], dim=1)
-        q = self.queries.weight[None] + ccr_out['sentence'][:, None]
+        q = self.queries.weight[None] + grounding.sentence[:, None]
         for layer in self.layers:
             q = layer(q, memory, memory_pos, memory_mask)
         return self.sparse_out(q)
 
-    def _peak_points(self, cue: Tensor, input_size: Tuple[int, int]
-                     ) -> Tuple[Tensor, Tensor]:
+    def _peak_points(self, cue: Tensor) -> Tuple[Tensor, Tensor]:
         """Positive points at the ``num_points`` highest cells of ``cue``."""
         b, _, h, w = cue.shape
         idx = cue.detach().flatten(1).topk(self.num_points, dim=1).indices
         rows, cols = idx // w, idx % w
-        scale_y, scale_x = input_size[0] / h, input_size[1] / w
-        # SAM adds 0.5 to reach pixel centres.
-        coords = torch.stack([(cols.float() + 0.5) * scale_x - 0.5,
-                              (rows.float() + 0.5) * scale_y - 0.5], dim=-1)
+        coords = torch.stack([(cols.float() + 0.5) / w,
+                              (rows.float() + 0.5) / h], dim=-1)
         labels = torch.ones(b, self.num_points, device=cue.device)
         return coords, labels
 
-    def _cue_box(self, cue: Tensor, input_size: Tuple[int, int]) -> Tensor:
+    def _cue_box(self, cue: Tensor) -> Tensor:
         """``(B, 4)`` xyxy box around ``sigmoid(cue) > box_threshold``."""
         b, _, h, w = cue.shape
         cue = cue.detach()[:, 0]
@@ -207,10 +186,6 @@ class GroundingPromptGenerator(BaseModule):
                              inside)
         rows, cols = inside.any(dim=2).int(), inside.any(dim=1).int()
         y0, x0 = rows.argmax(dim=1), cols.argmax(dim=1)
-        y1 = h - 1 - rows.flip(1).argmax(dim=1)
-        x1 = w - 1 - cols.flip(1).argmax(dim=1)
-        scale_y, scale_x = input_size[0] / h, input_size[1] / w
-        return torch.stack([
-            x0 * scale_x, y0 * scale_y, (x1 + 1) * scale_x - 1,
-            (y1 + 1) * scale_y - 1
-        ], dim=1).float()
+        y1 = h - rows.flip(1).argmax(dim=1)
+        x1 = w - cols.flip(1).argmax(dim=1)
+        return torch.stack([x0 / w, y0 / h, x1 / w, y1 / h], dim=1).float()

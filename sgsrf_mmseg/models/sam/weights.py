@@ -91,7 +91,7 @@ def adapt_sam_state_dict(state_dict: Dict[str, torch.Tensor],
 
 
 def load_sam_weights(path: str,
-                     image_encoder: nn.Module,
+                     image_encoder: Optional[nn.Module],
                      prompt_encoder: nn.Module,
                      mask_decoder: nn.Module,
                      pixel_mean: Optional[torch.Tensor] = None,
@@ -100,7 +100,10 @@ def load_sam_weights(path: str,
 
     Args:
         path (str): ``sam_vit_{b,l,h}_*.pth`` (a state dict).
-        image_encoder (nn.Module): segment_anything ``ImageEncoderViT``.
+        image_encoder (nn.Module, optional): segment_anything
+            ``ImageEncoderViT``; None loads the prompt encoder and the mask
+            decoder only, leaving the file's ``image_encoder.*`` entries
+            unused (a model that encodes the image otherwise).
         prompt_encoder (nn.Module): segment_anything ``PromptEncoder``.
         mask_decoder (nn.Module): segment_anything ``MaskDecoder``.
         pixel_mean (Tensor, optional): The model's normalisation mean (3
@@ -122,6 +125,12 @@ def load_sam_weights(path: str,
             raise ValueError(
                 f'{path}: {key} {value.tolist()} differs from the model\'s '
                 f'normalisation {expected[key].flatten().tolist()}')
+    if image_encoder is None:
+        state_dict = {
+            k: v
+            for k, v in state_dict.items()
+            if not k.startswith('image_encoder.')
+        }
     sam = SAMModules(image_encoder, prompt_encoder, mask_decoder)
     state_dict = adapt_sam_state_dict(state_dict, sam.state_dict())
     load_state_dict_strict(sam, state_dict, source=path)

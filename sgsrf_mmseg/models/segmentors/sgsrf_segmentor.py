@@ -8,6 +8,7 @@ from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList, add_prefix)
+from ..utils.stage_outputs import GroundedImage, TextFeatures
 
 
 @MODELS.register_module()
@@ -15,16 +16,20 @@ class SGSRFSegmentor(BaseSegmentor):
     """Referring segmentor of SGSRF (grounding first, segmentation second).
 
     ``loss``: image tower + text tower -> ``refiner`` (CCR) ->
-    ``prompt_generator`` (GPG) -> ``decode_head`` (SAM with grounding
-    modulation) -> head losses (prefix ``decode.``) + ``structural_loss``
-    (SCR) terms (prefix ``scr.``).
+    ``prompt_generator`` (GPG) -> ``decode_head.loss`` (SAM with grounding
+    modulation, through mmseg's decode-head contract with a
+    :class:`GroundedImage` as its inputs) -> head losses (prefix
+    ``decode.``) + ``structural_loss`` (SCR) terms (prefix ``scr.``), the
+    structure term reading each expression's dependency parse from the
+    data samples' metainfo ``text_parse``.
 
     ``init_weights`` loads the pretrained files through the sub-modules
     (``pretrained`` of each tower and of the head).
 
-    ``predict``: the same forward on the whole image, mask logits at the
-    input size, then :meth:`postprocess_result` (padding removed, flip
+    ``predict``: the same stages, ``decode_head.predict`` (mask logits at
+    the input size), then :meth:`postprocess_result` (padding removed, flip
     undone, resized to ``ori_shape``, ``sigmoid > decode_head.threshold``).
+    The structure term's attention maps are computed only for the loss.
 
     The expression of each image is read from ``data_sample.metainfo
     ['text']``. Ablations are config changes: ``refiner.num_blocks=0`` (no
@@ -46,8 +51,9 @@ class SGSRFSegmentor(BaseSegmentor):
             Defaults to None.
         test_cfg (dict, optional): ``dict(mode='whole')`` (the only mode).
             Defaults to None.
-        data_preprocessor (dict, optional): ``SegDataPreProcessor`` config.
-            Defaults to None.
+        data_preprocessor (dict, optional): ``SegDataPreProcessor`` config;
+            its ``mean``/``std`` must be None: each image tower normalises
+            its 0..255 input with its own statistics. Defaults to None.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -77,6 +83,12 @@ class SGSRFSegmentor(BaseSegmentor):
         self.out_channels = getattr(self.decode_head, 'out_channels', 1)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
+        if (data_preprocessor or {}).get('mean') is not None:
+            raise ValueError(
+                'SGSRFSegmentor: model.data_preprocessor.mean/std must be '
+                'None: the CLIP and SAM image towers read the same 0..255 '
+                'image and normalise it with their own statistics '
+                '(model.image_encoder.normalize, model.decode_head.normalize)')
         mode = (test_cfg or {}).get('mode', 'whole')
         if mode != 'whole':
             raise ValueError(f"SGSRFSegmentor supports test_cfg.mode='whole' "
@@ -99,7 +111,7 @@ class SGSRFSegmentor(BaseSegmentor):
         return texts
 
     def extract_feat(self, inputs: Tensor,
-                     texts: List[str]) -> Tuple[List[Tensor], dict]:
+                     texts: List[str]) -> Tuple[List[Tensor], TextFeatures]:
         """Run the CLIP towers.
 
         Args:
@@ -107,49 +119,55 @@ class SGSRFSegmentor(BaseSegmentor):
             texts (list[str]): One expression per image.
 
         Returns:
-            tuple: image tower levels and text tower output.
+            tuple: image tower levels and the text tower's output.
         """
         if len(texts) != inputs.shape[0]:
             raise ValueError(f'{len(texts)} texts for {inputs.shape[0]} '
                              'images')
         return self.image_encoder(inputs), self.text_encoder(texts)
 
-    def ground_and_decode(self, inputs: Tensor,
-                          texts: List[str]) -> Tuple[dict, dict]:
-        """Towers -> CCR -> GPG -> SAM head.
+    def ground(self, inputs: Tensor, texts: List[str],
+               need_patch_word_attn: bool = False) -> GroundedImage:
+        """Towers -> CCR -> GPG: the head's input.
+
+        Args:
+            inputs (Tensor): ``(B, 3, H, W)`` images, 0..255 RGB.
+            texts (list[str]): One expression per image.
+            need_patch_word_attn (bool): Keep CCR's attention maps (for
+                the structural loss). Defaults to False.
 
         Returns:
-            tuple[dict, dict]: CCR output and head output (``mask_logits``,
-            ``iou_pred``).
+            GroundedImage: the image, the grounding and the prompts.
         """
         visual_feats, text = self.extract_feat(inputs, texts)
-        ccr_out = self.refiner(visual_feats, text)
-        if self.prompt_generator is not None:
-            prompts = self.prompt_generator(
-                ccr_out, self.decode_head.prompt_encoder,
-                self.decode_head.image_embedding_size)
-        else:
-            prompts = dict(sparse=None, dense=None)
-        return ccr_out, self.decode_head(inputs, ccr_out, prompts)
+        grounding = self.refiner(visual_feats, text, need_patch_word_attn)
+        prompts = self.prompt_generator(
+            grounding) if self.prompt_generator is not None else None
+        return GroundedImage(
+            image=inputs, grounding=grounding, prompts=prompts)
 
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Tensor:
         """Mask logits ``(B, 1, H, W)`` at the input size."""
         texts = [meta['text'] for meta in batch_img_metas]
-        _, head_out = self.ground_and_decode(inputs, texts)
-        return self.decode_head.predict_by_feat(head_out, batch_img_metas)
+        return self.decode_head.predict(
+            self.ground(inputs, texts), batch_img_metas, self.test_cfg)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         """Head losses (``decode.*``) and SCR terms (``scr.*``)."""
-        ccr_out, head_out = self.ground_and_decode(
-            inputs, self.get_texts(data_samples))
+        scr = self.structural_loss
+        grounded = self.ground(
+            inputs, self.get_texts(data_samples),
+            need_patch_word_attn=scr is not None and scr.needs_attention)
         losses = add_prefix(
-            self.decode_head.loss_by_feat(head_out, data_samples), 'decode')
-        if self.structural_loss is not None:
+            self.decode_head.loss(grounded, data_samples, self.train_cfg),
+            'decode')
+        if scr is not None:
             gt = torch.stack(
                 [sample.gt_sem_seg.data[0] for sample in data_samples])
+            parses = [s.metainfo.get('text_parse') for s in data_samples]
             losses.update(
-                add_prefix(self.structural_loss(ccr_out, gt), 'scr'))
+                add_prefix(scr(grounded.grounding, gt, parses), 'scr'))
         return losses
 
     def predict(self,
@@ -165,6 +183,5 @@ class SGSRFSegmentor(BaseSegmentor):
                  inputs: Tensor,
                  data_samples: OptSampleList = None) -> Tensor:
         """Mask logits of the head (SAM's low-resolution masks)."""
-        _, head_out = self.ground_and_decode(inputs,
-                                             self.get_texts(data_samples))
-        return head_out['mask_logits']
+        return self.decode_head(
+            self.ground(inputs, self.get_texts(data_samples)))

@@ -15,15 +15,18 @@ class GroundingAdapter(BaseModule):
 
         m &= \sigma(a \cdot \mathrm{resize}(c) + b) \\
         [\gamma, \beta] &= W s' + w_0 \\
-        x' &= x + m \odot (\gamma \odot \mathrm{LN}(x) + \beta)
+        x' &= x + (1 + m) \odot (\gamma \odot \mathrm{LN}(x) + \beta)
 
     ``resize`` is bilinear to the token grid (on the logits), ``LN`` a
     LayerNorm without affine parameters, ``a``, ``b`` learnable scalars
     (the gate; start at 1 and 0, so ``m`` starts as the cue
     :math:`G = \sigma(c)`) and ``W``, ``w_0`` the FiLM projection, zero at
     initialisation: then :math:`x' = x` exactly, and the projection still
-    receives a gradient (``m`` and ``LN(x)`` are not zero). The gate's
-    gradient is zero until the projection moves.
+    receives a gradient (``LN(x)`` is not zero). The gate's gradient is
+    zero until the projection moves. The spatial gate stresses the
+    grounded region (factor up to 2) without erasing the modulation where
+    the cue is low (factor at least 1), so a cue that misses a target does
+    not cut the sentence off from SAM there.
 
     Args:
         embed_dims (int): Token channels C.
@@ -66,4 +69,5 @@ class GroundingAdapter(BaseModule):
         gate = torch.sigmoid(self.gate_scale * cue + self.gate_bias)
         gamma, beta = self.film(sentence).to(x.dtype)[:, None, None].chunk(
             2, dim=-1)
-        return x + gate.permute(0, 2, 3, 1) * (gamma * self.norm(x) + beta)
+        return x + (1 + gate.permute(0, 2, 3, 1)) * (
+            gamma * self.norm(x) + beta)

@@ -137,11 +137,11 @@ def test_flip_refuses_a_parse_of_another_text():
         TextAwareRandomFlip(prob=1.0, direction='horizontal')(results)
 
 
-def test_replace_expression_drops_the_parse_and_pack_skips_it():
+def test_replace_expression_gives_the_empty_parse_and_pack_carries_it():
     results = dict(
         img=np.zeros((4, 6, 3), np.uint8), text='the car on the left',
         text_parse=spacy_parse('the car on the left'))
     results = ReplaceExpression()(results)
-    assert results['text'] == '' and 'text_parse' not in results
+    assert results['text'] == '' and results['text_parse']['words'] == []
     packed = PackReferringInputs()(results)
-    assert 'text_parse' not in packed['data_samples'].metainfo
+    assert packed['data_samples'].metainfo['text_parse']['words'] == []

@@ -55,7 +55,7 @@ def test_normalisation_buffers_not_in_state_dict():
     keys = set(encoder.state_dict())
     assert 'mean' not in keys and 'std' not in keys
     assert all(k.startswith('visual.') for k in keys)
-    assert torch.allclose(encoder.mean.flatten(),
+    assert torch.allclose(encoder.normalizer.mean.flatten(),
                           torch.tensor([122.7709, 116.7460, 104.0937]))
 
 
@@ -67,7 +67,7 @@ def test_matches_open_clip(tiny_clip, tiny_checkpoints):
     img = images()
     with torch.no_grad():
         outs = encoder(img)
-        normed = (img - encoder.mean) / encoder.std
+        normed = (img - encoder.normalizer.mean) / encoder.normalizer.std
         ref = tiny_clip.visual.forward_intermediates(
             normed, indices=[0, 1], intermediates_only=True)
     for out, expected in zip(outs, ref['image_intermediates']):
@@ -248,3 +248,17 @@ def test_vit_b16_official_checkpoint(vit_b16_checkpoint):
     with torch.no_grad():
         outs = encoder(images(1, 64, 48))
     assert [tuple(o.shape) for o in outs] == [(1, 768, 4, 3)] * 3
+
+
+def test_normalised_input_is_refused_or_taken_as_is():
+    encoder = build()
+    img = images()
+    normed = (img - encoder.normalizer.mean) / encoder.normalizer.std
+    with pytest.raises(ValueError, match='data_preprocessor.mean=None'):
+        encoder(normed)
+    # normalize=None: the tower takes the preprocessor's normalised input
+    plain = build(normalize=None)
+    plain.load_state_dict(encoder.state_dict())
+    with torch.no_grad():
+        for a, b in zip(plain(normed), encoder(img)):
+            torch.testing.assert_close(a, b)

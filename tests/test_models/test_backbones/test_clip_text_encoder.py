@@ -9,7 +9,8 @@ from mmseg.registry import MODELS
 
 import open_clip
 from clip_checkpoints import EMBED_DIM, TEXT_CFG, save_checkpoint
-from sgsrf_mmseg.models.backbones import clip_text_encoder
+from sgsrf_mmseg.models.clip import tokenizer as clip_tokenizer_module
+from sgsrf_mmseg.models.clip.tokenizer import tokenize
 
 TINY = dict(
     type='CLIPTextEncoderTower',
@@ -39,54 +40,54 @@ def test_output_shapes_and_attributes():
     out = tower(TEXTS)
     lengths = [len(TOKENIZER.encode(t)) + 2 for t in TEXTS]
     num = max(lengths)
-    assert out['word_feats'].shape == (3, num, 32)
-    assert out['pad_mask'].shape == (3, num)
-    assert out['pad_mask'].dtype == torch.bool
-    assert out['sentence'].shape == (3, EMBED_DIM)
-    assert out['tokens'].shape == (3, num)
-    assert out['tokens'].dtype == torch.long
+    assert out.words.shape == (3, num, 32)
+    assert out.pad_mask.shape == (3, num)
+    assert out.pad_mask.dtype == torch.bool
+    assert out.sentence.shape == (3, EMBED_DIM)
 
     full = build(trim_padding=False)
     full.load_state_dict(tower.state_dict())
     out_full = full(TEXTS)
-    assert out_full['word_feats'].shape == (3, 16, 32)
+    assert out_full.words.shape == (3, 16, 32)
     with torch.no_grad():
-        torch.testing.assert_close(out_full['word_feats'][:, :num],
-                                   out['word_feats'])
-        torch.testing.assert_close(out_full['sentence'], out['sentence'])
+        torch.testing.assert_close(out_full.words[:, :num], out.words)
+        torch.testing.assert_close(out_full.sentence, out.sentence)
 
 
 def test_tokens_and_pad_mask():
     tower = build(trim_padding=False)
     out = tower(TEXTS)
-    assert torch.equal(out['tokens'], TOKENIZER(TEXTS))
-    eot = (out['tokens'] == TOKENIZER.eot_token_id).int().argmax(-1)
+    tokens, lengths = tokenize(TEXTS, tower.context_length)
+    assert torch.equal(tokens, TOKENIZER(TEXTS))
+    eot = (tokens == TOKENIZER.eot_token_id).int().argmax(-1)
+    assert torch.equal(lengths, eot + 1)
     positions = torch.arange(16)
-    assert torch.equal(out['pad_mask'], positions[None] > eot[:, None])
-    assert not out['pad_mask'][:, 0].any()
+    assert torch.equal(out.pad_mask, positions[None] > eot[:, None])
+    assert not out.pad_mask[:, 0].any()
 
 
 def test_empty_text():
     tower = build()
     out = tower(['', '   '])
     sot, eot = TOKENIZER.all_special_ids
-    assert out['tokens'].tolist() == [[sot, eot], [sot, eot]]
-    assert not out['pad_mask'].any()
-    assert torch.isfinite(out['sentence']).all()
+    tokens, _ = tokenize(['', '   '], tower.context_length)
+    assert tokens[:, :2].tolist() == [[sot, eot], [sot, eot]]
+    assert out.pad_mask.shape == (2, 2) and not out.pad_mask.any()
+    assert torch.isfinite(out.sentence).all()
 
 
 def test_truncation_warns_and_keeps_eot(monkeypatch):
     messages = []
-    monkeypatch.setattr(clip_text_encoder, 'print_log',
+    monkeypatch.setattr(clip_tokenizer_module, 'print_log',
                         lambda msg, **kwargs: messages.append(msg))
     long_text = ' '.join(['tank'] * 30)
     tower = build()
     out = tower([long_text, 'a ship'])
     assert len(messages) == 1 and long_text in messages[0]
-    tokens = out['tokens']
+    tokens, _ = tokenize([long_text, 'a ship'], tower.context_length)
     assert tokens.shape == (2, 16)
     assert tokens[0, -1] == TOKENIZER.eot_token_id
-    assert not out['pad_mask'][0].any()
+    assert out.words.shape[1] == 16 and not out.pad_mask[0].any()
     assert torch.equal(tokens[0], TOKENIZER([long_text])[0])
 
 
@@ -97,8 +98,8 @@ def test_tokenizer_is_offline(monkeypatch):
 
     monkeypatch.setattr(socket, 'socket', no_network)
     monkeypatch.setattr(socket, 'create_connection', no_network)
-    clip_text_encoder.bpe_tokenizer.cache_clear()
-    tokens, lengths = build().tokenize(['a red roof'])
+    clip_tokenizer_module.bpe_tokenizer.cache_clear()
+    tokens, lengths = tokenize(['a red roof'], 16)
     assert lengths.tolist() == [5]
 
 
@@ -131,8 +132,8 @@ def test_matches_open_clip_encode_text(tiny_clip, tiny_checkpoints):
         tokens = TOKENIZER(texts)
         expected = tiny_clip.encode_text(tokens)
         normed = tiny_clip.encode_text(tokens, normalize=True)
-    torch.testing.assert_close(out['sentence'], expected)
-    torch.testing.assert_close(F.normalize(out['sentence'], dim=-1), normed)
+    torch.testing.assert_close(out.sentence, expected)
+    torch.testing.assert_close(F.normalize(out.sentence, dim=-1), normed)
 
 
 def test_wrong_checkpoints(tiny_checkpoints, tmp_path):
@@ -164,8 +165,8 @@ def test_gradients_reach_every_trainable_parameter():
     tower = build()
     tower.train()
     out = tower(TEXTS)
-    (out['word_feats'].square().mean() +
-     out['sentence'].square().mean()).backward()
+    (out.words.square().mean() +
+     out.sentence.square().mean()).backward()
     for name, param in tower.named_parameters():
         assert param.requires_grad, name
         assert param.grad is not None and param.grad.abs().sum() > 0, name
@@ -184,7 +185,7 @@ def test_frozen_stages_partial():
     assert not tower.transformer.resblocks[0].training
     assert tower.transformer.resblocks[1].training
     out = tower(TEXTS)
-    out['sentence'].sum().backward()
+    out.sentence.sum().backward()
     assert params['transformer.resblocks.1.mlp.c_fc.weight'].grad is not None
     assert params['transformer.resblocks.0.mlp.c_fc.weight'].grad is None
 
@@ -196,8 +197,8 @@ def test_fully_frozen_builds_no_graph():
     assert not any(p.requires_grad for p in tower.parameters())
     assert not any(m.training for m in tower.children())
     out = tower(TEXTS)
-    assert out['word_feats'].grad_fn is None
-    assert out['sentence'].grad_fn is None
+    assert out.words.grad_fn is None
+    assert out.sentence.grad_fn is None
 
 
 def test_vit_b16_matches_open_clip(vit_b16_checkpoint):
@@ -223,4 +224,4 @@ def test_vit_b16_matches_open_clip(vit_b16_checkpoint):
     with torch.no_grad():
         out = tower(TEXTS)
         reference = model.encode_text(open_clip.tokenize(TEXTS))
-    torch.testing.assert_close(out['sentence'], reference)
+    torch.testing.assert_close(out.sentence, reference)

@@ -108,12 +108,15 @@ def test_classifier_checkpoint_loads_strictly(tmp_path, backbone, head, norm):
     path = str(tmp_path / 'classifier.pth')
     saved = save_classifier(backbone, path, head=head)
     saved.eval()
-    model = tower(backbone, pretrained=path, **norm)
+    model = tower(backbone, pretrained=path,
+                  **(dict(normalize=norm) if norm else {}))
     for key, value in saved.state_dict().items():
         assert torch.equal(model.backbone.state_dict()[key], value), key
     img = images()
-    mean = torch.tensor(norm.get('mean', model.mean.flatten().tolist()))
-    std = torch.tensor(norm.get('std', model.std.flatten().tolist()))
+    mean = torch.tensor(
+        norm.get('mean', model.normalizer.mean.flatten().tolist()))
+    std = torch.tensor(
+        norm.get('std', model.normalizer.std.flatten().tolist()))
     with torch.no_grad():
         reference = MODELS.build(dict(backbone, _scope_='mmpretrain'))
         reference.load_state_dict(saved.state_dict())

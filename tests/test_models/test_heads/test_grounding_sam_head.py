@@ -1,4 +1,6 @@
 import sgsrf_mmseg  # noqa: F401,I001
+import dataclasses
+
 import pytest
 import torch
 import torch.nn as nn
@@ -11,6 +13,8 @@ from segment_anything.modeling import (ImageEncoderViT, MaskDecoder,
                                        TwoWayTransformer)
 
 from sgsrf_mmseg.models.decode_heads import GroundingSAMHead
+from sgsrf_mmseg.models.utils.stage_outputs import (GroundedImage, Grounding,
+                                                    SAMPrompts)
 
 TINY = dict(img_size=64, patch_size=8, embed_dim=32, depth=2, num_heads=2,
             window_size=4, global_attn_indexes=(1, ), prompt_embed_dim=32,
@@ -30,14 +34,20 @@ def _head(**kwargs):
     return head
 
 
-def _inputs(b=2, k=3, size=64):
+def _inputs(b=2, k=3, size=64, prompts=True):
     torch.manual_seed(1)
     img = torch.rand(b, 3, size, size) * 255
-    grounding = dict(sentence=torch.randn(b, D),
-                     cue_logits=torch.randn(b, 1, 16, 16))
-    prompts = dict(sparse=torch.randn(b, k, 32),
-                   dense=torch.randn(b, 32, 8, 8))
-    return img, grounding, prompts
+    grounding = Grounding(
+        visual=torch.randn(b, D, 16, 16),
+        words=torch.randn(b, 4, D),
+        sentence=torch.randn(b, D),
+        pad_mask=torch.zeros(b, 4, dtype=torch.bool),
+        cue_logits=torch.randn(b, 1, 16, 16),
+        position=torch.zeros(256, D))
+    sam_prompts = SAMPrompts(
+        queries=torch.randn(b, k, 32),
+        dense=torch.randn(b, 32, 16, 16)) if prompts else None
+    return GroundedImage(image=img, grounding=grounding, prompts=sam_prompts)
 
 
 def _samples(b=2, size=64):
@@ -56,26 +66,55 @@ def test_forward_shapes_and_predict():
     head = _head()
     assert head.image_embedding_size == (8, 8)
     assert head.prompt_encoder.embed_dim == 32
-    img, grounding, prompts = _inputs()
-    out = head(img, grounding, prompts)
-    assert out['mask_logits'].shape == (2, 1, 32, 32)
-    assert out['iou_pred'].shape == (2, 1)
-    # no sparse prompt, SAM's no-mask embedding, other input size
-    out = head(torch.rand(2, 3, 48, 48) * 255, grounding, None)
-    assert out['mask_logits'].shape == (2, 1, 32, 32)
+    inputs = _inputs()
+    logits, iou = head.decode(inputs)
+    assert logits.shape == (2, 1, 32, 32) and iou.shape == (2, 1)
+    assert torch.equal(head(inputs), logits)
+    # no prompts (SAM's no-mask embedding), another input size
+    other = _inputs(size=48, prompts=False)
+    assert head(other).shape == (2, 1, 32, 32)
     metas = [s.metainfo for s in _samples()]
-    logits = head.predict(img, grounding, prompts, metas)
-    assert logits.shape == (2, 1, 64, 64)
-    with pytest.raises(ValueError, match='dense'):
-        head(img, grounding, dict(dense=torch.randn(2, 32, 4, 4)))
+    assert head.predict(inputs, metas).shape == (2, 1, 64, 64)
+    bad = dataclasses.replace(
+        inputs, prompts=SAMPrompts(queries=torch.randn(2, 3, 16)))
+    with pytest.raises(ValueError, match='queries'):
+        head(bad)
+    with pytest.raises(ValueError, match='needs grounding'):
+        head([inputs.image])
+
+
+def test_prompts_are_encoded_by_sam_and_no_mask_embed_added_once():
+    head = _head()
+    embedding = torch.zeros(2, 32, 8, 8)
+    coords = torch.tensor([[[0.25, 0.5]], [[0.75, 0.125]]])
+    labels = torch.ones(2, 1)
+    boxes = torch.tensor([[0.0, 0.0, 0.5, 0.5], [0.25, 0.25, 1.0, 1.0]])
+    dense = torch.randn(2, 32, 16, 16)
+    queries = torch.randn(2, 3, 32)
+    sparse, dense_out = head.encode_prompts(
+        SAMPrompts(queries=queries, points=(coords, labels), boxes=boxes,
+                   dense=dense), embedding)
+    expected, _ = head.prompt_encoder(
+        points=(coords * 64 - 0.5, labels),
+        boxes=boxes * 64 - torch.tensor([0., 0., 1., 1.]),
+        masks=None)
+    torch.testing.assert_close(sparse, torch.cat([queries, expected], 1))
+    no_mask = head.prompt_encoder.no_mask_embed.weight.reshape(1, 32, 1, 1)
+    torch.testing.assert_close(
+        dense_out,
+        no_mask + F.interpolate(dense, size=(8, 8), mode='bilinear'))
+    sparse, dense_out = head.encode_prompts(None, embedding)
+    assert sparse.shape == (2, 0, 32)
+    torch.testing.assert_close(dense_out, no_mask.expand(2, -1, 8, 8))
 
 
 def test_losses_and_gradients():
     head = _head(loss_iou=dict(loss_weight=1.0))
-    img, grounding, prompts = _inputs()
-    grounding = {k: v.requires_grad_() for k, v in grounding.items()}
-    prompts = {k: v.requires_grad_() for k, v in prompts.items()}
-    losses = head.loss(img, grounding, prompts, _samples())
+    inputs = _inputs()
+    for t in (inputs.grounding.sentence, inputs.grounding.cue_logits,
+              inputs.prompts.queries, inputs.prompts.dense):
+        t.requires_grad_()
+    losses = head.loss(inputs, _samples())
     assert set(losses) == {'loss_mask_bce', 'loss_dice', 'loss_iou'}
     assert all(torch.isfinite(v) for v in losses.values())
     sum(losses.values()).backward()
@@ -84,25 +123,23 @@ def test_losses_and_gradients():
     assert not no_grad
     for adapter in head.grounding_adapters:
         assert adapter.film.weight.grad.abs().sum() > 0
-    assert prompts['sparse'].grad.abs().sum() > 0
-    assert prompts['dense'].grad.abs().sum() > 0
+    assert inputs.prompts.queries.grad.abs().sum() > 0
+    assert inputs.prompts.dense.grad.abs().sum() > 0
     # unused SAM parts are frozen
     assert not any(p.requires_grad for p in head.prompt_encoder.parameters())
     assert not head.mask_decoder.output_hypernetworks_mlps[1].layers[
         0].weight.requires_grad
-    assert 'loss_iou' not in _head().loss(img, grounding, prompts,
-                                          _samples())
+    assert 'loss_iou' not in _head().loss(inputs, _samples())
 
 
 def test_losses_skip_ignored_pixels():
     head = _head()
-    img, grounding, prompts = _inputs()
+    inputs = _inputs()
     samples = _samples()
     with torch.no_grad():
-        out = head(img, grounding, prompts)
+        out = head(inputs)
         losses = head.loss_by_feat(out, samples)
-    logits = F.interpolate(out['mask_logits'], size=(64, 64),
-                           mode='bilinear')[:, 0]
+    logits = F.interpolate(out, size=(64, 64), mode='bilinear')[:, 0]
     label = torch.cat([s.gt_sem_seg.data for s in samples])
     valid = label != 255
     bce = F.binary_cross_entropy_with_logits(logits[valid],
@@ -135,21 +172,25 @@ def _plain_sam(head):
 @torch.no_grad()
 def test_zero_init_adapters_leave_sam_unchanged():
     head = _head().eval()
-    img, grounding, prompts = _inputs()
-    out = head(img, grounding, prompts)
-    head.use_grounding_adapters = False
-    plain_head = head(img, grounding, prompts)
-    assert torch.equal(out['mask_logits'], plain_head['mask_logits'])
+    inputs = _inputs()
+    logits, iou_pred = head.decode(inputs)
+    plain_head = _head(use_grounding_adapters=False).eval()
+    plain_head.load_state_dict(head.state_dict(), strict=False)
+    torch.testing.assert_close(plain_head(inputs), logits)
     encoder, decoder = _plain_sam(head)
-    embedding = encoder((img - head.pixel_mean) / head.pixel_std)
+    norm = head.normalizer
+    embedding = encoder((inputs.image - norm.mean) / norm.std)
     pe = head.prompt_encoder.get_dense_pe()
+    no_mask = head.prompt_encoder.no_mask_embed.weight.reshape(1, 32, 1, 1)
+    dense = no_mask + F.interpolate(
+        inputs.prompts.dense, size=(8, 8), mode='bilinear')
     for i in range(2):
         masks, iou = decoder(embedding[i:i + 1], pe,
-                             prompts['sparse'][i:i + 1],
-                             prompts['dense'][i:i + 1], False)
-        torch.testing.assert_close(out['mask_logits'][i:i + 1], masks,
+                             inputs.prompts.queries[i:i + 1],
+                             dense[i:i + 1], False)
+        torch.testing.assert_close(logits[i:i + 1], masks,
                                    rtol=1e-4, atol=1e-4)
-        torch.testing.assert_close(out['iou_pred'][i:i + 1], iou,
+        torch.testing.assert_close(iou_pred[i:i + 1], iou,
                                    rtol=1e-4, atol=1e-4)
 
 
@@ -158,8 +199,8 @@ def test_frozen_stages_keep_adapters_trainable():
     encoder = head.image_encoder
     assert not any(p.requires_grad for p in encoder.parameters())
     assert not encoder.blocks[0].training
-    img, grounding, prompts = _inputs()
-    losses = head.loss(img, grounding, prompts, _samples())
+    inputs = _inputs()
+    losses = head.loss(inputs, _samples())
     sum(losses.values()).backward()
     assert all(p.grad is None for p in encoder.parameters())
     assert head.grounding_adapters[0].film.weight.grad.abs().sum() > 0
@@ -168,9 +209,9 @@ def test_frozen_stages_keep_adapters_trainable():
     assert not no_grad
     # without adapters the frozen encoder runs without a graph
     head = _head(frozen_stages=2, use_grounding_adapters=False)
-    assert not head.encode_image(img).requires_grad
+    assert not head.encode_image(inputs.image).requires_grad
     head = _head(frozen_stages=1)
-    assert head.encode_image(img, grounding).requires_grad
+    assert head.encode_image(inputs.image, inputs.grounding).requires_grad
     assert not head.image_encoder.patch_embed.proj.weight.requires_grad
     assert head.image_encoder.blocks[1].attn.qkv.weight.requires_grad
 

@@ -1,26 +1,44 @@
 import sgsrf_mmseg  # noqa: F401,I001
+import dataclasses
+
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mmseg.registry import MODELS
+from sgsrf_mmseg.models.utils.stage_outputs import Grounding
 
-B, D, L, H, W = 2, 8, 4, 4, 4
+B, D, H, W = 2, 8, 4, 4
 IMG = 16  # 4x4 pixels per cell
+# "the red car" / "all white tanks": SOT, three one-token words, EOT
+PARSES = [
+    dict(words=['the', 'red', 'car'], spaces=[True, True, False],
+         heads=[2, 2, 2], deps=['det', 'amod', 'ROOT']),
+    dict(words=['all', 'white', 'tanks'], spaces=[True, True, False],
+         heads=[2, 2, 2], deps=['predet', 'amod', 'ROOT']),
+]
+L = 6  # SOT + 3 tokens + EOT + one padded position
 
 
-def make_ccr_out(requires_grad=False):
+def make_grounding(requires_grad=False, blocks=2):
     torch.manual_seed(0)
     pad_mask = torch.zeros(B, L, dtype=torch.bool)
-    pad_mask[1, 3:] = True
-    out = dict(
+    pad_mask[:, 5:] = True
+    attn = [
+        torch.rand(B, H * W, L).masked_fill(pad_mask[:, None], -1e4).softmax(
+            -1) for _ in range(blocks)
+    ]
+    out = Grounding(
         visual=torch.randn(B, D, H, W),
         words=torch.randn(B, L, D),
-        word_attn=torch.rand(B, L, H * W).softmax(-1),
+        sentence=torch.randn(B, D),
+        pad_mask=pad_mask,
         cue_logits=torch.randn(B, 1, H, W),
-        pad_mask=pad_mask)
+        position=torch.zeros(H * W, D),
+        patch_word_attn=tuple(attn))
     if requires_grad:
-        for key in ('visual', 'words', 'word_attn', 'cue_logits'):
-            out[key].requires_grad_(True)
+        for t in (out.visual, out.words, out.cue_logits, *attn):
+            t.requires_grad_(True)
     return out
 
 
@@ -35,115 +53,202 @@ def build(**kwargs):
 
 
 def test_keys_and_weights():
-    losses = build()(make_ccr_out(), make_gt())
+    losses = build()(make_grounding(), make_gt(), PARSES)
     assert set(losses) == {'loss_struct', 'loss_ground', 'loss_affinity'}
     assert all(torch.isfinite(v) and v.ndim == 0 for v in losses.values())
     half = build(struct_weight=0.5, ground_weight=0.5,
-                 affinity_weight=0.5)(make_ccr_out(), make_gt())
+                 affinity_weight=0.5)(make_grounding(), make_gt(), PARSES)
     for key in losses:
         assert torch.allclose(half[key], losses[key] / 2)
     for key in losses:
         name = key.split('_', 1)[1]
         weights = dict(struct_weight=1, ground_weight=1, affinity_weight=1)
         weights[f'{name}_weight'] = 0
-        assert set(build(**weights)(make_ccr_out(), make_gt())) == \
-            set(losses) - {key}
+        assert set(build(**weights)(make_grounding(), make_gt(),
+                                    PARSES)) == set(losses) - {key}
+    # no CCR block, no attention to constrain
+    no_blocks = make_grounding(blocks=0)
+    assert 'loss_struct' not in build()(no_blocks, make_gt(), PARSES)
 
 
-def test_struct_matches_adjacency_and_stops_language_gradient():
+def test_struct_is_zero_when_vision_matches_the_parse():
+    loss = build(ground_weight=0, affinity_weight=0, structure_decay=0.7)
+    # "red" and "car" (head-dependent) written into the same patches,
+    # "the" (a function word) anywhere: the target holds exactly
+    attn = torch.zeros(B, H * W, L)
+    attn[:, :8, 1] = 1  # the
+    attn[:, 8:, 2] = 0.5  # red
+    attn[:, 8:, 3] = 0.5  # car
+    grounding = make_grounding()
+    grounding = dataclasses.replace(grounding, patch_word_attn=(attn, ))
+    assert loss(grounding, make_gt(), PARSES)['loss_struct'] < 1e-6
+    # apart, they contradict the parse
+    apart = attn.clone()
+    apart[:, 8:12, 2], apart[:, 12:, 3] = 1.0, 1.0
+    apart[:, 8:12, 3], apart[:, 12:, 2] = 0.0, 0.0
+    grounding = dataclasses.replace(grounding, patch_word_attn=(apart, ))
+    assert torch.isclose(
+        loss(grounding, make_gt(), PARSES)['loss_struct'], torch.tensor(1.0))
+
+
+def test_uniform_attention_does_not_satisfy_the_parse():
     loss = build(ground_weight=0, affinity_weight=0)
-    ccr_out = make_ccr_out(requires_grad=True)
-    value = loss(ccr_out, make_gt())['loss_struct']
-    value.backward()
-    assert ccr_out['word_attn'].grad.abs().sum() > 0
-    assert ccr_out['words'].grad is None
-    # Attention maps that are one-hot on distinct patches are orthogonal:
-    # they match an identity adjacency exactly.
-    attn = torch.zeros(B, L, H * W)
-    attn[:, torch.arange(L), torch.arange(L)] = 1
-    ccr_out = make_ccr_out()
-    ccr_out['word_attn'] = attn
-    adjacency = torch.eye(L).expand(B, L, L)
-    assert loss(ccr_out, make_gt(), adjacency)['loss_struct'] == 0
-    assert loss(ccr_out, make_gt(), torch.ones(B, L, L))['loss_struct'] > 0
-    with pytest.raises(ValueError, match='adjacency'):
-        loss(ccr_out, make_gt(), torch.eye(L + 1).expand(B, -1, -1))
+    parses = [
+        # "the car next to the red building": car and building far apart
+        dict(words='the car next to the red building'.split(),
+             spaces=[True] * 6 + [False], heads=[1, 1, 1, 2, 6, 6, 3],
+             deps=['det', 'ROOT', 'advmod', 'prep', 'det', 'amod', 'pobj'])
+    ] * B
+    num = 9
+    uniform = torch.full((B, H * W, num), 1.0 / num)
+    grounding = make_grounding()
+    grounding = dataclasses.replace(
+        grounding, pad_mask=torch.zeros(B, num, dtype=torch.bool),
+        words=torch.randn(B, num, D), patch_word_attn=(uniform, ))
+    assert loss(grounding, make_gt(), parses)['loss_struct'] > 0.1
 
 
-def test_struct_ignores_padded_words():
-    loss = build(ground_weight=0, affinity_weight=0)
-    ccr_out = make_ccr_out()
-    value = loss(ccr_out, make_gt())['loss_struct']
-    ccr_out['words'][1, 3:] = torch.randn(1, D)
-    assert torch.allclose(loss(ccr_out, make_gt())['loss_struct'], value)
+def test_struct_gradient_reaches_the_attention_only():
+    grounding = make_grounding(requires_grad=True)
+    build(ground_weight=0, affinity_weight=0)(
+        grounding, make_gt(), PARSES)['loss_struct'].backward()
+    assert all(a.grad.abs().sum() > 0 for a in grounding.patch_word_attn)
+    assert grounding.words.grad is None
+    grounding = make_grounding(requires_grad=True)
+    build(ground_weight=0, affinity_weight=0,
+          language_structure='self_similarity')(
+              grounding, make_gt())['loss_struct'].backward()
+    assert grounding.words.grad is None
+    assert grounding.patch_word_attn[0].grad.abs().sum() > 0
 
 
-def test_ground_targets_and_ignore():
-    loss = build(struct_weight=0, affinity_weight=0)
+def test_parse_is_required_unless_self_similarity():
+    with pytest.raises(KeyError, match='spacy download en_core_web_sm'):
+        build()(make_grounding(), make_gt())
+    with pytest.raises(KeyError, match='text_parse'):
+        build()(make_grounding(), make_gt(), [PARSES[0], None])
+    losses = build(language_structure='self_similarity')(make_grounding(),
+                                                        make_gt())
+    assert torch.isfinite(losses['loss_struct'])
+
+
+def test_struct_ignores_padded_positions():
+    loss = build(ground_weight=0, affinity_weight=0,
+                 language_structure='self_similarity')
+    grounding = make_grounding()
+    value = loss(grounding, make_gt())['loss_struct']
+    words = grounding.words.clone()
+    words[:, 5:] = torch.randn(B, 1, D)
+    grounding = dataclasses.replace(grounding, words=words)
+    assert torch.allclose(loss(grounding, make_gt())['loss_struct'], value)
+
+
+def test_cue_targets_keep_small_targets():
     gt = torch.zeros(1, IMG, IMG, dtype=torch.long)
-    gt[0, :4, :2] = 1  # half of cell (0, 0): positive
-    gt[0, :4, 4:5] = 1  # a quarter of cell (0, 1): negative
+    gt[0, :4, :2] = 1  # half of cell (0, 0)
+    gt[0, :1, 4:5] = 1  # one pixel of cell (0, 1)
     gt[0, 12:, 12:15] = 255  # most of cell (3, 3): ignored
-    target, valid = loss.cell_targets(gt, (H, W))
-    assert target[0, 0, 0] == 1 and target.sum() == 1
+    target, valid = build(cue_target='max').cell_targets(gt, (H, W))
+    assert target[0, 0, 0] == 1 and target[0, 0, 1] == 1
+    assert target.sum() == 2
     assert valid[0, 3, 3] == 0 and valid.sum() == H * W - 1
-    soft = build(soft_ground_target=True).cell_targets(gt, (H, W))[0]
-    assert torch.isclose(soft[0, 0, 1], torch.tensor(0.25))
-    ccr_out = make_ccr_out()
-    ccr_out['cue_logits'] = (target[:, None] * 2 - 1) * 20
-    perfect = loss(
-        {k: v[:1]
-         for k, v in ccr_out.items()}, gt)['loss_ground']
+    half = build(cue_target='half').cell_targets(gt, (H, W))[0]
+    assert half[0, 0, 0] == 1 and half.sum() == 1
+    soft = build(cue_target='soft').cell_targets(gt, (H, W))[0]
+    assert torch.isclose(soft[0, 0, 1], torch.tensor(1 / 16))
+
+
+def test_a_6_px_target_at_512_is_not_left_to_an_all_zero_cue():
+    loss = build(struct_weight=0, affinity_weight=0)  # cue_target='max'
+    gt = torch.zeros(1, 512, 512, dtype=torch.long)
+    gt[0, 200:206, 300:306] = 1  # a 6 x 6 vehicle
+    target, _ = loss.cell_targets(gt, (32, 32))
+    assert target.max() > 0
+    grounding = make_grounding()
+
+    def ground_loss(cue):
+        one = dataclasses.replace(grounding, cue_logits=cue)
+        return loss(one, gt)['loss_ground']
+
+    zero_cue = torch.full((1, 1, 32, 32), -10.0)
+    with_peak = zero_cue.clone()
+    with_peak[0, 0][target[0] > 0] = 0.0
+    assert ground_loss(with_peak) < ground_loss(zero_cue)
+    # and the all-zero cue is not a minimum: its gradient points upward
+    cue = zero_cue.clone().requires_grad_(True)
+    ground_loss(cue).backward()
+    assert cue.grad[0, 0][target[0] > 0].max() < 0
+
+
+def test_perfect_cue_and_ignored_cells():
+    loss = build(struct_weight=0, affinity_weight=0, cue_target='half')
+    gt = torch.zeros(1, IMG, IMG, dtype=torch.long)
+    gt[0, :4, :2] = 1
+    gt[0, 12:, 12:15] = 255
+    target, _ = loss.cell_targets(gt, (H, W))
+    grounding = dataclasses.replace(
+        make_grounding(), cue_logits=(target[:, None] * 2 - 1) * 20)
+    perfect = loss(grounding, gt)['loss_ground']
     assert perfect < 1e-3
-    ccr_out['cue_logits'][0, 0, 3, 3] = 99.0
+    cue = grounding.cue_logits.clone()
+    cue[0, 0, 3, 3] = 99.0
     assert torch.allclose(
-        loss({k: v[:1]
-              for k, v in ccr_out.items()}, gt)['loss_ground'], perfect)
+        loss(dataclasses.replace(grounding, cue_logits=cue),
+             gt)['loss_ground'], perfect)
 
 
-def test_affinity_partition():
+def test_affinity_keeps_the_target_apart_and_leaves_the_background_free():
     loss = build(struct_weight=0, ground_weight=0)
     gt = make_gt()
     target, _ = loss.cell_targets(gt, (H, W))
     visual = torch.zeros(B, D, H, W)
     visual[:, 0] = target
     visual[:, 1] = 1 - target
-    ccr_out = make_ccr_out()
-    ccr_out['visual'] = visual
-    assert loss(ccr_out, gt)['loss_affinity'] < 1e-6
+    grounding = dataclasses.replace(make_grounding(), visual=visual)
+    assert loss(grounding, gt)['loss_affinity'] < 1e-6
+    # background cells of different features cost nothing
+    scattered = visual.clone()
+    scattered[:, 2:] = torch.randn(B, D - 2, H, W).abs() * (1 - target[:,
+                                                                    None])
+    scattered[:, 1] = 0
+    grounding = dataclasses.replace(grounding, visual=scattered)
+    assert loss(grounding, gt)['loss_affinity'] < 1e-6
     assert build(struct_weight=0, ground_weight=0)(
-        make_ccr_out(), gt)['loss_affinity'] > 0.1
+        make_grounding(), gt)['loss_affinity'] > 0.1
 
 
 def test_affinity_sampling_keeps_gradient():
     loss = build(struct_weight=0, ground_weight=0, affinity_samples=6)
-    ccr_out = make_ccr_out(requires_grad=True)
-    value = loss(ccr_out, make_gt())['loss_affinity']
+    grounding = make_grounding(requires_grad=True)
+    value = loss(grounding, make_gt())['loss_affinity']
     value.backward()
     assert torch.isfinite(value)
-    assert ccr_out['visual'].grad.abs().sum() > 0
+    assert grounding.visual.grad.abs().sum() > 0
 
 
 @pytest.mark.parametrize('fill', [0, 255])
 def test_empty_or_ignored_mask_is_finite(fill):
     loss = build(affinity_samples=6)
-    ccr_out = make_ccr_out(requires_grad=True)
+    grounding = make_grounding(requires_grad=True)
     gt = torch.full((B, IMG, IMG), fill, dtype=torch.long)
-    losses = loss(ccr_out, gt)
-    total = sum(losses.values())
+    total = sum(loss(grounding, gt, PARSES).values())
     total.backward()
     assert torch.isfinite(total)
-    for key in ('visual', 'cue_logits', 'word_attn'):
-        assert torch.isfinite(ccr_out[key].grad).all()
+    for t in (grounding.visual, grounding.cue_logits,
+              *grounding.patch_word_attn):
+        assert torch.isfinite(t.grad).all()
 
 
 def test_half_precision_inputs():
-    ccr_out = {
-        k: v.half() if v.is_floating_point() else v
-        for k, v in make_ccr_out().items()
-    }
-    losses = build()(ccr_out, make_gt())
+    grounding = make_grounding()
+    halved = dataclasses.replace(
+        grounding,
+        visual=grounding.visual.half(),
+        words=grounding.words.half(),
+        cue_logits=grounding.cue_logits.half(),
+        patch_word_attn=tuple(a.half() for a in grounding.patch_word_attn))
+    losses = build()(halved, make_gt(), PARSES)
     assert all(v.dtype == torch.float32 for v in losses.values())
-    reference = build()(make_ccr_out(), make_gt())
+    reference = build()(grounding, make_gt(), PARSES)
     for key, value in losses.items():
         assert torch.allclose(value, reference[key], atol=5e-2)

@@ -1,11 +1,13 @@
 import sgsrf_mmseg  # noqa: F401,I001
-import math
+import dataclasses
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from mmseg.registry import MODELS
+from sgsrf_mmseg.models.necks.attention import sine_position_embedding
+from sgsrf_mmseg.models.utils.stage_outputs import TextFeatures
 
 B, C_V, C_T, C_S, D, H, W, L = 2, 24, 20, 16, 32, 4, 5, 6
 
@@ -15,15 +17,14 @@ def make_inputs(levels=2):
     visual = [torch.randn(B, C_V, H, W) for _ in range(levels)]
     pad_mask = torch.zeros(B, L, dtype=torch.bool)
     pad_mask[1, 4:] = True
-    text = dict(
-        word_feats=torch.randn(B, L, C_T),
+    text = TextFeatures(
+        words=torch.randn(B, L, C_T),
         pad_mask=pad_mask,
-        sentence=torch.randn(B, C_S),
-        tokens=torch.zeros(B, L, dtype=torch.long))
+        sentence=torch.randn(B, C_S))
     return visual, text
 
 
-def build(num_blocks=2, levels=2):
+def build(num_blocks=2, levels=2, **kwargs):
     return MODELS.build(
         dict(
             type='CrossModalConsistencyRefiner',
@@ -32,67 +33,94 @@ def build(num_blocks=2, levels=2):
             sentence_channels=C_S,
             embed_dims=D,
             num_blocks=num_blocks,
-            num_heads=4))
+            num_heads=4,
+            **kwargs))
 
 
-def open_gates(ccr, value=0.5):
-    with torch.no_grad():
-        for block in ccr.blocks:
-            block.gates.fill_(value)
-        ccr.sentence_gate.fill_(value)
-
-
-def test_output_shapes_and_attention_rows():
+def test_output_shapes_and_attention_columns():
     visual, text = make_inputs()
     ccr = build()
-    open_gates(ccr)
-    out = ccr(visual, text)
-    assert out['visual'].shape == (B, D, H, W)
-    assert out['words'].shape == (B, L, D)
-    assert out['sentence'].shape == (B, D)
-    assert out['word_attn'].shape == (B, L, H * W)
-    assert out['cue_logits'].shape == (B, 1, H, W)
-    assert torch.equal(out['pad_mask'], text['pad_mask'])
-    row_sums = out['word_attn'].sum(-1)
-    valid = ~text['pad_mask']
-    assert torch.allclose(row_sums[valid], torch.ones(int(valid.sum())))
-    assert torch.all(row_sums[~valid] == 0)
+    out = ccr(visual, text, need_patch_word_attn=True)
+    assert out.visual.shape == (B, D, H, W)
+    assert out.words.shape == (B, L, D)
+    assert out.sentence.shape == (B, D)
+    assert out.cue_logits.shape == (B, 1, H, W)
+    assert torch.equal(out.pad_mask, text.pad_mask)
+    assert len(out.patch_word_attn) == 2
+    for attn in out.patch_word_attn:
+        assert attn.shape == (B, H * W, L)
+        # every patch spreads one unit of attention over the real words
+        torch.testing.assert_close(attn.sum(-1), torch.ones(B, H * W))
+        assert torch.all(attn[1, :, 4:] == 0)
+    torch.testing.assert_close(
+        out.position, sine_position_embedding(H, W, D, torch.device('cpu')))
 
 
-def test_zero_init_gates_give_projections():
+def test_attention_maps_only_on_request():
     visual, text = make_inputs()
-    ccr = build(num_blocks=2)
+    ccr = build()
+    plain = ccr(visual, text)
+    with_maps = ccr(visual, text, need_patch_word_attn=True)
+    assert plain.patch_word_attn == ()
+    # the explicit attention gives what the fused kernel gives
+    torch.testing.assert_close(plain.visual, with_maps.visual)
+    torch.testing.assert_close(plain.cue_logits, with_maps.cue_logits)
+
+
+def test_position_embedding_is_computed_once_per_grid():
+    visual, text = make_inputs()
+    ccr = build()
+    first = ccr(visual, text).position
+    assert ccr(visual, text).position is first
+    other = [torch.randn(B, C_V, 2 * H, W) for _ in range(2)]
+    assert ccr(other, text).position.shape == (2 * H * W, D)
+
+
+def test_zero_gates_give_projections():
+    visual, text = make_inputs()
+    ccr = build(num_blocks=2, gate_init=0.0)
     out = ccr(visual, text)
     v0, w0, s0 = ccr.project(visual, text)
-    assert torch.allclose(out['visual'].flatten(2).transpose(1, 2), v0)
-    assert torch.allclose(out['words'], w0)
-    assert torch.allclose(out['sentence'], s0)
+    assert torch.allclose(out.visual.flatten(2).transpose(1, 2), v0)
+    assert torch.allclose(out.words, w0)
+    assert torch.allclose(out.sentence, s0)
     cos = F.cosine_similarity(v0, s0[:, None], dim=-1)
     cue = ccr.cue_scale * cos + ccr.cue_bias
-    assert torch.allclose(out['cue_logits'].flatten(1), cue, atol=1e-5)
+    assert torch.allclose(out.cue_logits.flatten(1), cue, atol=1e-5)
 
 
-def test_blocks_refine_once_gates_open():
+def test_text_shapes_the_patches_from_the_start():
     visual, text = make_inputs()
-    ccr = build()
-    open_gates(ccr)
+    ccr = build()  # default gates are open (gate_init=0.1)
     v0, _, _ = ccr.project(visual, text)
     out = ccr(visual, text)
-    assert not torch.allclose(out['visual'].flatten(2).transpose(1, 2), v0)
+    assert not torch.allclose(out.visual.flatten(2).transpose(1, 2), v0)
+    other = dataclasses.replace(text, words=torch.randn(B, L, C_T))
+    assert not torch.allclose(ccr(visual, other).cue_logits, out.cue_logits)
+
+
+def test_words_see_later_words():
+    visual, text = make_inputs()
+    ccr = build()
+    late = text.words.clone()
+    late[0, 3] = torch.randn(C_T)  # a word after position 1 changes
+    out = ccr(visual, text)
+    out_late = ccr(visual, dataclasses.replace(text, words=late))
+    assert not torch.allclose(out.words[0, 1], out_late.words[0, 1])
+    causal_only = build(word_self_attn=False)
+    assert not hasattr(causal_only.blocks[0], 'word_to_word')
 
 
 def test_padded_words_do_not_reach_patches():
     visual, text = make_inputs()
     ccr = build()
-    open_gates(ccr)
     out = ccr(visual, text)
-    text2 = dict(text)
-    text2['word_feats'] = text['word_feats'].clone()
-    text2['word_feats'][1, 4:] = 100.0
-    out2 = ccr(visual, text2)
-    assert torch.allclose(out['visual'], out2['visual'], atol=1e-5)
-    assert torch.allclose(out['cue_logits'], out2['cue_logits'], atol=1e-5)
-    assert torch.allclose(out['sentence'], out2['sentence'], atol=1e-5)
+    words = text.words.clone()
+    words[1, 4:] = 100.0
+    out2 = ccr(visual, dataclasses.replace(text, words=words))
+    assert torch.allclose(out.visual, out2.visual, atol=1e-5)
+    assert torch.allclose(out.cue_logits, out2.cue_logits, atol=1e-5)
+    assert torch.allclose(out.sentence, out2.sentence, atol=1e-5)
 
 
 def test_no_blocks_ablation():
@@ -100,20 +128,18 @@ def test_no_blocks_ablation():
     ccr = build(num_blocks=0)
     assert len(ccr.blocks) == 0
     assert not hasattr(ccr, 'sentence_refine')
-    out = ccr(visual, text)
+    out = ccr(visual, text, need_patch_word_attn=True)
     v0, w0, s0 = ccr.project(visual, text)
-    attn = (w0 @ v0.transpose(1, 2) / math.sqrt(D)).softmax(-1)
-    attn = attn.masked_fill(text['pad_mask'][..., None], 0)
-    assert torch.allclose(out['word_attn'], attn, atol=1e-6)
-    assert torch.allclose(out['words'], w0)
-    assert torch.allclose(out['sentence'], s0)
+    assert out.patch_word_attn == ()
+    assert torch.allclose(out.words, w0)
+    assert torch.allclose(out.sentence, s0)
 
 
 def test_levels_of_other_size_and_count_check():
     visual, text = make_inputs()
     visual[1] = torch.randn(B, C_V, 2 * H, 2 * W)
     out = build()(visual, text)
-    assert out['visual'].shape == (B, D, H, W)
+    assert out.visual.shape == (B, D, H, W)
     with pytest.raises(ValueError, match='visual_channels'):
         build(levels=3)(visual, text)
 
@@ -121,10 +147,11 @@ def test_levels_of_other_size_and_count_check():
 def test_gradients_reach_every_parameter():
     visual, text = make_inputs()
     ccr = build()
-    open_gates(ccr)
-    out = ccr(visual, text)
-    loss = sum(v.float().pow(2).mean() for k, v in out.items()
-               if k != 'pad_mask')
+    out = ccr(visual, text, need_patch_word_attn=True)
+    loss = sum(
+        t.float().pow(2).mean()
+        for t in (out.visual, out.words, out.sentence, out.cue_logits,
+                  *out.patch_word_attn))
     loss.backward()
     for name, param in ccr.named_parameters():
         assert param.grad is not None and param.grad.abs().sum() > 0, name

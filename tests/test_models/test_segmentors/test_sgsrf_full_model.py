@@ -23,6 +23,12 @@ def test_full_model_forward_backward_at_512():
     sample = SegDataSample(
         metainfo=dict(
             text='the white storage tank at the bottom right',
+            text_parse=dict(
+                words='the white storage tank at the bottom right'.split(),
+                spaces=[True] * 7 + [False],
+                heads=[3, 3, 3, 3, 3, 7, 7, 4],
+                deps=['det', 'amod', 'compound', 'ROOT', 'prep', 'det',
+                      'compound', 'pobj']),
             ori_shape=(512, 512),
             img_shape=(512, 512),
             pad_shape=(512, 512)),

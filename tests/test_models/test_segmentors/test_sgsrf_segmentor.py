@@ -17,6 +17,16 @@ CONFIG = osp.join(
     'sgsrf_tiny.py')
 SIZE = 128
 TEXTS = ['the red car on the left', 'two white storage tanks at the bottom']
+PARSES = {
+    TEXTS[0]:
+    dict(words=TEXTS[0].split(), spaces=[True] * 5 + [False],
+         heads=[2, 2, 2, 2, 5, 3],
+         deps=['det', 'amod', 'ROOT', 'prep', 'det', 'pobj']),
+    TEXTS[1]:
+    dict(words=TEXTS[1].split(), spaces=[True] * 6 + [False],
+         heads=[3, 3, 3, 3, 3, 6, 4],
+         deps=['nummod', 'amod', 'compound', 'ROOT', 'prep', 'det', 'pobj']),
+}
 
 
 def model_cfg(**overrides):
@@ -42,6 +52,7 @@ def make_batch(n=2, size=SIZE, texts=TEXTS, empty_first=False):
         sample = SegDataSample(
             metainfo=dict(
                 text=texts[i % len(texts)],
+                text_parse=PARSES[texts[i % len(texts)]],
                 ori_shape=(size, size),
                 img_shape=(size, size),
                 pad_shape=(size, size)))
@@ -68,8 +79,8 @@ def test_gradients_reach_every_trainable_parameter():
     inputs, samples = make_batch()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=1e-2)
-    # Step once so that the zero-initialised gates open, then every
-    # trainable parameter must receive a non-zero gradient.
+    # Step once so that the zero-initialised FiLM and dense-prompt layers
+    # move, then every trainable parameter must receive a non-zero gradient.
     for step in range(2):
         optimizer.zero_grad()
         sum(model.loss(inputs, samples).values()).backward()
@@ -113,7 +124,8 @@ def test_train_step_val_step_test_step():
             torch.randint(0, 256, (3, SIZE, SIZE), dtype=torch.uint8))
         sample = SegDataSample(
             metainfo=dict(
-                text=TEXTS[i], ori_shape=shape, img_shape=(SIZE, SIZE)))
+                text=TEXTS[i], text_parse=PARSES[TEXTS[i]], ori_shape=shape,
+                img_shape=(SIZE, SIZE)))
         gt = torch.zeros(1, SIZE, SIZE, dtype=torch.long)
         gt[:, :40, :40] = 1
         sample.gt_sem_seg = PixelData(data=gt)
@@ -166,7 +178,9 @@ def test_ablation_switches_remove_stages():
     assert len(model.decode_head.grounding_adapters) == 0
     inputs, samples = make_batch()
     losses = model.loss(inputs, samples)
-    assert 'scr.loss_affinity' not in losses and 'scr.loss_struct' in losses
+    assert 'scr.loss_affinity' not in losses and 'scr.loss_ground' in losses
+    # no CCR block: no cross-modal attention for the structure term
+    assert 'scr.loss_struct' not in losses
     # Without GPG and GMS adapters nothing of the text reaches SAM.
     model.eval()
     with torch.no_grad():
@@ -204,7 +218,8 @@ def test_train_step_pads_smaller_images():
         data_samples=[
             SegDataSample(
                 metainfo=dict(
-                    text=TEXTS[0], ori_shape=(96, 112), img_shape=(96, 112)),
+                    text=TEXTS[0], text_parse=PARSES[TEXTS[0]],
+                    ori_shape=(96, 112), img_shape=(96, 112)),
                 gt_sem_seg=PixelData(
                     data=torch.ones(1, 96, 112, dtype=torch.long)))
         ])
@@ -217,8 +232,10 @@ def test_train_step_pads_smaller_images():
 def test_init_weights_keeps_zero_init_and_frozen_stages():
     model = build()
     model.init_weights()
-    assert all(torch.all(block.gates == 0) for block in model.refiner.blocks)
+    assert all(torch.all(block.gates == 0.1) for block in model.refiner.blocks)
     assert torch.all(model.prompt_generator.dense_conv[-1].weight == 0)
+    assert all(torch.all(a.film.weight == 0)
+               for a in model.decode_head.grounding_adapters)
     # The tiny config keeps the text tower's embeddings fixed.
     assert not model.text_encoder.token_embedding.weight.requires_grad
     sum(model.loss(*make_batch()).values()).backward()

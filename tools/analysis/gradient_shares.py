@@ -1,0 +1,47 @@
+"""Gradient norm of every loss term on every trainable part of a model.
+
+``python tools/analysis/gradient_shares.py CONFIG [--checkpoint CKPT]
+[--batches 4] [--out report.json] [--cfg-options k=v ...]``
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.registry import init_default_scope  # noqa: E402
+
+import sgsrf_mmseg  # noqa: E402,F401
+from sgsrf_mmseg.analysis.gradient_shares import (gradient_shares,  # noqa
+                                                  render_table)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--checkpoint', help='weights to measure at')
+    parser.add_argument('--batches', type=int, default=4)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--out', help='also write the report as JSON')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    report = gradient_shares(cfg, args.checkpoint, args.batches, args.seed)
+    print(render_table(report))
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(report, f, indent=1)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
