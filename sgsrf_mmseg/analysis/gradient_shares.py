@@ -13,7 +13,7 @@ from typing import Dict, List, Optional
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import Runner, load_checkpoint, set_random_seed
 from mmseg.registry import MODELS
 
 #: Parts of an SGSRF model, most specific prefix first.
@@ -85,7 +85,7 @@ def gradient_shares(cfg: Config,
         the mask terms' share of the summed norms), ``batches`` and
         ``checkpoint``.
     """
-    torch.manual_seed(seed)
+    set_random_seed(seed)
     model = MODELS.build(cfg.model)
     model.init_weights()
     if checkpoint is not None:

@@ -111,7 +111,7 @@ def test_ablation_mean_and_std_over_seeds(tmp_path):
         '| no CCR | 7 | 40.00 | 30.50 |\n')
     assert 'sample standard deviation (n - 1)' in block
     assert '<summary>Test runs (4)</summary>' in block
-    assert f"- no CCR, seed 7: `python tools/test.py" in block
+    assert "- no CCR, seed 7: `python tools/test.py" in block
     assert mean_std([1.0, 1.0]) == '1.00 ± 0.00'
 
 

@@ -1,5 +1,5 @@
 """GMS: the Segment Anything Model as a decode head, modulated by grounding."""
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -11,11 +11,12 @@ from mmseg.utils import ConfigType, SampleList
 from segment_anything.modeling.common import LayerNorm2d
 
 from ..sam.builder import build_sam_modules, sam_config
+from ..sam.prompts import encode_prompts
 from ..sam.weights import load_sam_weights
 from ..utils.frozen_stages import FrozenStagesMixin, GradGate
 from ..utils.grounding_adapter import GroundingAdapter
 from ..utils.pixel_normalizer import PixelNormalizer
-from ..utils.stage_outputs import GroundedImage, Grounding, SAMPrompts
+from ..utils.stage_outputs import GroundedImage, Grounding
 
 #: SAM's pixel statistics (0..255 scale).
 SAM_NORMALIZE = dict(
@@ -265,37 +266,6 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         with gate.stage(*self.tail()):
             return enc.neck(x.permute(0, 3, 1, 2))
 
-    def encode_prompts(self, prompts: Optional[SAMPrompts],
-                       embedding: torch.Tensor
-                       ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Sparse ``(B, K, C)`` and dense ``(B, C, He, We)`` prompt
-        embeddings: GPG's raw prompts through SAM's prompt encoder."""
-        b, c, he, we = embedding.shape
-        sparse = [embedding.new_zeros((b, 0, c))]
-        dense = self.prompt_encoder.no_mask_embed.weight.reshape(
-            1, c, 1, 1).expand(b, c, he, we)
-        if prompts is None:
-            return sparse[0], dense
-        if prompts.queries is not None:
-            if tuple(prompts.queries.shape[::2]) != (b, c):
-                raise ValueError(f'prompts.queries must be ({b}, K, {c}), '
-                                 f'got {tuple(prompts.queries.shape)}')
-            sparse.append(prompts.queries)
-        if prompts.points is not None or prompts.boxes is not None:
-            size = embedding.new_tensor([self.img_size, self.img_size])
-            points = None if prompts.points is None else (
-                prompts.points[0] * size - 0.5, prompts.points[1])
-            boxes = None if prompts.boxes is None else (
-                prompts.boxes * size.repeat(2) - size.new_tensor([0, 0, 1, 1]))
-            encoded, _ = self.prompt_encoder(
-                points=points, boxes=boxes, masks=None)
-            sparse.append(encoded.to(embedding.dtype))
-        if prompts.dense is not None:
-            dense = dense + F.interpolate(
-                prompts.dense, size=(he, we), mode='bilinear',
-                align_corners=False)
-        return torch.cat(sparse, dim=1), dense
-
     def decode(self, inputs: HeadInputs
                ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Mask logits ``(B, 1, 4He, 4We)`` and IoU prediction ``(B, 1)``."""
@@ -312,7 +282,8 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
                 self.feature_proj(inputs[self.in_index]),
                 size=self.image_embedding_size, mode='bilinear',
                 align_corners=False)
-        sparse, dense = self.encode_prompts(prompts, embedding)
+        sparse, dense = encode_prompts(self.prompt_encoder, prompts,
+                                       embedding, self.img_size)
         return self.mask_decoder(
             image_embeddings=embedding,
             image_pe=self.prompt_encoder.get_dense_pe(),

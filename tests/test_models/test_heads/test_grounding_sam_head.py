@@ -13,6 +13,7 @@ from segment_anything.modeling import (ImageEncoderViT, MaskDecoder,
                                        TwoWayTransformer)
 
 from sgsrf_mmseg.models.decode_heads import GroundingSAMHead
+from sgsrf_mmseg.models.sam.prompts import encode_prompts
 from sgsrf_mmseg.models.utils.stage_outputs import (GroundedImage, Grounding,
                                                     SAMPrompts)
 
@@ -91,9 +92,10 @@ def test_prompts_are_encoded_by_sam_and_no_mask_embed_added_once():
     boxes = torch.tensor([[0.0, 0.0, 0.5, 0.5], [0.25, 0.25, 1.0, 1.0]])
     dense = torch.randn(2, 32, 16, 16)
     queries = torch.randn(2, 3, 32)
-    sparse, dense_out = head.encode_prompts(
+    sparse, dense_out = encode_prompts(
+        head.prompt_encoder,
         SAMPrompts(queries=queries, points=(coords, labels), boxes=boxes,
-                   dense=dense), embedding)
+                   dense=dense), embedding, 64)
     expected, _ = head.prompt_encoder(
         points=(coords * 64 - 0.5, labels),
         boxes=boxes * 64 - torch.tensor([0., 0., 1., 1.]),
@@ -103,7 +105,8 @@ def test_prompts_are_encoded_by_sam_and_no_mask_embed_added_once():
     torch.testing.assert_close(
         dense_out,
         no_mask + F.interpolate(dense, size=(8, 8), mode='bilinear'))
-    sparse, dense_out = head.encode_prompts(None, embedding)
+    sparse, dense_out = encode_prompts(head.prompt_encoder, None, embedding,
+                                       64)
     assert sparse.shape == (2, 0, 32)
     torch.testing.assert_close(dense_out, no_mask.expand(2, -1, 8, 8))
 

@@ -3,7 +3,6 @@ import dataclasses
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from mmseg.registry import MODELS
 from sgsrf_mmseg.models.utils.stage_outputs import Grounding
