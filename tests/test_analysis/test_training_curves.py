@@ -6,9 +6,10 @@ import sys
 import cv2
 import pytest
 
+from sgsrf_mmseg.analysis import training_curves
+from sgsrf_mmseg.analysis.training_log import scalars_files
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools', 'analysis'))
-import plot_curves  # noqa: E402
 
 ITER_LINES = [
     dict(
@@ -68,13 +69,13 @@ def write_run(work_dir, lines):
 
 def test_load_and_collect(tmp_path):
     path = write_run(tmp_path, ITER_LINES)
-    assert plot_curves.find_scalars(str(tmp_path)) == str(path)
-    train, val = plot_curves.load_scalars(str(path))
+    assert scalars_files(str(tmp_path)) == [str(path)]
+    train, val = training_curves.load_curves(str(path))
     assert len(train) == 3 and len(val) == 2
-    losses = plot_curves.collect_series(train, ['loss_*'])
+    losses = training_curves.collect_series(train, ['loss_*'])
     assert list(losses) == ['loss_dice', 'loss_mask_bce']
     assert losses['loss_dice'] == [(10, 0.9), (20, 0.7), (30, 0.5)]
-    assert plot_curves.collect_series(val, ['mIoU'])['mIoU'] == [(20, 30.5),
+    assert training_curves.collect_series(val, ['mIoU'])['mIoU'] == [(20, 30.5),
                                                                  (30, 35.0)]
 
 
@@ -84,7 +85,7 @@ def test_epoch_based_validation_steps(tmp_path):
         dict(lr=0.1, loss=0.8, epoch=1, iter=10, step=10),
         dict(mIoU=20.0, step=1),
     ]
-    _, val = plot_curves.load_scalars(str(write_run(tmp_path, lines)))
+    _, val = training_curves.load_curves(str(write_run(tmp_path, lines)))
     assert val[0]['x'] == 10
 
 
@@ -106,5 +107,5 @@ def test_cli_writes_png(tmp_path):
     image = cv2.imread(str(out))
     assert image is not None and image.shape[0] > image.shape[1]  # 4 panels
     with pytest.raises(ValueError, match='none of the keys'):
-        plot_curves.plot_curves(
+        training_curves.plot_curves(
             str(tmp_path), ['nothing'], str(tmp_path / 'x.png'))
