@@ -6,9 +6,9 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 from sgsrf_mmseg.engine.launch import (add_common_arguments,  # noqa: E402
+                                       build_runner, exit_on_run_error,
                                        load_config, prepare_test_config)
 
 
@@ -56,8 +56,8 @@ def main():
     if args.out:
         cfg.test_evaluator.output_dir = args.out
         cfg.test_evaluator.keep_results = True
-    Runner.from_cfg(cfg).test()
+    build_runner(cfg).test()
 
 
 if __name__ == '__main__':
-    main()
+    exit_on_run_error(main)
