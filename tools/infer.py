@@ -67,9 +67,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--max-pixels',
         type=int,
-        default=8192 * 8192,
         help='refuse image files with more pixels, from their header '
-        '(--image, --batch; default 8192 x 8192; 0 for no limit)')
+        '(--image, --batch; default 2**25 = 33554432, e.g. 5792 x 5792; '
+        '0 for no limit)')
     parser.add_argument(
         '--on-error',
         choices=['stop', 'skip'],
@@ -99,7 +99,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                                    or min(args.bands) < 0):
         parser.error('--bands takes 1 or 3 band indices, 0-based (>= 0), '
                      f'got {" ".join(map(str, args.bands))}')
-    if args.max_pixels < 0:
+    if args.max_pixels is not None and args.max_pixels < 0:
         parser.error('--max-pixels must be positive (0 for no limit)')
     if args.tile_size is not None and args.tile_size < 1:
         parser.error(f'--tile-size must be at least 1, got {args.tile_size}')

@@ -15,6 +15,7 @@ from typing import Tuple
 from ..engine.checkpoint_loading import CheckpointError
 from ..utils.expression import clean_expression
 from ..utils.folder_lock import FolderInUseError, FolderLock
+from ..utils.image_header import DEFAULT_MAX_PIXELS
 from ..utils.image_io import read_image_rgb
 from .batch_inference import check_batch_outputs, segment_pair_list
 from .geo import check_raster
@@ -51,13 +52,15 @@ class InferRun:
         args (argparse.Namespace): The tool's options: ``config``,
             ``checkpoint``, one of ``image``/``batch``/``geotiff``,
             ``text``, ``out_dir``, ``overwrite``, ``device``, ``batch_size``,
-            ``bands``, ``max_pixels`` (0: no limit), ``on_error``,
+            ``bands``, ``max_pixels`` (None: the default of
+            :mod:`~sgsrf_mmseg.utils.image_header`, 0: no limit), ``on_error``,
             ``tile_size``, ``overlap``, ``cfg_options``.
     """
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.max_pixels = args.max_pixels or None
+        self.max_pixels = DEFAULT_MAX_PIXELS if args.max_pixels is None \
+            else args.max_pixels or None
         self.out_dir = osp.abspath(args.out_dir)
         self.lock = FolderLock(self.out_dir, role='output folder')
         self.inferencer = None
@@ -123,13 +126,9 @@ class InferRun:
     def _run_geotiff(self) -> Tuple[int, str]:
         args = self.args
         summary = self.inferencer.segment_geotiff(
-            args.geotiff,
-            self.text,
-            *self.geo_outputs,
-            tile_size=args.tile_size,
-            overlap=args.overlap,
-            batch_size=args.batch_size,
-            bands=args.bands,
+            args.geotiff, self.text, *self.geo_outputs,
+            tile_size=args.tile_size, overlap=args.overlap,
+            batch_size=args.batch_size, bands=args.bands,
             overwrite=args.overwrite)
         return 0, (f"{summary['num_tiles']} tiles, {summary['target_pixels']} "
                    f"target pixels, {summary['num_polygons']} polygons: "

@@ -123,7 +123,7 @@ class ReferringSegInferencer:
         max_pixels (int, optional): Image files with more pixels are refused
             from their header, before decoding (see
             :mod:`sgsrf_mmseg.utils.image_header`); None for no limit.
-            Defaults to 8192 x 8192.
+            Defaults to 2**25 (e.g. 5792 x 5792).
     """
 
     def __init__(self,

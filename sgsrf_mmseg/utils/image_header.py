@@ -1,19 +1,21 @@
 """What an image file's header says (size, nodata), and the pixel limit.
 
 A file with more than ``max_pixels`` pixels (default
-:data:`DEFAULT_MAX_PIXELS`, 8192 x 8192) is refused from its header, before
-it is decoded: decoding needs about 30 bytes per pixel on the way to a mask
-(a 10000 x 10000 PNG peaks near 2.9 GB), and a scene that large loses its
-detail when it is resized to the model input anyway. Such scenes are
-segmented tile by tile at full resolution (``tools/infer.py --geotiff``,
-``ReferringSegInferencer.segment_geotiff``).
+:data:`DEFAULT_MAX_PIXELS`, 2**25 = 33,554,432, e.g. 5792 x 5792 or
+8192 x 4096) is refused from its header, before it is decoded: an image
+costs memory in proportion to its pixels on its way to a mask and an
+overlay (``tools/infer.py --image`` on the tiny model peaked at 2.0 GB for
+a 5792 x 5792 PNG, 4.9 GB for 8192 x 8192, 1.0 GB for 64 x 64), and a
+scene that large loses its detail when it is resized to the model input
+anyway. Such scenes are segmented tile by tile at full resolution
+(``tools/infer.py --geotiff``, ``ReferringSegInferencer.segment_geotiff``).
 """
 import os.path as osp
 import warnings
 from typing import Optional, Tuple
 
 Header = Tuple[int, int, Optional[float]]
-DEFAULT_MAX_PIXELS = 8192 * 8192
+DEFAULT_MAX_PIXELS = 2**25
 _TIFF = ('.tif', '.tiff')
 _GDAL_NODATA_TAG = 42113
 _LARGE_SCENE_HINT = (

@@ -36,7 +36,7 @@ def options(**kwargs):
     args = dict(config=CONFIG, checkpoint=None, image=None, batch=None,
                 geotiff=None, text=None, out_dir=None, overwrite=False,
                 device='cpu', batch_size=1, bands=None,
-                max_pixels=8192 * 8192, on_error='stop', tile_size=None,
+                max_pixels=None, on_error='stop', tile_size=None,
                 overlap=None, cfg_options=None)
     args.update(kwargs)
     return argparse.Namespace(**args)

@@ -188,7 +188,7 @@ def test_pixel_limit_is_checked_before_decoding(tmp_path, monkeypatch):
     message = str(info.value)
     assert message.startswith(
         f'image file {huge} is 30000 x 30000 = 900,000,000 pixels, over the '
-        'limit of 67,108,864 (--max-pixels)')
+        'limit of 33,554,432 (--max-pixels)')
     assert '--geotiff' in message
     small = str(tmp_path / 'small.png')
     cv2.imwrite(small, np.zeros((30, 40, 3), np.uint8))
