@@ -5,7 +5,8 @@ mistake costs no model build: the expression, the output folder (created,
 writable, locked against a second run, no output that would replace an
 input or, without ``overwrite``, an earlier output), the image (its header,
 size and bands), the list of pairs (encoding, header, every row's fields
-and output name) or the GeoTIFF (its header and bands), and the
+and output name; with ``on_error='stop'`` the bad rows are all listed now
+and nothing is segmented) or the GeoTIFF (its header and bands), and the
 checkpoint (read before the model is built).
 """
 import argparse
@@ -22,7 +23,7 @@ from .geo import check_raster
 from .inferencer import ReferringSegInferencer
 from .output_files import (check_output_name, check_outputs, png_paths,
                            prepare_out_dir, write_result_pngs)
-from .pair_list import read_pair_list
+from .pair_list import PairListError, RowError, read_pair_list
 
 # Problems with what the user gave, reported as one ``error:`` line.
 INPUT_ERRORS = (ValueError, TypeError, KeyError, OSError, CheckpointError,
@@ -88,6 +89,12 @@ class InferRun:
             self.entries = read_pair_list(args.batch)
             if not self.entries:
                 raise ValueError(f'list of pairs {args.batch} has no rows')
+            errors = [str(e) for e in self.entries if isinstance(e, RowError)]
+            if errors and args.on_error == 'stop':
+                raise PairListError(
+                    f'{len(errors)} row(s) of {args.batch} cannot be '
+                    'segmented (fix them, or use --on-error skip to skip '
+                    'them):\n' + '\n'.join(errors))
             check_batch_outputs(self.entries, self.out_dir, args.batch,
                                 args.overwrite)
         else:

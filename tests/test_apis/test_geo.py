@@ -156,10 +156,12 @@ def test_outputs_never_replace_the_input_or_old_results(tmp_path):
     make_scene(src)
     before = open(src, 'rb').read()
     with pytest.raises(ValueError) as info:
-        segment_geotiff(src, 'x', _all_ones, src, tile_size=128, overlap=32,
-                        overwrite=True)
+        segment_geotiff(src, 'x', _all_ones, src, tile_size=128, overlap=32)
     assert str(info.value) == (f'the output {src} is the input {src}; '
                                'refusing to replace an input')
+    with pytest.raises(ValueError, match='is the input'):
+        segment_geotiff(src, 'x', _all_ones, src, tile_size=128, overlap=32,
+                        overwrite=True)
     with pytest.raises(ValueError, match='is the input'):
         segment_geotiff(src, 'x', _all_ones, str(tmp_path / 'm.tif'),
                         str(tmp_path / '.' / 'scene.tif'), tile_size=128,

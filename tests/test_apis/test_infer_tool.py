@@ -13,6 +13,7 @@ import torch
 
 from sgsrf_mmseg.apis.infer_run import INPUT_ERRORS, InferRun, error_message
 from sgsrf_mmseg.engine import CheckpointError
+from sgsrf_mmseg.utils.folder_lock import FolderLock
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'sgsrf', 'sgsrf_tiny_synthetic.py')
@@ -171,6 +172,10 @@ def test_bad_inputs_are_reported_before_the_model(tmp_path, monkeypatch):
     pairs.write_text('image,text\n')
     assert input_error(batch=str(pairs), out_dir=out) == \
         f'list of pairs {pairs} has no rows'
+    with FolderLock(out, role='output folder'):  # another run writes there
+        message = input_error(image=image, text='a car', out_dir=out)
+    assert message.startswith(f'the output folder {out} is in use by another '
+                              f'run (pid {os.getpid()} on ')
     assert not built
 
 
@@ -247,19 +252,17 @@ def test_batch_jsonl_stop_and_skip(start, tmp_path):
     jsonl = tmp_path / 'pairs.jsonl'
     jsonl.write_text('\n'.join(rows) + '\n', encoding='utf-8')
 
-    out_dir = str(tmp_path / 'stop')
-    run = start(batch=str(jsonl), out_dir=out_dir)
-    code, message = run.run()
-    run.close()
-    assert code == 1
-    assert message == (
-        'stopped at row 3 (pairs.jsonl line 4): text is empty after removing '
-        "white space and control characters (got '   '): there is nothing to "
-        'ground (2 pairs written); use --on-error skip to go on')
-    assert sorted(os.listdir(out_dir)) == [
-        'img0_2_mask.png', 'img0_2_overlay.png', 'img0_mask.png',
-        'img0_overlay.png'
+    out_dir = tmp_path / 'stop'
+    lines = input_error(batch=str(jsonl), out_dir=str(out_dir)).splitlines()
+    assert lines[0] == (f'3 row(s) of {jsonl} cannot be segmented (fix them, '
+                        'or use --on-error skip to skip them):')
+    assert lines[1] == (
+        'row 3 (pairs.jsonl line 4): text is empty after removing white '
+        "space and control characters (got '   '): there is nothing to ground")
+    assert [line.split(':')[0] for line in lines[2:]] == [
+        'row 4 (pairs.jsonl line 5)', 'row 6 (pairs.jsonl line 7)'
     ]
+    assert os.listdir(out_dir) == []  # nothing segmented, lock released
 
     out_dir = str(tmp_path / 'skip')
     run = start(batch=str(jsonl), out_dir=out_dir, on_error='skip',
