@@ -7,14 +7,15 @@ file is removed, so neither a truncated output nor a hidden leftover stays
 behind. Only a process killed while writing can leave a ``.partial`` file;
 :func:`remove_partial_files` clears those once nothing else writes there.
 """
-import glob
 import os
 import os.path as osp
+import re
 import uuid
 from contextlib import contextmanager
 from typing import Iterator, List
 
-PARTIAL_SUFFIX = '.partial'
+# The names partial_path gives, and only those.
+_PARTIAL_NAME = re.compile(r'\..+\.\d+\.[0-9a-f]{8}\.partial')
 
 
 class OutputExistsError(FileExistsError):
@@ -24,8 +25,8 @@ class OutputExistsError(FileExistsError):
 def partial_path(path: str) -> str:
     """A fresh hidden temporary name beside ``path``."""
     folder, name = osp.split(osp.abspath(path))
-    return osp.join(folder, f'.{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}'
-                    f'{PARTIAL_SUFFIX}')
+    return osp.join(folder,
+                    f'.{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial')
 
 
 def _publish(partial: str, path: str, overwrite: bool) -> None:
@@ -96,6 +97,9 @@ def write_text_atomic(path: str, text: str, overwrite: bool = True) -> None:
 def remove_partial_files(folder: str) -> List[str]:
     """Remove the temporary files that killed writers left in ``folder``.
 
+    Only names :func:`partial_path` gives are removed; a user's own
+    ``.something.partial`` is kept.
+
     Call it only while no other process writes into ``folder`` (e.g. while
     holding its :class:`~sgsrf_mmseg.utils.folder_lock.FolderLock`).
 
@@ -106,9 +110,9 @@ def remove_partial_files(folder: str) -> List[str]:
         list[str]: The removed files.
     """
     removed = []
-    pattern = osp.join(glob.escape(folder), f'.*{PARTIAL_SUFFIX}')
-    for path in glob.glob(pattern):
-        if osp.isfile(path):
+    for name in sorted(os.listdir(folder)):
+        path = osp.join(folder, name)
+        if _PARTIAL_NAME.fullmatch(name) and osp.isfile(path):
             os.remove(path)
             removed.append(path)
-    return sorted(removed)
+    return removed

@@ -70,6 +70,7 @@ def test_kill_9_leaves_no_stuck_lock(tmp_path):
 def test_release_lets_the_next_run_in_and_clears_partials(tmp_path):
     (tmp_path / '.iter_4.pth.123.abcd1234.partial').write_bytes(b'half')
     (tmp_path / 'iter_2.pth').write_bytes(b'whole')
+    (tmp_path / '.notes.partial').write_bytes(b'a file of the user')
     first = FolderLock(str(tmp_path / 'new'))
     assert first.acquire() == []
     with pytest.raises(FolderInUseError):
@@ -79,7 +80,9 @@ def test_release_lets_the_next_run_in_and_clears_partials(tmp_path):
         assert second.held
     removed = FolderLock(str(tmp_path)).acquire()
     assert removed == [str(tmp_path / '.iter_4.pth.123.abcd1234.partial')]
-    assert sorted(os.listdir(tmp_path)) == [LOCK_NAME, 'iter_2.pth', 'new']
+    assert sorted(os.listdir(tmp_path)) == [
+        '.notes.partial', LOCK_NAME, 'iter_2.pth', 'new'
+    ]
 
 
 def test_lock_survives_its_file_being_replaced(tmp_path):
