@@ -29,6 +29,15 @@ def test_keeps_newest_and_points_last_checkpoint_to_it(tmp_path):
         tmp_path / 'iter_6.pth')
 
 
+def test_never_removes_the_checkpoint_it_just_wrote(tmp_path):
+    """A stale list of kept steps (e.g. left in a shared message hub)."""
+    runner = build_runner(str(tmp_path))
+    runner.message_hub.update_info('keep_ckpt_ids', [2, 4])
+    runner.train()
+    names = [n for n in os.listdir(tmp_path) if n.startswith('iter_')]
+    assert sorted(names) == ['iter_4.pth', 'iter_6.pth']
+
+
 def test_refuses_to_save_non_finite_weights(tmp_path):
     runner = build_runner(str(tmp_path))
     with torch.no_grad():

@@ -28,7 +28,10 @@ class AtomicCheckpointHook(CheckpointHook):
        that fails (disk full) removes that file before the error goes on,
        so no hidden file keeps the space or confuses a later ``--resume``,
     3. then replaces ``last_checkpoint`` the same way,
-    4. and only then removes checkpoints beyond ``max_keep_ckpts``.
+    4. and only then removes checkpoints beyond ``max_keep_ckpts``, never
+       one it has just written (mmengine's hook deletes the new checkpoint
+       when its list of kept steps, restored from the message hub, already
+       holds that step).
 
     It also stores the random number generator states (Python, numpy,
     torch, CUDA) of the saving process in the checkpoint and restores them
@@ -73,7 +76,10 @@ class AtomicCheckpointHook(CheckpointHook):
         write_text_atomic(
             osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
         for old_step in to_remove:
-            old_path = osp.join(self.out_dir, self.filename_tmpl.format(old_step))
+            if old_step in self.keep_ckpt_ids:
+                continue  # saved again just now: a stale list of kept ones
+            old_path = osp.join(self.out_dir,
+                                self.filename_tmpl.format(old_step))
             if osp.isfile(old_path):
                 os.remove(old_path)
 
