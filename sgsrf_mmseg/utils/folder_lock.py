@@ -2,15 +2,19 @@
 
 The lock is an ``fcntl.flock`` on ``<folder>/.sgsrf_mmseg.lock``: the kernel
 releases it when the holder exits, however it exits (``kill -9``
-included), so a killed run never leaves a folder locked. The file holds who
-took the lock, for the message a second run gets; it is removed when the
-lock is released. Where ``fcntl`` does not exist (Windows) no lock is taken.
+included), so a killed run never leaves a folder locked. Processes forked
+from the holder (data loader workers) close their copy of the lock file at
+once, so one that outlives a killed holder does not keep the lock. The file
+holds who took the lock, for the message a second run gets; it is removed
+when the lock is released. Where ``fcntl`` does not exist (Windows) no lock
+is taken.
 """
 import os
 import os.path as osp
 import socket
 import sys
 import time
+import weakref
 from typing import List, Optional
 
 from .atomic_file import remove_partial_files
@@ -21,6 +25,18 @@ except ImportError:  # Windows
     fcntl = None
 
 LOCK_NAME = '.sgsrf_mmseg.lock'
+_HELD = weakref.WeakSet()  # the locks this process holds
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child: close the lock files without unlocking them."""
+    for lock in list(_HELD):
+        lock._file.close()
+        lock._file = None
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 
 class FolderInUseError(RuntimeError):
@@ -96,6 +112,7 @@ class FolderLock:
             f"{time.strftime('%Y-%m-%d %H:%M:%S')}: {' '.join(sys.argv)}")
         lock_file.flush()
         self._file = lock_file
+        _HELD.add(self)
         return remove_partial_files(self.folder)
 
     def release(self) -> None:
@@ -109,6 +126,7 @@ class FolderLock:
         fcntl.flock(self._file, fcntl.LOCK_UN)
         self._file.close()
         self._file = None
+        _HELD.discard(self)
 
     def __enter__(self) -> 'FolderLock':
         self.acquire()

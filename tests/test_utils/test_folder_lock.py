@@ -99,3 +99,30 @@ def test_lock_survives_its_file_being_replaced(tmp_path):
                             os.stat(again.path))
     stale.close()
     again.release()
+
+
+def test_forked_children_do_not_keep_the_lock(tmp_path):
+    """A data loader worker that outlives its killed parent."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    parent = subprocess.Popen([
+        sys.executable, '-c', HOLD.replace(
+            "print('locked', flush=True)",
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    time.sleep(300)\n"
+            "print('locked', pid, flush=True)").replace(
+                'import sys, time', 'import os, sys, time'),
+        str(tmp_path)
+    ], stdout=subprocess.PIPE, text=True, env=env)
+    word, child = parent.stdout.readline().split()
+    assert word == 'locked'
+    try:
+        with pytest.raises(FolderInUseError):
+            FolderLock(str(tmp_path)).acquire()
+        parent.kill()
+        parent.wait()
+        os.kill(int(child), 0)  # the child still runs
+        with FolderLock(str(tmp_path)) as lock:
+            assert lock.held
+    finally:
+        os.kill(int(child), signal.SIGKILL)
