@@ -1,6 +1,8 @@
 """A runner that owns its work dir, loads exactly and resumes only for real."""
 import logging
+import os
 import os.path as osp
+import re
 from typing import Callable
 
 from mmengine.dist import broadcast_object_list, is_main_process
@@ -12,13 +14,20 @@ from mmseg.registry import RUNNERS
 from ..utils.folder_lock import FolderInUseError, FolderLock
 from .checkpoint_loading import MODULE_PREFIX, load_exactly, read_checkpoint
 
+# Checkpoints as mmengine's CheckpointHook names them by default.
+_NUMBERED = re.compile(r'(?:iter|epoch)_(\d+)\.pth')
+
 
 class NothingToResumeError(FileNotFoundError):
     """``--resume`` was asked for and there is nothing to resume from."""
 
 
 def latest_checkpoint(work_dir: str) -> str:
-    """The checkpoint that ``<work_dir>/last_checkpoint`` names.
+    """The checkpoint to resume a run in ``work_dir`` from.
+
+    The one ``<work_dir>/last_checkpoint`` names; without that file (a run
+    killed between writing its first checkpoint and that file), the
+    ``iter_<n>.pth`` or ``epoch_<n>.pth`` with the largest ``n``.
 
     Args:
         work_dir (str): A work dir of an earlier run.
@@ -27,23 +36,28 @@ def latest_checkpoint(work_dir: str) -> str:
         str: The checkpoint path.
 
     Raises:
-        NothingToResumeError: No ``last_checkpoint`` file, or it names a file
-            that does not exist.
+        NothingToResumeError: Neither exists, or ``last_checkpoint`` names a
+            file that does not exist.
     """
     pointer = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(pointer):
-        raise NothingToResumeError(
-            f'--resume: nothing to resume in {osp.abspath(work_dir)}: it has '
-            'no last_checkpoint file (no checkpoint was saved there). Check '
-            'the work dir, give the checkpoint (--resume PATH), train without '
-            '--resume to start from scratch, or use --auto-resume to resume '
-            'only when there is something to resume')
-    with open(pointer, encoding='utf-8') as f:
-        path = f.read().strip()
-    if not osp.isfile(path):
-        raise NothingToResumeError(
-            f'--resume: {pointer} names {path}, which does not exist')
-    return path
+    if osp.isfile(pointer):
+        with open(pointer, encoding='utf-8') as f:
+            path = f.read().strip()
+        if not osp.isfile(path):
+            raise NothingToResumeError(
+                f'--resume: {pointer} names {path}, which does not exist')
+        return path
+    names = os.listdir(work_dir) if osp.isdir(work_dir) else []
+    numbered = sorted((int(match.group(1)), name) for name in names
+                      for match in [_NUMBERED.fullmatch(name)] if match)
+    if numbered:
+        return osp.join(work_dir, numbered[-1][1])
+    raise NothingToResumeError(
+        f'--resume: nothing to resume in {osp.abspath(work_dir)}: it has no '
+        'checkpoint (no last_checkpoint, iter_*.pth or epoch_*.pth). Check '
+        'the work dir, give the checkpoint (--resume PATH), train without '
+        '--resume to start from scratch, or use --auto-resume to resume '
+        'only when there is something to resume')
 
 
 @RUNNERS.register_module()

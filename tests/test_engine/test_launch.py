@@ -51,8 +51,14 @@ def test_resume_options(tmp_path):
     from sgsrf_mmseg.engine.launch import _set_resume
     from sgsrf_mmseg.engine.strict_runner import NothingToResumeError
     cfg = Config(dict(work_dir=str(tmp_path), resume=False, load_from=None))
-    with pytest.raises(NothingToResumeError, match='no last_checkpoint'):
+    (tmp_path / 'best_mIoU_iter_90.pth').write_bytes(b'')
+    with pytest.raises(NothingToResumeError, match='it has no checkpoint'):
         _set_resume(cfg, 'latest')
+    # Killed before its first last_checkpoint: the newest numbered one.
+    for name in ('iter_8.pth', 'iter_10.pth'):
+        (tmp_path / name).write_bytes(b'')
+    _set_resume(cfg, 'latest')
+    assert cfg.load_from == str(tmp_path / 'iter_10.pth')
     checkpoint = tmp_path / 'iter_4.pth'
     (tmp_path / 'last_checkpoint').write_text(str(checkpoint))
     with pytest.raises(NothingToResumeError,

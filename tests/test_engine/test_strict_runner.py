@@ -50,7 +50,7 @@ def test_unreadable_checkpoint_names_the_file(tmp_path):
 
 def test_explicit_resume_needs_a_checkpoint(tmp_path):
     runner = _strict(tmp_path / 'empty', resume=True)
-    with pytest.raises(NothingToResumeError, match='no last_checkpoint'):
+    with pytest.raises(NothingToResumeError, match='it has no checkpoint'):
         runner.train()
     # mmengine's auto resume stays available under its own name.
     _strict(tmp_path / 'auto', resume='auto').train()

@@ -42,8 +42,8 @@ def test_resume_with_nothing_to_resume_is_an_error(tmp_path, write_config):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f'error: --resume: nothing to resume in {work_dir}: it has no '
-        'last_checkpoint file (no checkpoint was saved there). Check the '
-        'work dir, give the checkpoint (--resume PATH), train without '
+        'checkpoint (no last_checkpoint, iter_*.pth or epoch_*.pth). Check '
+        'the work dir, give the checkpoint (--resume PATH), train without '
         '--resume to start from scratch, or use --auto-resume to resume '
         'only when there is something to resume')
     assert not work_dir.exists()
