@@ -56,6 +56,7 @@ from ..utils.image_io import band_ranges, to_rgb_uint8
 from .output_files import check_outputs
 
 PredictFn = Callable[[List[np.ndarray], str], Sequence[np.ndarray]]
+ProgressFn = Callable[[int, int], None]
 
 
 def _rasterio():
@@ -197,7 +198,8 @@ def _predict(predict_fn: PredictFn, tiles: List[np.ndarray], text: str,
 
 def _segment_tiles(src, dst, indexes: List[int], ranges: Optional[list],
                    predict_fn: PredictFn, text: str, tile_size: int,
-                   overlap: int, threshold: float, batch_size: int) -> int:
+                   overlap: int, threshold: float, batch_size: int,
+                   progress: Optional[ProgressFn]) -> int:
     """Segment ``src`` row of tiles by row into ``dst``; target pixels."""
     from rasterio.windows import Window
     height, width = src.height, src.width
@@ -209,6 +211,9 @@ def _segment_tiles(src, dst, indexes: List[int], ranges: Optional[list],
     acc = np.zeros((tile_size, padded_width), np.float32)
     weight = np.zeros_like(acc)
     target_pixels = 0
+    num_tiles = len(ys) * len(xs)
+    if progress is not None:
+        progress(0, num_tiles)
     for row, y0 in enumerate(ys):
         h = min(tile_size, height - y0)
         tiles = []
@@ -232,6 +237,8 @@ def _segment_tiles(src, dst, indexes: List[int], ranges: Optional[list],
         mask = np.where(prob > threshold, 255, 0).astype(np.uint8)
         dst.write(mask, 1, window=Window(0, y0, width, done))
         target_pixels += int((mask > 0).sum())
+        if progress is not None:
+            progress((row + 1) * len(xs), num_tiles)
         acc = np.concatenate(
             [acc[stride:], np.zeros((stride, padded_width), np.float32)])
         weight = np.concatenate(
@@ -250,7 +257,8 @@ def segment_geotiff(src_path: str,
                     bands: Optional[Sequence[int]] = None,
                     batch_size: int = 4,
                     sample_size: int = 2048,
-                    overwrite: bool = False) -> Dict:
+                    overwrite: bool = False,
+                    progress: Optional[ProgressFn] = None) -> Dict:
     """Segment what ``text`` refers to in a GeoTIFF scene, tile by tile.
 
     See the module docstring for the band, tiling, merge, file and output
@@ -278,6 +286,10 @@ def segment_geotiff(src_path: str,
             scene-wide stretch. Defaults to 2048.
         overwrite (bool): Replace existing output files (never the input).
             Defaults to False.
+        progress (Callable, optional): ``progress(done, total)``, called
+            with the numbers of tiles segmented so far and in all, once
+            before the first tile and after each row of tiles. Defaults to
+            None.
 
     Returns:
         dict: ``mask_path``, ``geojson_path``, ``num_tiles``,
@@ -312,7 +324,8 @@ def segment_geotiff(src_path: str,
             with rasterio.open(partial, 'w', **profile) as dst:
                 target_pixels = _segment_tiles(src, dst, indexes, ranges,
                                                predict_fn, text, tile_size,
-                                               overlap, threshold, batch_size)
+                                               overlap, threshold, batch_size,
+                                               progress)
         num_tiles = len(tile_starts(src.height, tile_size, overlap)) * len(
             tile_starts(src.width, tile_size, overlap))
         crs, transform = src.crs, src.transform

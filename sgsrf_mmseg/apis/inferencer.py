@@ -54,7 +54,7 @@ from ..utils.expression import clean_expression
 from ..utils.image_header import DEFAULT_MAX_PIXELS
 from ..utils.image_io import read_image_rgb, to_rgb_uint8
 from ..visualization.overlay import draw_referring_overlay
-from .geo import segment_geotiff
+from .geo import ProgressFn, segment_geotiff
 
 ImageType = Union[str, os.PathLike, np.ndarray]
 _PACK_TYPES = ('PackReferringInputs', 'PackSegInputs')
@@ -327,7 +327,8 @@ class ReferringSegInferencer:
                         overlap: Optional[int] = None,
                         batch_size: int = 4,
                         bands: Optional[Sequence[int]] = None,
-                        overwrite: bool = False) -> Dict:
+                        overwrite: bool = False,
+                        progress: Optional[ProgressFn] = None) -> Dict:
         """Segment a GeoTIFF scene tile by tile at full resolution.
 
         Wraps :func:`sgsrf_mmseg.apis.segment_geotiff` (see its module for
@@ -349,6 +350,8 @@ class ReferringSegInferencer:
                 Defaults to None.
             overwrite (bool): Replace existing output files (never the
                 input). Defaults to False.
+            progress (Callable, optional): ``progress(done, total)`` in
+                tiles, see :func:`segment_geotiff`. Defaults to None.
 
         Returns:
             dict: The summary of :func:`segment_geotiff`.
@@ -370,4 +373,5 @@ class ReferringSegInferencer:
             threshold=self.threshold,
             bands=bands,
             batch_size=batch_size,
-            overwrite=overwrite)
+            overwrite=overwrite,
+            progress=progress)
