@@ -72,37 +72,44 @@ class InferRun:
         self.geo_outputs = None  # --geotiff: mask and GeoJSON paths
 
     def check_inputs(self) -> None:
-        """Check and lock everything the run needs, before the model."""
+        """Check the inputs, then take the output folder, before the model."""
         args = self.args
         if args.text is not None:
             self.text = clean_expression(args.text, field='--text')
-        prepare_out_dir(self.out_dir)
-        self.lock.acquire()
         if args.image is not None:
             self.image = read_image_rgb(args.image, args.bands,
                                         self.max_pixels)
             self.name = check_output_name(
                 osp.splitext(osp.basename(args.image))[0], 'image file name')
-            check_outputs(png_paths(self.out_dir, self.name), [args.image],
-                          args.overwrite)
         elif args.batch is not None:
-            self.entries = read_pair_list(args.batch)
-            if not self.entries:
-                raise ValueError(f'list of pairs {args.batch} has no rows')
-            errors = [str(e) for e in self.entries if isinstance(e, RowError)]
-            if errors and args.on_error == 'stop':
-                raise PairListError(
-                    f'{len(errors)} row(s) of {args.batch} cannot be '
-                    'segmented (fix them, or use --on-error skip to skip '
-                    'them):\n' + '\n'.join(errors))
-            check_batch_outputs(self.entries, self.out_dir, args.batch,
-                                args.overwrite)
+            self._check_pair_list()
         else:
             check_raster(args.geotiff, args.bands)
             stem = osp.splitext(osp.basename(args.geotiff))[0]
             self.geo_outputs = (osp.join(self.out_dir, f'{stem}_mask.tif'),
                                 osp.join(self.out_dir, f'{stem}.geojson'))
+        prepare_out_dir(self.out_dir)
+        self.lock.acquire()  # before looking for earlier outputs
+        if args.image is not None:
+            check_outputs(png_paths(self.out_dir, self.name), [args.image],
+                          args.overwrite)
+        elif args.batch is not None:
+            check_batch_outputs(self.entries, self.out_dir, args.batch,
+                                args.overwrite)
+        else:
             check_outputs(self.geo_outputs, [args.geotiff], args.overwrite)
+
+    def _check_pair_list(self) -> None:
+        args = self.args
+        self.entries = read_pair_list(args.batch)
+        if not self.entries:
+            raise ValueError(f'list of pairs {args.batch} has no rows')
+        errors = [str(e) for e in self.entries if isinstance(e, RowError)]
+        if errors and args.on_error == 'stop':
+            raise PairListError(
+                f'{len(errors)} row(s) of {args.batch} cannot be segmented '
+                '(fix them, or use --on-error skip to skip them):\n' +
+                '\n'.join(errors))
 
     def build_model(self) -> None:
         """Build the model and load its checkpoint."""

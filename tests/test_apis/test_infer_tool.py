@@ -172,6 +172,7 @@ def test_bad_inputs_are_reported_before_the_model(tmp_path, monkeypatch):
     pairs.write_text('image,text\n')
     assert input_error(batch=str(pairs), out_dir=out) == \
         f'list of pairs {pairs} has no rows'
+    assert not osp.exists(out)  # a refused run creates no folder
     with FolderLock(out, role='output folder'):  # another run writes there
         message = input_error(image=image, text='a car', out_dir=out)
     assert message.startswith(f'the output folder {out} is in use by another '
@@ -262,7 +263,7 @@ def test_batch_jsonl_stop_and_skip(start, tmp_path):
     assert [line.split(':')[0] for line in lines[2:]] == [
         'row 4 (pairs.jsonl line 5)', 'row 6 (pairs.jsonl line 7)'
     ]
-    assert os.listdir(out_dir) == []  # nothing segmented, lock released
+    assert not out_dir.exists()  # nothing segmented, nothing created
 
     out_dir = str(tmp_path / 'skip')
     run = start(batch=str(jsonl), out_dir=out_dir, on_error='skip',
