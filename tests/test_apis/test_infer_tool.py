@@ -226,7 +226,8 @@ def test_batch_csv(start, inferencer, tmp_path):
     out_dir = str(tmp_path / 'out')
     run = start(batch=str(csv_path), out_dir=out_dir, batch_size=2)
     code, message = run.run()
-    assert code == 0 and message == f'3 rows: 3 written to {out_dir}, 0 skipped'
+    assert (code, message) == (0, f'3 rows: 3 written to {out_dir}, 0 '
+                                  'skipped')
     for name, path, text in (('img0', paths[0], 'the red car'),
                              ('second', paths[1], 'roofs, roads'),
                              ('img2', paths[2], 'a pond')):
