@@ -6,15 +6,12 @@ One image::
         --text "the red car" --out-dir out/
 
 A list of pairs (CSV with a header, or JSON lines; fields ``image``,
-``text`` and optional ``name``; relative image paths are read from the
-list's folder)::
+``text`` and optional ``name``; see ``sgsrf_mmseg/apis/pair_list.py``)::
 
     python tools/infer.py CONFIG --checkpoint CKPT --batch pairs.csv \\
         --out-dir out/ [--on-error skip]
 
-Each pair writes ``<name>_mask.png`` (0/255) and ``<name>_overlay.png``
-(mask, outline and expression); ``name`` defaults to the image's file name
-without extension, with ``_<row>`` added when an earlier row used it.
+Each pair writes ``<name>_mask.png`` (0/255) and ``<name>_overlay.png``.
 
 A GeoTIFF scene, tile by tile at full resolution::
 
@@ -23,33 +20,23 @@ A GeoTIFF scene, tile by tile at full resolution::
 
 writes ``<stem>_mask.tif`` (0/255, the scene's CRS and transform) and
 ``<stem>.geojson``.
+
+Existing outputs are kept unless ``--overwrite`` is given, an output never
+replaces an input, and the output folder is locked while the run writes
+there. Problems with the inputs are reported as one ``error:`` line, before
+the model is built where they can be (exit code 2); a batch that stops at a
+row, or writes nothing, exits with 1.
 """
 import argparse
-import csv
-import json
-import logging
-import os
 import os.path as osp
 import sys
-from typing import Iterator, List, Optional, Tuple
+from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-from mmengine.config import DictAction  # noqa: E402
-from mmengine.logging import print_log  # noqa: E402
-
-import sgsrf_mmseg  # noqa: E402,F401
-from sgsrf_mmseg.apis import (ReferringSegInferencer,  # noqa: E402
-                              clean_expression)
-from sgsrf_mmseg.utils.image_io import read_image_rgb  # noqa: E402
-
-# Errors of one pair (bad field, unreadable image) that --on-error handles.
-PAIR_ERRORS = (ValueError, TypeError, KeyError, OSError)
-
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    from mmengine.config import DictAction
     parser = argparse.ArgumentParser(
         description='Referring segmentation of your own images')
     parser.add_argument('config', help='config file')
@@ -65,6 +52,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--text', help='the referring expression (--image, --geotiff)')
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace outputs that exist (inputs are never replaced)')
+    parser.add_argument(
         '--device', help="torch device; default 'cuda' if available")
     parser.add_argument(
         '--batch-size', type=int, default=1, help='pairs or tiles per pass')
@@ -73,6 +64,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         type=int,
         nargs='+',
         help='0-based band indices shown as R G B (or one as grey)')
+    parser.add_argument(
+        '--max-pixels',
+        type=int,
+        help='refuse image files with more pixels, from their header '
+        '(--image, --batch; default 2**25 = 33554432, e.g. 5792 x 5792; '
+        '0 for no limit)')
     parser.add_argument(
         '--on-error',
         choices=['stop', 'skip'],
@@ -98,179 +95,46 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('--text is not used with --batch (give it per row)')
     if args.batch_size < 1:
         parser.error('--batch-size must be at least 1')
+    if args.bands is not None and (len(args.bands) not in (1, 3)
+                                   or min(args.bands) < 0):
+        parser.error('--bands takes 1 or 3 band indices, 0-based (>= 0), '
+                     f'got {" ".join(map(str, args.bands))}')
+    if args.max_pixels is not None and args.max_pixels < 0:
+        parser.error('--max-pixels must be positive (0 for no limit)')
+    if args.tile_size is not None and args.tile_size < 1:
+        parser.error(f'--tile-size must be at least 1, got {args.tile_size}')
+    if args.overlap is not None and not 0 <= args.overlap < (
+            args.tile_size or float('inf')):
+        parser.error('--overlap must be >= 0 and smaller than --tile-size, '
+                     f'got {args.overlap}')
     return args
-
-
-def write_pngs(out_dir: str, name: str, result: dict) -> None:
-    """Write ``<name>_mask.png`` (0/255) and ``<name>_overlay.png``."""
-    mask_path = osp.join(out_dir, f'{name}_mask.png')
-    overlay_path = osp.join(out_dir, f'{name}_overlay.png')
-    overlay = np.ascontiguousarray(result['visualization'][..., ::-1])
-    if not (cv2.imwrite(mask_path, result['mask'] * 255)
-            and cv2.imwrite(overlay_path, overlay)):
-        raise OSError(f'could not write {mask_path} / {overlay_path}')
-
-
-def read_rows(path: str) -> Iterator[Tuple[int, dict]]:
-    """(line number, row) of a CSV (with header) or JSON-lines file."""
-    if osp.splitext(path)[1].lower() in ('.jsonl', '.ndjson'):
-        with open(path, encoding='utf-8-sig') as f:
-            for line_no, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as err:
-                    row = err
-                yield line_no, row
-    else:
-        with open(path, encoding='utf-8-sig', newline='') as f:
-            reader = csv.DictReader(f)
-            for row in reader:
-                yield reader.line_num, row
-
-
-def check_row(row, base_dir: str, used: set, row_no: int,
-              bands: Optional[List[int]]) -> dict:
-    """Validate one row; return its image array, text and output name."""
-    if isinstance(row, Exception):
-        raise ValueError(f'not valid JSON: {row}')
-    if not isinstance(row, dict):
-        raise ValueError('a row must be an object with image and text')
-    for key in ('image', 'text'):
-        if row.get(key) in (None, ''):
-            raise ValueError(f'field {key!r} is missing or empty')
-    text = clean_expression(row['text'], field='text')
-    image_path = osp.join(base_dir, os.fspath(row['image']))
-    name = row.get('name') or osp.splitext(osp.basename(image_path))[0]
-    name = str(name)
-    if name != osp.basename(name) or name in ('.', '..'):
-        raise ValueError(f'field name={name!r} must be a plain file name')
-    while name in used:
-        name = f'{name}_{row_no}'
-    return dict(
-        image=read_image_rgb(image_path, bands), text=text, name=name)
-
-
-def progress(total: int):
-    """A tqdm bar, or None when tqdm is not installed."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, unit='pair')
-
-
-def run_batch(inferencer: ReferringSegInferencer,
-              args: argparse.Namespace) -> int:
-    """Segment every row of ``args.batch``; return the exit code."""
-    base_dir = osp.dirname(osp.abspath(args.batch))
-    rows = list(read_rows(args.batch))
-    bar = progress(len(rows))
-    used, failed, pending = set(), [], []
-    written = 0
-
-    def flush():
-        nonlocal written
-        if not pending:
-            return
-        results = inferencer([p['image'] for p in pending],
-                             [p['text'] for p in pending],
-                             batch_size=args.batch_size,
-                             return_vis=True)
-        for item, result in zip(pending, results):
-            write_pngs(args.out_dir, item['name'], result)
-            written += 1
-        pending.clear()
-
-    for row_no, (line_no, row) in enumerate(rows, 1):
-        try:
-            item = check_row(row, base_dir, used, row_no, args.bands)
-        except PAIR_ERRORS as err:
-            message = f'row {row_no} ({args.batch} line {line_no}): {err}'
-            if args.on_error == 'stop':
-                flush()
-                if bar is not None:
-                    bar.close()
-                print(
-                    f'error: stopped at {message} ({written} pairs written); '
-                    'use --on-error skip to go on',
-                    file=sys.stderr)
-                return 1
-            failed.append(message)
-            print_log(f'skipped {message}', logger='current',
-                      level=logging.WARNING)
-        else:
-            used.add(item['name'])
-            pending.append(item)
-            if len(pending) >= args.batch_size:
-                flush()
-        if bar is not None:
-            bar.update(1)
-        elif row_no % 10 == 0 or row_no == len(rows):
-            print_log(f'{row_no}/{len(rows)} rows', logger='current')
-    flush()
-    if bar is not None:
-        bar.close()
-    summary = [f'{len(rows)} rows: {written} written to {args.out_dir}, '
-               f'{len(failed)} skipped']
-    print_log('\n'.join(summary + failed), logger='current')
-    return 0
-
-
-def check_inputs(args: argparse.Namespace) -> Optional[np.ndarray]:
-    """Fail before the model is built; return the image of --image."""
-    if args.text is not None:
-        args.text = clean_expression(args.text, field='--text')
-    if args.batch is not None and not osp.isfile(args.batch):
-        raise FileNotFoundError(f'list of pairs not found: {args.batch}')
-    if args.geotiff is not None and not osp.isfile(args.geotiff):
-        raise FileNotFoundError(f'GeoTIFF not found: {args.geotiff}')
-    if args.image is not None:
-        return read_image_rgb(args.image, args.bands)
-    return None
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    from mmengine.logging import print_log
+
+    from sgsrf_mmseg.apis.infer_run import (INPUT_ERRORS, InferRun,
+                                            error_message)
+    run = InferRun(args)
     try:
-        image = check_inputs(args)
-    except PAIR_ERRORS as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
-    os.makedirs(args.out_dir, exist_ok=True)
-    inferencer = ReferringSegInferencer(
-        args.config,
-        args.checkpoint,
-        device=args.device,
-        cfg_options=args.cfg_options)
-    if args.batch is not None:
-        return run_batch(inferencer, args)
-    if args.geotiff is not None:
-        stem = osp.splitext(osp.basename(args.geotiff))[0]
-        summary = inferencer.segment_geotiff(
-            args.geotiff,
-            args.text,
-            osp.join(args.out_dir, f'{stem}_mask.tif'),
-            osp.join(args.out_dir, f'{stem}.geojson'),
-            tile_size=args.tile_size,
-            overlap=args.overlap,
-            batch_size=args.batch_size,
-            bands=args.bands)
-        print_log(
-            f"{summary['num_tiles']} tiles, {summary['target_pixels']} "
-            f"target pixels, {summary['num_polygons']} polygons: "
-            f"{summary['mask_path']}, {summary['geojson_path']}",
-            logger='current')
-        return 0
-    result = inferencer(image, args.text, return_vis=True)
-    stem = osp.splitext(osp.basename(args.image))[0]
-    write_pngs(args.out_dir, stem, result)
-    print_log(
-        f"{stem}: {int(result['mask'].sum())} target pixels, score "
-        f"{result['score']:.3f} -> {args.out_dir}",
-        logger='current')
-    return 0
+        try:
+            run.check_inputs()
+            run.build_model()
+        except INPUT_ERRORS as err:
+            print(f'error: {error_message(err)}', file=sys.stderr)
+            return 2
+        try:
+            code, message = run.run()
+        except INPUT_ERRORS as err:
+            code, message = 1, error_message(err)
+    finally:
+        run.close()
+    if code:
+        print(f'error: {message}', file=sys.stderr)
+    else:
+        print_log(message, logger='current')
+    return code
 
 
 if __name__ == '__main__':

@@ -14,9 +14,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmengine.config import Config  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
 from sgsrf_mmseg.engine.launch import (add_common_arguments,  # noqa: E402
+                                       build_runner, exit_on_run_error,
                                        load_config, prepare_test_config)
 from sgsrf_mmseg.evaluation import (TEST_RESULTS_FILE,  # noqa: E402
                                     save_test_results)
@@ -70,7 +70,7 @@ def main():
     if args.out:
         cfg.test_evaluator.output_dir = args.out
         cfg.test_evaluator.keep_results = True
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.test()
     if not is_main_process():
         return
@@ -92,4 +92,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    exit_on_run_error(main)

@@ -5,21 +5,29 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.runner import Runner  # noqa: E402
-
 from sgsrf_mmseg.engine.launch import (add_common_arguments,  # noqa: E402
+                                       build_runner, exit_on_run_error,
                                        load_config, prepare_train_config)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a segmentor')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument(
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument(
         '--resume',
         nargs='?',
+        const='latest',
+        metavar='CHECKPOINT',
+        help='resume from the checkpoint the work dir\'s last_checkpoint '
+        'names, or from the checkpoint given; an error when there is none')
+    resume.add_argument(
+        '--auto-resume',
+        dest='resume',
+        action='store_const',
         const='auto',
-        help='resume from the latest checkpoint in the work dir, or from '
-        'the checkpoint given')
+        help='resume from the latest checkpoint in the work dir when there '
+        'is one, else train from scratch')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -38,8 +46,8 @@ def main():
         launcher=args.launcher,
         amp=args.amp,
         resume=args.resume)
-    Runner.from_cfg(cfg).train()
+    build_runner(cfg).train()
 
 
 if __name__ == '__main__':
-    main()
+    exit_on_run_error(main)

@@ -1,6 +1,9 @@
 # Runtime shared by every SGSRF config.
 custom_imports = dict(imports=['sgsrf_mmseg'], allow_failed_imports=False)
 default_scope = 'mmseg'
+# Locks the work dir, loads checkpoints exactly, fails an explicit resume
+# that finds nothing (sgsrf_mmseg/engine/strict_runner.py).
+runner_type = 'StrictRunner'
 env_cfg = dict(
     cudnn_benchmark=True,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

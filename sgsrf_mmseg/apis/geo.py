@@ -12,8 +12,10 @@ Rules:
   0-based indices). Non-uint8 bands are stretched between their 2nd and
   98th percentiles computed once for the whole scene, over a decimated
   nearest-neighbour read whose longer side is at most ``sample_size``
-  pixels (the full raster when it is smaller; nodata excluded), so that
-  every tile gets the same stretch and neighbouring tiles agree.
+  pixels (the full raster when it is smaller), so that every tile gets the
+  same stretch and neighbouring tiles agree. Pixels equal to the raster's
+  ``nodata`` are left out of the percentiles and shown as 0, whatever the
+  dtype (the nodata rule of :mod:`sgsrf_mmseg.utils.image_io`).
 * Tiles: ``tile_size`` squares with stride ``tile_size - overlap`` from the
   top-left corner; tiles that run past the right or bottom edge are padded
   with 0 (black) and the padded part of their prediction is discarded.
@@ -26,6 +28,10 @@ Rules:
 * Output: a single-band uint8 GeoTIFF, 255 = target, 0 = background (the
   RefSegRS mask convention), same size, CRS and transform as the input;
   target where the blended probability ``> threshold``.
+* Files: the outputs may not be the input (nor each other), existing
+  outputs are kept unless ``overwrite=True``, and each output is written
+  under a temporary name and renamed when complete: a failed run leaves no
+  truncated file (see :mod:`sgsrf_mmseg.apis.output_files`).
 * Polygons: ``rasterio.features.shapes`` on the mask (4-connectivity), in the
   raster's CRS, written as a GeoJSON FeatureCollection with a ``crs`` member
   (``urn:ogc:def:crs:EPSG::<code>`` when the CRS has an EPSG code, plus its
@@ -45,7 +51,9 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from ..utils.atomic_file import atomic_output, write_text_atomic
 from ..utils.image_io import band_ranges, to_rgb_uint8
+from .output_files import check_outputs
 
 PredictFn = Callable[[List[np.ndarray], str], Sequence[np.ndarray]]
 ProgressFn = Callable[[int, int], None]
@@ -115,10 +123,35 @@ def _scene_ranges(src, indexes: List[int], sample_size: int) -> list:
     scale = min(1.0, sample_size / max(src.height, src.width))
     shape = (len(indexes), max(1, round(src.height * scale)),
              max(1, round(src.width * scale)))
-    sample = src.read(
-        indexes, out_shape=shape, resampling=Resampling.nearest, masked=True)
-    sample = sample.astype(np.float64).filled(np.nan)
-    return band_ranges(np.moveaxis(sample, 0, -1))
+    sample = src.read(indexes, out_shape=shape, resampling=Resampling.nearest)
+    return band_ranges(np.moveaxis(sample, 0, -1), nodata=src.nodata)
+
+
+def check_raster(src_path: str,
+                 bands: Optional[Sequence[int]] = None) -> None:
+    """Fail now if :func:`segment_geotiff` could not read ``src_path``.
+
+    Reads only the header: the file opens with rasterio, has a size, and
+    ``bands`` exist in it.
+
+    Args:
+        src_path (str): The raster.
+        bands (Sequence[int], optional): 0-based band indices.
+            Defaults to None.
+    """
+    rasterio = _rasterio()
+    if osp.isdir(src_path):
+        raise IsADirectoryError(f'raster {src_path} is a folder, not a file')
+    if not osp.isfile(src_path):
+        raise FileNotFoundError(f'raster not found: {src_path}')
+    try:
+        src = rasterio.open(src_path)
+    except rasterio.errors.RasterioError as err:
+        raise ValueError(f'cannot read raster {src_path}: {err}') from err
+    with src:
+        if src.height == 0 or src.width == 0:
+            raise ValueError(f'raster {src_path} has zero size')
+        _display_bands(src.count, bands, src_path)
 
 
 def _geojson(mask: np.ndarray, transform, crs, text: str, src_path: str,
@@ -163,6 +196,56 @@ def _predict(predict_fn: PredictFn, tiles: List[np.ndarray], text: str,
     return out
 
 
+def _segment_tiles(src, dst, indexes: List[int], ranges: Optional[list],
+                   predict_fn: PredictFn, text: str, tile_size: int,
+                   overlap: int, threshold: float, batch_size: int,
+                   progress: Optional[ProgressFn]) -> int:
+    """Segment ``src`` row of tiles by row into ``dst``; target pixels."""
+    from rasterio.windows import Window
+    height, width = src.height, src.width
+    ys = tile_starts(height, tile_size, overlap)
+    xs = tile_starts(width, tile_size, overlap)
+    stride = tile_size - overlap
+    padded_width = xs[-1] + tile_size
+    window = blend_window(tile_size, overlap)
+    acc = np.zeros((tile_size, padded_width), np.float32)
+    weight = np.zeros_like(acc)
+    target_pixels = 0
+    num_tiles = len(ys) * len(xs)
+    if progress is not None:
+        progress(0, num_tiles)
+    for row, y0 in enumerate(ys):
+        h = min(tile_size, height - y0)
+        tiles = []
+        for x0 in xs:
+            w = min(tile_size, width - x0)
+            data = src.read(indexes, window=Window(x0, y0, w, h))
+            tile = np.zeros((tile_size, tile_size, 3), np.uint8)
+            tile[:h, :w] = to_rgb_uint8(
+                np.moveaxis(data, 0, -1), ranges=ranges, nodata=src.nodata)
+            tiles.append(tile)
+        probs = []
+        for i in range(0, len(tiles), batch_size):
+            probs += _predict(predict_fn, tiles[i:i + batch_size], text,
+                              tile_size, src.name)
+        for x0, prob in zip(xs, probs):
+            acc[:, x0:x0 + tile_size] += prob * window
+            weight[:, x0:x0 + tile_size] += window
+        last = row == len(ys) - 1
+        done = min(height - y0, tile_size if last else stride)
+        prob = acc[:done, :width] / weight[:done, :width]
+        mask = np.where(prob > threshold, 255, 0).astype(np.uint8)
+        dst.write(mask, 1, window=Window(0, y0, width, done))
+        target_pixels += int((mask > 0).sum())
+        if progress is not None:
+            progress((row + 1) * len(xs), num_tiles)
+        acc = np.concatenate(
+            [acc[stride:], np.zeros((stride, padded_width), np.float32)])
+        weight = np.concatenate(
+            [weight[stride:], np.zeros((stride, padded_width), np.float32)])
+    return target_pixels
+
+
 def segment_geotiff(src_path: str,
                     text: str,
                     predict_fn: PredictFn,
@@ -174,13 +257,14 @@ def segment_geotiff(src_path: str,
                     bands: Optional[Sequence[int]] = None,
                     batch_size: int = 4,
                     sample_size: int = 2048,
+                    overwrite: bool = False,
                     progress: Optional[ProgressFn] = None) -> Dict:
     """Segment what ``text`` refers to in a GeoTIFF scene, tile by tile.
 
-    See the module docstring for the band, tiling, merge and output rules.
-    Tiles are read with windowed reads and the probabilities are merged one
-    row of tiles at a time, so memory grows with the scene width, not its
-    area; only the polygonisation reads the whole (uint8) mask.
+    See the module docstring for the band, tiling, merge, file and output
+    rules. Tiles are read with windowed reads and the probabilities are
+    merged one row of tiles at a time, so memory grows with the scene width,
+    not its area; only the polygonisation reads the whole (uint8) mask.
 
     Args:
         src_path (str): Input raster readable by rasterio.
@@ -200,6 +284,8 @@ def segment_geotiff(src_path: str,
         batch_size (int): Tiles per ``predict_fn`` call. Defaults to 4.
         sample_size (int): Longer side of the decimated read used for the
             scene-wide stretch. Defaults to 2048.
+        overwrite (bool): Replace existing output files (never the input).
+            Defaults to False.
         progress (Callable, optional): ``progress(done, total)``, called
             with the numbers of tiles segmented so far and in all, once
             before the first tile and after each row of tiles. Defaults to
@@ -210,82 +296,38 @@ def segment_geotiff(src_path: str,
         ``num_polygons`` (None without GeoJSON) and ``target_pixels``.
     """
     rasterio = _rasterio()
-    from rasterio.windows import Window
     if tile_size <= 0 or not 0 <= overlap < tile_size:
         raise ValueError(f'need tile_size > 0 and 0 <= overlap < tile_size, '
                          f'got tile_size={tile_size}, overlap={overlap}')
-    if not osp.isfile(src_path):
-        raise FileNotFoundError(f'raster not found: {src_path}')
-    try:
-        src = rasterio.open(src_path)
-    except rasterio.errors.RasterioError as err:
-        raise ValueError(f'cannot read raster {src_path}: {err}') from err
-    with src:
-        height, width = src.height, src.width
-        if height == 0 or width == 0:
-            raise ValueError(f'raster {src_path} has zero size')
+    check_raster(src_path, bands)
+    outputs = [p for p in (out_mask_path, out_geojson_path) if p is not None]
+    check_outputs(outputs, [src_path], overwrite)
+    for path in outputs:
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with rasterio.open(src_path) as src:
         indexes = _display_bands(src.count, bands, src_path)
         ranges = None
         if np.dtype(src.dtypes[indexes[0] - 1]) != np.uint8:
             ranges = _scene_ranges(src, indexes, sample_size)
             if len(ranges) == 1:
                 ranges = ranges * 3
-        ys = tile_starts(height, tile_size, overlap)
-        xs = tile_starts(width, tile_size, overlap)
-        stride = tile_size - overlap
-        padded_width = xs[-1] + tile_size
-        window = blend_window(tile_size, overlap)
-        acc = np.zeros((tile_size, padded_width), np.float32)
-        weight = np.zeros_like(acc)
         profile = dict(
             driver='GTiff',
-            height=height,
-            width=width,
+            height=src.height,
+            width=src.width,
             count=1,
             dtype='uint8',
             crs=src.crs,
             transform=src.transform,
             compress='deflate')
-        out_dir = osp.dirname(osp.abspath(out_mask_path))
-        os.makedirs(out_dir, exist_ok=True)
-        target_pixels = 0
-        num_tiles = len(ys) * len(xs)
-        if progress is not None:
-            progress(0, num_tiles)
-        with rasterio.open(out_mask_path, 'w', **profile) as dst:
-            for row, y0 in enumerate(ys):
-                h = min(tile_size, height - y0)
-                tiles = []
-                for x0 in xs:
-                    w = min(tile_size, width - x0)
-                    data = src.read(indexes, window=Window(x0, y0, w, h))
-                    rgb = to_rgb_uint8(np.moveaxis(data, 0, -1), ranges=ranges)
-                    tile = np.zeros((tile_size, tile_size, 3), np.uint8)
-                    tile[:h, :w] = rgb
-                    tiles.append(tile)
-                probs = []
-                for i in range(0, len(tiles), batch_size):
-                    probs += _predict(predict_fn, tiles[i:i + batch_size],
-                                      text, tile_size, src_path)
-                for x0, prob in zip(xs, probs):
-                    acc[:, x0:x0 + tile_size] += prob * window
-                    weight[:, x0:x0 + tile_size] += window
-                last = row == len(ys) - 1
-                done = min(height - y0, tile_size if last else stride)
-                prob = acc[:done, :width] / weight[:done, :width]
-                mask = np.where(prob > threshold, 255, 0).astype(np.uint8)
-                dst.write(mask, 1, window=Window(0, y0, width, done))
-                target_pixels += int((mask > 0).sum())
-                if progress is not None:
-                    progress((row + 1) * len(xs), num_tiles)
-                acc = np.concatenate([
-                    acc[stride:],
-                    np.zeros((stride, padded_width), np.float32)
-                ])
-                weight = np.concatenate([
-                    weight[stride:],
-                    np.zeros((stride, padded_width), np.float32)
-                ])
+        with atomic_output(out_mask_path, overwrite) as partial:
+            with rasterio.open(partial, 'w', **profile) as dst:
+                target_pixels = _segment_tiles(src, dst, indexes, ranges,
+                                               predict_fn, text, tile_size,
+                                               overlap, threshold, batch_size,
+                                               progress)
+        num_tiles = len(tile_starts(src.height, tile_size, overlap)) * len(
+            tile_starts(src.width, tile_size, overlap))
         crs, transform = src.crs, src.transform
 
     num_polygons = None
@@ -294,10 +336,7 @@ def segment_geotiff(src_path: str,
             mask = written.read(1)
         collection = _geojson(mask, transform, crs, text, src_path, threshold)
         num_polygons = len(collection['features'])
-        out_dir = osp.dirname(osp.abspath(out_geojson_path))
-        os.makedirs(out_dir, exist_ok=True)
-        with open(out_geojson_path, 'w', encoding='utf-8') as f:
-            json.dump(collection, f)
+        write_text_atomic(out_geojson_path, json.dumps(collection), overwrite)
     return dict(
         mask_path=out_mask_path,
         geojson_path=out_geojson_path,

@@ -11,8 +11,11 @@ Rules:
   :mod:`sgsrf_mmseg.utils.image_io`: grey is replicated to three channels,
   alpha is dropped, more than four bands keep the first three (``bands``
   picks others), non-uint8 data are stretched per band from the 2nd to the
-  98th percentile. Unreadable, missing or corrupt files raise an error
-  naming the file.
+  98th percentile, nodata pixels (a GeoTIFF's ``nodata``, or ``nodata=``
+  for arrays) are left out of the stretch and become 0. Unreadable,
+  missing or corrupt files raise an error naming the file; files of more
+  than ``max_pixels`` pixels are refused from their header, before they
+  are decoded.
 * Size: every image is resized to the model input of the config (e.g.
   128 x 128 for the tiny config, 512 x 512 for the full one) as the config's
   test pipeline does, whatever its size: tiny images (down to 1 x 1) are
@@ -43,10 +46,12 @@ from mmcv.transforms import Compose
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 from mmseg.registry import MODELS, TRANSFORMS
 
+from ..engine.checkpoint_loading import load_exactly, read_checkpoint
+from ..models.utils.input_geometry import model_input_size
 from ..utils.expression import clean_expression
+from ..utils.image_header import DEFAULT_MAX_PIXELS
 from ..utils.image_io import read_image_rgb, to_rgb_uint8
 from ..visualization.overlay import draw_referring_overlay
 from .geo import ProgressFn, segment_geotiff
@@ -86,13 +91,9 @@ def inference_pipeline(cfg: Config) -> List[dict]:
         and _type_name(step) not in _PACK_TYPES
     ]
     if not any('Resize' in _type_name(step) for step in steps):
-        size = cfg.model.get('data_preprocessor', {}).get('size')
-        if size is None:
-            raise ValueError('cannot tell the model input size: set '
-                             'model.data_preprocessor.size or add a Resize '
-                             'to test_pipeline')
+        height, width = model_input_size(cfg.model)
         steps.insert(
-            0, dict(type='Resize', scale=(size[1], size[0]), keep_ratio=False))
+            0, dict(type='Resize', scale=(width, height), keep_ratio=False))
     return steps + [dict(type='PackReferringInputs')]
 
 
@@ -109,20 +110,28 @@ class ReferringSegInferencer:
 
     Args:
         model (str | Config): Config file or loaded config.
-        checkpoint (str, optional): Checkpoint of the model, loaded strictly
-            (a missing, unexpected or mis-shaped key is an error). None keeps
-            random weights and logs a warning. Defaults to None.
+        checkpoint (str, optional): Checkpoint of the model, read before the
+            model is built and loaded exactly
+            (:func:`~sgsrf_mmseg.engine.checkpoint_loading.load_exactly`: an
+            unreadable file or a missing, unexpected or mis-shaped key is a
+            ``CheckpointError``). None keeps random weights and logs a
+            warning. Defaults to None.
         device (str, optional): Torch device; None takes ``'cuda'`` when
             available, else ``'cpu'``. Defaults to None.
         cfg_options (dict, optional): Overrides merged into the config.
             Defaults to None.
+        max_pixels (int, optional): Image files with more pixels are refused
+            from their header, before decoding (see
+            :mod:`sgsrf_mmseg.utils.image_header`); None for no limit.
+            Defaults to 2**25 (e.g. 5792 x 5792).
     """
 
     def __init__(self,
                  model: Union[str, Config],
                  checkpoint: Optional[str] = None,
                  device: Optional[str] = None,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 max_pixels: Optional[int] = DEFAULT_MAX_PIXELS) -> None:
         if isinstance(model, Config):
             cfg = copy.deepcopy(model)
         else:
@@ -131,64 +140,49 @@ class ReferringSegInferencer:
             cfg.merge_from_dict(cfg_options)
         init_default_scope(cfg.get('default_scope', 'mmseg'))
         self.cfg = cfg
+        self.max_pixels = max_pixels
+        self.input_size = model_input_size(cfg.model)
+        self.pipeline = Compose(
+            [TRANSFORMS.build(step) for step in inference_pipeline(cfg)])
         self.device = torch.device(device or (
             'cuda' if torch.cuda.is_available() else 'cpu'))
         self.model = self._build_model(cfg, checkpoint)
-        self.pipeline = Compose(
-            [TRANSFORMS.build(step) for step in inference_pipeline(cfg)])
         preprocessor = cfg.model.get('data_preprocessor', {})
         self.bgr_input = bool(preprocessor.get('bgr_to_rgb', False))
-        self.input_size = self._input_size(cfg)
 
     def _build_model(self, cfg: Config,
                      checkpoint: Optional[str]) -> torch.nn.Module:
-        model = MODELS.build(cfg.model)
         if checkpoint is None:
             print_log(
                 'ReferringSegInferencer: no checkpoint given, the model has '
                 'random weights and its masks mean nothing',
                 logger='current',
                 level=logging.WARNING)
+            weights = None
         else:
             checkpoint = os.fspath(checkpoint)
-            try:
-                load_checkpoint(
-                    model, checkpoint, map_location='cpu', strict=True)
-            except RuntimeError as err:
-                raise RuntimeError(f'cannot load checkpoint {checkpoint} into '
-                                   f'the model of the config: {err}') from err
+            weights = read_checkpoint(checkpoint)
+        model = MODELS.build(cfg.model)
+        if weights is not None:
+            load_exactly(model, weights, checkpoint)
         model.cfg = cfg
         return model.to(self.device).eval()
-
-    @staticmethod
-    def _input_size(cfg: Config) -> Tuple[int, int]:
-        """(H, W) of the model input."""
-        size = cfg.model.get('data_preprocessor', {}).get('size')
-        if size is not None:
-            return int(size[0]), int(size[1])
-        for step in inference_pipeline(cfg):
-            if _type_name(step) == 'Resize':
-                scale = step['scale']
-                return (int(scale), int(scale)) if isinstance(
-                    scale, int) else (int(scale[1]), int(scale[0]))
-        raise ValueError('cannot tell the model input size: set '
-                         'model.data_preprocessor.size')
 
     @property
     def threshold(self) -> float:
         """Probability above which a pixel is target."""
         return float(getattr(self.model.decode_head, 'threshold', 0.5))
 
-    @staticmethod
-    def _read(image: ImageType, field: str,
-              bands: Optional[Sequence[int]]) -> Tuple[np.ndarray, str]:
+    def _read(self, image: ImageType, field: str,
+              bands: Optional[Sequence[int]],
+              nodata: Optional[float]) -> Tuple[np.ndarray, str]:
         """RGB uint8 image and its path ('' for arrays)."""
         if isinstance(image, (str, os.PathLike)):
             path = os.fspath(image)
-            return read_image_rgb(path, bands), path
+            return read_image_rgb(path, bands, self.max_pixels), path
         if isinstance(image, np.ndarray):
             try:
-                return to_rgb_uint8(image, bands=bands), ''
+                return to_rgb_uint8(image, bands=bands, nodata=nodata), ''
             except ValueError as err:
                 raise ValueError(f'{field}: {err}') from err
         raise TypeError(f'{field} must be an image file path or a numpy '
@@ -217,7 +211,8 @@ class ReferringSegInferencer:
         batch_size: int = 1,
         bands: Optional[Sequence[int]] = None,
         return_probability: bool = False,
-        return_vis: bool = False
+        return_vis: bool = False,
+        nodata: Optional[float] = None
     ) -> Union[Dict[str, object], List[Dict[str, object]]]:
         """Segment what each expression refers to in its image.
 
@@ -234,6 +229,8 @@ class ReferringSegInferencer:
                 Defaults to False.
             return_vis (bool): Add the ``visualization`` overlay.
                 Defaults to False.
+            nodata (float, optional): Nodata value of array images (files
+                carry their own). Defaults to None.
 
         Returns:
             dict | list[dict]: One result (a dict when neither argument is
@@ -255,7 +252,7 @@ class ReferringSegInferencer:
             batch = []
             for i in range(start, min(start + batch_size, len(images))):
                 field = 'image' if single else f'image[{i}]'
-                rgb, path = self._read(images[i], field, bands)
+                rgb, path = self._read(images[i], field, bands, nodata)
                 batch.append((rgb, path, path or field, texts[i]))
             results += self._run(batch, return_probability, return_vis)
         return results[0] if single else results
@@ -330,6 +327,7 @@ class ReferringSegInferencer:
                         overlap: Optional[int] = None,
                         batch_size: int = 4,
                         bands: Optional[Sequence[int]] = None,
+                        overwrite: bool = False,
                         progress: Optional[ProgressFn] = None) -> Dict:
         """Segment a GeoTIFF scene tile by tile at full resolution.
 
@@ -350,6 +348,8 @@ class ReferringSegInferencer:
             batch_size (int): Tiles per forward pass. Defaults to 4.
             bands (Sequence[int], optional): 0-based band indices.
                 Defaults to None.
+            overwrite (bool): Replace existing output files (never the
+                input). Defaults to False.
             progress (Callable, optional): ``progress(done, total)`` in
                 tiles, see :func:`segment_geotiff`. Defaults to None.
 
@@ -373,4 +373,5 @@ class ReferringSegInferencer:
             threshold=self.threshold,
             bands=bands,
             batch_size=batch_size,
+            overwrite=overwrite,
             progress=progress)

@@ -2,13 +2,23 @@
 import argparse
 import os
 import os.path as osp
-from typing import Optional
+import sys
+from typing import Callable, Optional
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+from mmseg.registry import RUNNERS
 
-from .config_check import check_config
+from ..utils.folder_lock import FolderInUseError
+from .checkpoint_loading import CheckpointError
+from .config_check import ConfigCheckError, check_config
+from .strict_runner import NothingToResumeError, latest_checkpoint
+
+# Errors in what a user asked a run to do, reported as one ``error:`` line.
+RUN_ERRORS = (ConfigCheckError, CheckpointError, FolderInUseError,
+              NothingToResumeError)
 
 #: Optimizer wrapper types that already run in mixed precision.
 _AMP_WRAPPERS = ('AmpOptimWrapper', 'AutocastOptimWrapper')
@@ -113,6 +123,25 @@ def _set_launch(cfg: Config, config_path: str, work_dir: Optional[str],
     select_dist_backend(cfg)
 
 
+def _set_resume(cfg: Config, resume: Optional[str]) -> None:
+    """Resolve ``--resume`` / ``--auto-resume`` into ``resume``/``load_from``.
+
+    An explicit resume that finds nothing fails here, before anything is
+    built (:class:`NothingToResumeError`).
+    """
+    if resume is None:
+        return
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = 'auto', None
+        return
+    if resume == 'latest':
+        resume = latest_checkpoint(cfg.work_dir)
+    elif not osp.isfile(resume):
+        raise NothingToResumeError(
+            f'--resume: checkpoint {resume} does not exist')
+    cfg.resume, cfg.load_from = True, resume
+
+
 def prepare_train_config(cfg: Config,
                          config_path: str,
                          work_dir: Optional[str] = None,
@@ -127,8 +156,11 @@ def prepare_train_config(cfg: Config,
         work_dir (str, optional): Overrides ``cfg.work_dir``.
         launcher (str): 'none', 'pytorch', 'slurm' or 'mpi'.
         amp (bool): Mixed precision training.
-        resume (str, optional): 'auto' resumes from the work dir's latest
-            checkpoint; a path resumes from that checkpoint.
+        resume (str, optional): 'latest' resumes from the checkpoint the
+            work dir's ``last_checkpoint`` names and fails when there is
+            none; a path resumes from that checkpoint; 'auto' resumes from
+            the latest checkpoint when there is one and starts from scratch
+            otherwise (mmengine's auto resume). Defaults to None.
 
     Returns:
         Config: ``cfg``, updated in place.
@@ -136,9 +168,7 @@ def prepare_train_config(cfg: Config,
     _set_launch(cfg, config_path, work_dir, launcher)
     if amp:
         enable_amp(cfg)
-    if resume is not None:
-        cfg.resume = True
-        cfg.load_from = None if resume == 'auto' else resume
+    _set_resume(cfg, resume)
     check_config(cfg, stages=('train', 'val'))
     init_cpu_distributed(cfg)
     return cfg
@@ -166,3 +196,32 @@ def prepare_test_config(cfg: Config,
     check_config(cfg, stages=('test', ), checkpoint=checkpoint)
     init_cpu_distributed(cfg)
     return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The runner ``cfg`` asks for: ``runner_type`` from mmseg's registry.
+
+    Args:
+        cfg (Config): A prepared config.
+
+    Returns:
+        Runner: mmengine's ``Runner`` when ``runner_type`` is not set (the
+        project's configs set :class:`StrictRunner`).
+    """
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def exit_on_run_error(main: Callable[[], object]) -> None:
+    """Run a tool's ``main``; exit 1 with an ``error:`` line on a run error.
+
+    Args:
+        main (Callable): The tool's entry point. Errors other than
+            :data:`RUN_ERRORS` propagate with their traceback.
+    """
+    try:
+        main()
+    except RUN_ERRORS as err:
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(1)

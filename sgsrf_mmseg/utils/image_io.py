@@ -19,6 +19,14 @@ The rule, applied in this order:
    min and max are used; a constant band becomes zeros. Precomputed
    ``ranges`` (one (low, high) per output band, see :func:`band_ranges`)
    replace the percentiles, so that tiles of one scene share one stretch.
+4. Nodata: pixels equal to the raster's nodata value (the GeoTIFF's
+   ``nodata``, or ``nodata=`` for arrays) are left out of the percentiles and
+   become 0 in every band where they occur, whatever the dtype (uint8
+   included). Files, ``LoadRasterImage``, the inferencer and the GeoTIFF
+   tiling all follow this rule.
+
+Files are checked against a pixel limit from their header before they are
+decoded (see :mod:`sgsrf_mmseg.utils.image_header`).
 """
 import os.path as osp
 from typing import Optional, Sequence, Tuple
@@ -26,10 +34,32 @@ from typing import Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from .image_header import DEFAULT_MAX_PIXELS, check_pixel_limit, read_header
+
 Range = Tuple[float, float]
 # Formats OpenCV reads fully; no rasterio fallback for these (GDAL would
 # return a partly decoded truncated file without error).
 _CV2_ONLY = ('.png', '.jpg', '.jpeg', '.bmp')
+
+
+def nodata_mask(array: np.ndarray,
+                nodata: Optional[float]) -> Optional[np.ndarray]:
+    """Where ``array`` holds the nodata value (NaN nodata matches NaN).
+
+    Args:
+        array (np.ndarray): A raster of any shape.
+        nodata (float, optional): The nodata value; None means none.
+
+    Returns:
+        np.ndarray | None: A bool array of ``array``'s shape, or None when
+        there is no nodata value.
+    """
+    if nodata is None:
+        return None
+    nodata = float(nodata)
+    if np.isnan(nodata):
+        return np.isnan(array) if array.dtype.kind == 'f' else None
+    return array == nodata
 
 
 def _as_hwc(array: np.ndarray) -> np.ndarray:
@@ -81,25 +111,31 @@ def select_bands(array: np.ndarray,
     return picked
 
 
-def band_ranges(
-    array: np.ndarray, percentiles: Tuple[float, float] = (2, 98)) -> list:
+def band_ranges(array: np.ndarray,
+                percentiles: Tuple[float, float] = (2, 98),
+                nodata: Optional[float] = None) -> list:
     """Per-band stretch limits of an (H, W, C) array.
 
     Args:
         array (np.ndarray): (H, W) or (H, W, C) raster.
         percentiles (tuple[float, float]): Low and high percentiles.
             Defaults to (2, 98).
+        nodata (float, optional): Value left out. Defaults to None.
 
     Returns:
-        list[tuple[float, float]]: (low, high) per band; finite values only,
-        min/max when the percentiles coincide, (0, 0) for a band without
-        finite values.
+        list[tuple[float, float]]: (low, high) per band; finite values that
+        are not nodata only, min/max when the percentiles coincide, (0, 0)
+        for a band without such values.
     """
     array = _as_hwc(np.asarray(array))
+    invalid = nodata_mask(array, nodata)
     ranges = []
     for c in range(array.shape[2]):
         band = array[..., c].astype(np.float64)
-        band = band[np.isfinite(band)]
+        valid = np.isfinite(band)
+        if invalid is not None:
+            valid &= ~invalid[..., c]
+        band = band[valid]
         if band.size == 0:
             ranges.append((0.0, 0.0))
             continue
@@ -111,23 +147,36 @@ def band_ranges(
 
 
 def stretch_to_uint8(array: np.ndarray,
-                     ranges: Optional[Sequence[Range]] = None) -> np.ndarray:
-    """Map every band linearly from (low, high) onto 0..255 (step 3 above).
+                     ranges: Optional[Sequence[Range]] = None,
+                     nodata: Optional[float] = None) -> np.ndarray:
+    """Map every band linearly from (low, high) onto 0..255 (steps 3-4).
 
     Args:
         array (np.ndarray): (H, W, C) raster.
         ranges (Sequence[tuple], optional): (low, high) per band. Defaults to
             None (the 2-98 percentiles of ``array`` itself).
+        nodata (float, optional): Value that becomes 0 and is left out of
+            the percentiles. Defaults to None.
 
     Returns:
         np.ndarray: (H, W, C) uint8 array.
     """
+    invalid = nodata_mask(array, nodata)
     if array.dtype == np.uint8:
-        return array
-    if array.dtype == np.bool_:
-        return array.astype(np.uint8) * 255
+        out = array
+    elif array.dtype == np.bool_:
+        out = array.astype(np.uint8) * 255
+    else:
+        out = _stretch(array, ranges, nodata)
+    if invalid is not None and invalid.any():
+        out = np.where(invalid, np.uint8(0), out)
+    return out
+
+
+def _stretch(array: np.ndarray, ranges: Optional[Sequence[Range]],
+             nodata: Optional[float]) -> np.ndarray:
     if ranges is None:
-        ranges = band_ranges(array)
+        ranges = band_ranges(array, nodata=nodata)
     if len(ranges) != array.shape[2]:
         raise ValueError(f'got {len(ranges)} stretch ranges for '
                          f'{array.shape[2]} bands')
@@ -145,7 +194,8 @@ def stretch_to_uint8(array: np.ndarray,
 def to_rgb_uint8(array: np.ndarray,
                  bands: Optional[Sequence[int]] = None,
                  channel_order: str = 'rgb',
-                 ranges: Optional[Sequence[Range]] = None) -> np.ndarray:
+                 ranges: Optional[Sequence[Range]] = None,
+                 nodata: Optional[float] = None) -> np.ndarray:
     """Turn a raster into an RGB uint8 image by the module's rule.
 
     Args:
@@ -157,11 +207,14 @@ def to_rgb_uint8(array: np.ndarray,
         ranges (Sequence[tuple], optional): (low, high) stretch limits of
             the three selected bands, for non-uint8 input. Defaults to None
             (per-band 2-98 percentiles of this array).
+        nodata (float, optional): The raster's nodata value (step 4).
+            Defaults to None.
 
     Returns:
         np.ndarray: (H, W, 3) uint8 RGB image.
     """
-    return stretch_to_uint8(select_bands(array, bands, channel_order), ranges)
+    return stretch_to_uint8(
+        select_bands(array, bands, channel_order), ranges, nodata)
 
 
 def _check_complete(path: str) -> None:
@@ -189,30 +242,12 @@ def _read_rasterio(path: str) -> Optional[np.ndarray]:
         return None
 
 
-def read_image_rgb(path: str,
-                   bands: Optional[Sequence[int]] = None) -> np.ndarray:
-    """Read an image file as RGB uint8 by the module's rule.
-
-    The file is read with ``cv2.IMREAD_UNCHANGED`` (bit depth and alpha
-    kept, colour channels in BGR order); other files OpenCV cannot decode
-    (not PNG, JPEG or BMP), such as GeoTIFFs with more than four bands, are
-    read with rasterio when it is installed (bands in file order). A
-    truncated JPEG, which OpenCV decodes partly, is an error.
-
-    Args:
-        path (str): Image file.
-        bands (Sequence[int], optional): 0-based (r, g, b) band indices in
-            the file's band order. Defaults to None.
-
-    Returns:
-        np.ndarray: (H, W, 3) uint8 RGB image.
-    """
-    path = str(path)
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'image file not found: {path}')
-    if osp.getsize(path) == 0:
-        raise ValueError(f'image file {path} is empty (0 bytes)')
-    array = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+def _decode(path: str) -> Tuple[np.ndarray, str]:
+    """The decoded raster and its channel order ('bgr' from OpenCV)."""
+    try:
+        array = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    except cv2.error as err:
+        raise ValueError(f'could not decode image file {path}: {err}') from err
     channel_order = 'bgr'
     if array is None and osp.splitext(path)[1].lower() not in _CV2_ONLY:
         array = _read_rasterio(path)
@@ -223,11 +258,56 @@ def read_image_rgb(path: str,
     _check_complete(path)
     if array.size == 0:
         raise ValueError(f'image file {path} has zero size ({array.shape})')
+    return array, channel_order
+
+
+def read_image_rgb(path: str,
+                   bands: Optional[Sequence[int]] = None,
+                   max_pixels: Optional[int] = DEFAULT_MAX_PIXELS
+                   ) -> np.ndarray:
+    """Read an image file as RGB uint8 by the module's rule.
+
+    The header is read first (:func:`read_header`): its size is checked
+    against ``max_pixels`` and its nodata value applies (step 4). The file
+    is then read with ``cv2.IMREAD_UNCHANGED`` (bit depth and alpha kept,
+    colour channels in BGR order); other files OpenCV cannot decode (not
+    PNG, JPEG or BMP), such as GeoTIFFs with more than four bands, are read
+    with rasterio when it is installed (bands in file order). A truncated
+    JPEG, which OpenCV decodes partly, is an error.
+
+    Args:
+        path (str): Image file.
+        bands (Sequence[int], optional): 0-based (r, g, b) band indices in
+            the file's band order. Defaults to None.
+        max_pixels (int, optional): Refuse files with more pixels, before
+            decoding them; None for no limit. Defaults to
+            :data:`DEFAULT_MAX_PIXELS`.
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8 RGB image.
+    """
+    path = str(path)
+    if osp.isdir(path):
+        raise IsADirectoryError(
+            f'image path {path} is a folder, not an image file')
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'image file not found: {path}')
+    if osp.getsize(path) == 0:
+        raise ValueError(f'image file {path} is empty (0 bytes)')
+    header = read_header(path, max_pixels)
+    nodata = None
+    if header is not None:
+        height, width, nodata = header
+        check_pixel_limit(path, height, width, max_pixels)
+    array, channel_order = _decode(path)
+    if header is None:
+        check_pixel_limit(path, array.shape[0], array.shape[1], max_pixels)
     if bands is not None and channel_order == 'bgr' and array.ndim == 3 \
             and array.shape[2] in (3, 4):
         # Let explicit band indices follow the file's band order.
         array = np.concatenate([array[..., 2::-1], array[..., 3:]], axis=2)
     try:
-        return to_rgb_uint8(array, bands=bands, channel_order=channel_order)
+        return to_rgb_uint8(
+            array, bands=bands, channel_order=channel_order, nodata=nodata)
     except ValueError as err:
         raise ValueError(f'image file {path}: {err}') from err

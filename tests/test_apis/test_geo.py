@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from sgsrf_mmseg.apis.geo import (
     blend_window,
     segment_geotiff,  # noqa: E402
     tile_starts)
+from sgsrf_mmseg.utils.atomic_file import OutputExistsError  # noqa: E402
 from sgsrf_mmseg.utils.image_io import to_rgb_uint8  # noqa: E402
 
 HEIGHT, WIDTH, PIXEL = 200, 300, 10.0
@@ -158,3 +160,86 @@ def test_bad_inputs(tmp_path):
             src, 'x', None, str(tmp_path / 'm.tif'), tile_size=64, overlap=64)
     with pytest.raises(FileNotFoundError, match='nope.tif'):
         segment_geotiff(str(tmp_path / 'nope.tif'), 'x', None, 'm.tif')
+
+
+def _all_ones(tiles, text):
+    return [np.ones(t.shape[:2], np.float32) for t in tiles]
+
+
+def test_outputs_never_replace_the_input_or_old_results(tmp_path):
+    src = str(tmp_path / 'scene.tif')
+    make_scene(src)
+    before = open(src, 'rb').read()
+    with pytest.raises(ValueError) as info:
+        segment_geotiff(src, 'x', _all_ones, src, tile_size=128, overlap=32)
+    assert str(info.value) == (f'the output {src} is the input {src}; '
+                               'refusing to replace an input')
+    with pytest.raises(ValueError, match='is the input'):
+        segment_geotiff(src, 'x', _all_ones, src, tile_size=128, overlap=32,
+                        overwrite=True)
+    with pytest.raises(ValueError, match='is the input'):
+        segment_geotiff(src, 'x', _all_ones, str(tmp_path / 'm.tif'),
+                        str(tmp_path / '.' / 'scene.tif'), tile_size=128,
+                        overlap=32)
+    with pytest.raises(ValueError, match='two outputs of this run are the '
+                       'same file'):
+        segment_geotiff(src, 'x', _all_ones, str(tmp_path / 'm.tif'),
+                        str(tmp_path / 'm.tif'), tile_size=128, overlap=32)
+    assert open(src, 'rb').read() == before
+    assert sorted(os.listdir(tmp_path)) == ['scene.tif']
+
+    out = str(tmp_path / 'mask.tif')
+    segment_geotiff(src, 'x', _all_ones, out, tile_size=128, overlap=32)
+    earlier = open(out, 'rb').read()
+    with pytest.raises(OutputExistsError, match='mask.tif'):
+        segment_geotiff(src, 'x', lambda t, x: [np.zeros((128, 128))] * len(t),
+                        out, tile_size=128, overlap=32)
+    assert open(out, 'rb').read() == earlier
+    segment_geotiff(src, 'x', lambda t, x: [np.zeros((128, 128))] * len(t),
+                    out, tile_size=128, overlap=32, overwrite=True)
+    with rasterio.open(out) as written:
+        assert not written.read(1).any()
+
+
+def test_failed_run_leaves_no_partial_file(tmp_path):
+    src = str(tmp_path / 'scene.tif')
+    make_scene(src)
+    calls = []
+
+    def fail_on_third_call(tiles, text):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(28, 'No space left on device')
+        return _all_ones(tiles, text)
+
+    with pytest.raises(OSError, match='No space'):
+        segment_geotiff(src, 'x', fail_on_third_call,
+                        str(tmp_path / 'out' / 'mask.tif'),
+                        str(tmp_path / 'out' / 'mask.geojson'),
+                        tile_size=128, overlap=32, batch_size=1)
+    assert os.listdir(tmp_path / 'out') == []
+
+
+def test_nodata_tiles_are_black_and_left_out_of_the_stretch(tmp_path):
+    src = str(tmp_path / 'nodata.tif')
+    rng = np.random.RandomState(1)
+    band = rng.randint(1000, 3000, (1, 100, 120)).astype(np.uint16)
+    band[:, :, :50] = 65535  # nodata over 42% of the scene
+    with rasterio.open(src, 'w', driver='GTiff', height=100, width=120,
+                       count=1, dtype='uint16', crs='EPSG:32633',
+                       transform=TRANSFORM, nodata=65535) as dst:
+        dst.write(band)
+    seen = []
+
+    def record(tiles, text):
+        seen.extend(tiles)
+        return [np.zeros(t.shape[:2], np.float32) for t in tiles]
+
+    segment_geotiff(src, 'x', record, str(tmp_path / 'm.tif'), tile_size=128,
+                    overlap=32)
+    tile = seen[0][:100, :120, 0]
+    assert (tile[:, :50] == 0).all()
+    valid = band[0, :, 50:]
+    low, high = np.percentile(valid, [2, 98])
+    expected = np.clip(np.round((valid - low) / (high - low) * 255), 0, 255)
+    np.testing.assert_array_equal(tile[:, 50:], expected)

@@ -1,4 +1,5 @@
-import importlib.util
+"""tools/infer.py: its steps in-process (InferRun) and end to end."""
+import argparse
 import json
 import os
 import os.path as osp
@@ -10,29 +11,67 @@ import numpy as np
 import pytest
 import torch
 
+from sgsrf_mmseg.apis.infer_run import INPUT_ERRORS, InferRun, error_message
+from sgsrf_mmseg.engine import CheckpointError
+from sgsrf_mmseg.utils.folder_lock import FolderLock
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'sgsrf', 'sgsrf_tiny_synthetic.py')
 TOOL = osp.join(REPO, 'tools', 'infer.py')
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location('infer_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def run_tool(args, cwd):
+    """Run tools/infer.py from any folder, without PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    env['OMP_NUM_THREADS'] = '1'
+    return subprocess.run([sys.executable, TOOL, CONFIG, *args],
+                          cwd=str(cwd),
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+
+
+def options(**kwargs):
+    """The tool's options with its defaults."""
+    args = dict(config=CONFIG, checkpoint=None, image=None, batch=None,
+                geotiff=None, text=None, out_dir=None, overwrite=False,
+                device='cpu', batch_size=1, bands=None,
+                max_pixels=None, on_error='stop', tile_size=None,
+                overlap=None, cfg_options=None)
+    args.update(kwargs)
+    return argparse.Namespace(**args)
 
 
 @pytest.fixture
-def tool(inferencer, monkeypatch):
-    """The tool module, building the shared inferencer instead of its own."""
-    module = load_tool()
-    monkeypatch.setattr(module, 'ReferringSegInferencer',
-                        lambda *args, **kwargs: inferencer)
-    messages = []
-    monkeypatch.setattr(module, 'print_log',
-                        lambda msg, **kwargs: messages.append(msg))
-    module.messages = messages
-    return module
+def start(inferencer, monkeypatch):
+    """Check the inputs of a run that uses the shared inferencer."""
+    monkeypatch.setattr(InferRun, 'build_model',
+                        lambda run: setattr(run, 'inferencer', inferencer))
+    runs = []
+
+    def start_run(**kwargs):
+        run = InferRun(options(**kwargs))
+        runs.append(run)
+        run.check_inputs()
+        run.build_model()
+        return run
+
+    yield start_run
+    for run in runs:
+        run.close()
+
+
+def input_error(**kwargs):
+    """The message tools/infer.py prints for a bad input, before the model."""
+    run = InferRun(options(**kwargs))
+    try:
+        with pytest.raises(INPUT_ERRORS) as info:
+            run.check_inputs()
+            run.build_model()
+    finally:
+        run.close()
+    return error_message(info.value)
 
 
 def write_images(folder, shapes):
@@ -55,7 +94,7 @@ def read_pngs(out_dir, name):
 
 
 def test_single_image_cli(inferencer, tmp_path):
-    """From any folder, without PYTHONPATH, with a checkpoint."""
+    """From any folder, with a checkpoint; a rerun keeps the outputs."""
     (path, rgb), = write_images(tmp_path, [(70, 90)]).items()
     checkpoint = str(tmp_path / 'model.pth')
     torch.save(dict(state_dict=inferencer.model.state_dict()), checkpoint)
@@ -63,17 +102,9 @@ def test_single_image_cli(inferencer, tmp_path):
     expected = inferencer(rgb, text)['mask']
     assert expected.any()  # the seeded weights segment something here
     out_dir = str(tmp_path / 'out')
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    env['OMP_NUM_THREADS'] = '1'
-    proc = subprocess.run([
-        sys.executable, TOOL, CONFIG, '--checkpoint', checkpoint, '--image',
-        path, '--text', text, '--out-dir', out_dir, '--device', 'cpu'
-    ],
-                          cwd=str(tmp_path),
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=300)
+    args = ['--checkpoint', checkpoint, '--image', path, '--text', text,
+            '--out-dir', out_dir, '--device', 'cpu']
+    proc = run_tool(args, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     mask, overlay = read_pngs(out_dir, 'img0')
     assert mask.shape == (70, 90) and mask.dtype == np.uint8
@@ -85,48 +116,129 @@ def test_single_image_cli(inferencer, tmp_path):
     target = mask > 0
     assert (body[target] != rgb[target]).any(axis=1).all()
     np.testing.assert_array_equal(body[~target], rgb[~target])
+    assert sorted(os.listdir(out_dir)) == ['img0_mask.png',
+                                           'img0_overlay.png']
+
+    cv2.imwrite(osp.join(out_dir, 'img0_mask.png'), np.zeros((2, 2)))
+    proc = run_tool(args, tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f'error: 2 output file(s) already exist: {out_dir}/img0_mask.png, '
+        f'{out_dir}/img0_overlay.png; they are kept: choose another output '
+        'folder, or ask to overwrite them (--overwrite)')
+    assert cv2.imread(osp.join(out_dir, 'img0_mask.png')).shape[:2] == (2, 2)
+    assert run_tool(args + ['--overwrite'], tmp_path).returncode == 0
+    np.testing.assert_array_equal(read_pngs(out_dir, 'img0')[0], mask)
 
 
-def test_single_image_bad_input(tool, tmp_path, capsys):
-    (path, _), = write_images(tmp_path, [(20, 20)]).items()
-    out_dir = str(tmp_path / 'out')
-    assert tool.main([CONFIG, '--image', path, '--text', ' \n',
-                      '--out-dir', out_dir]) == 2
-    assert '--text' in capsys.readouterr().err
-    missing = str(tmp_path / 'nope.png')
-    assert tool.main([CONFIG, '--image', missing, '--text', 'a car',
-                      '--out-dir', out_dir]) == 2
-    assert 'nope.png' in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        tool.main([CONFIG, '--image', path, '--out-dir', out_dir])
+@pytest.mark.parametrize('args,message', [
+    (['--tile-size', '0'], '--tile-size must be at least 1, got 0'),
+    (['--tile-size', '64', '--overlap', '64'],
+     '--overlap must be >= 0 and smaller than --tile-size, got 64'),
+    (['--bands', '0', '1'],
+     '--bands takes 1 or 3 band indices, 0-based (>= 0), got 0 1'),
+    (['--bands', '-1'],
+     '--bands takes 1 or 3 band indices, 0-based (>= 0), got -1'),
+])
+def test_bad_options_are_refused_at_once(tmp_path, args, message):
+    proc = run_tool(['--geotiff', 'scene.tif', '--text', 'tanks',
+                     '--out-dir', 'out', *args], tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].endswith(f'error: {message}')
+    assert not (tmp_path / 'out').exists()
 
 
-def test_batch_csv(tool, inferencer, tmp_path):
+def test_bad_inputs_are_reported_before_the_model(tmp_path, monkeypatch):
+    built = []
+    monkeypatch.setattr(InferRun, 'build_model', lambda run: built.append(1))
+    (image, _), = write_images(tmp_path, [(20, 20)]).items()
+    out = str(tmp_path / 'out')
+    assert input_error(image=image, text=' \n', out_dir=out) == (
+        '--text is empty after removing white space and control characters '
+        "(got ' \\n'): there is nothing to ground")
+    assert input_error(image=str(tmp_path / 'nope.png'), text='a car',
+                       out_dir=out) == \
+        f'image file not found: {tmp_path}/nope.png'
+    assert input_error(image=str(tmp_path), text='a car', out_dir=out) == \
+        f'image path {tmp_path} is a folder, not an image file'
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('')
+    assert input_error(image=image, text='a car',
+                       out_dir=str(blocker / 'out')) == (
+        f'cannot create the output folder {blocker}/out: Not a directory')
+    assert input_error(image=image, text='a car', out_dir=str(blocker)) == \
+        f'output folder {blocker} exists and is not a folder'
+    pairs = tmp_path / 'pairs.csv'
+    pairs.write_text('image,text\n')
+    assert input_error(batch=str(pairs), out_dir=out) == \
+        f'list of pairs {pairs} has no rows'
+    assert not osp.exists(out)  # a refused run creates no folder
+    with FolderLock(out, role='output folder'):  # another run writes there
+        message = input_error(image=image, text='a car', out_dir=out)
+    assert message.startswith(f'the output folder {out} is in use by another '
+                              f'run (pid {os.getpid()} on ')
+    assert not built
+
+
+def test_geotiff_inputs_are_checked_before_the_model(tmp_path, monkeypatch):
+    rasterio = pytest.importorskip('rasterio')
+    monkeypatch.setattr(InferRun, 'build_model', lambda run: None)
+    garbage = tmp_path / 'scene.tif'
+    garbage.write_bytes(b'II*\x00 not a tiff')
+    message = input_error(geotiff=str(garbage), text='tanks',
+                          out_dir=str(tmp_path / 'out'))
+    assert message.startswith(f'cannot read raster {garbage}: ')
+    scene = tmp_path / 'rgb.tif'
+    with rasterio.open(str(scene), 'w', driver='GTiff', height=8, width=8,
+                       count=3, dtype='uint8') as dst:
+        dst.write(np.zeros((3, 8, 8), np.uint8))
+    assert input_error(geotiff=str(scene), text='tanks', bands=[0, 1, 3],
+                       out_dir=str(tmp_path / 'out')) == (
+        f'bands=[0, 1, 3] invalid for {scene} with 3 bands: give 1 or 3 '
+        '0-based indices')
+
+
+def test_unreadable_checkpoints_name_the_file(tmp_path):
+    (image, _), = write_images(tmp_path, [(20, 20)]).items()
+    empty = tmp_path / 'empty.pth'
+    empty.write_bytes(b'')
+    run = InferRun(options(image=image, text='a car', checkpoint=str(empty),
+                           out_dir=str(tmp_path / 'out')))
+    run.check_inputs()
+    with pytest.raises(CheckpointError) as info:
+        run.build_model()
+    run.close()
+    assert str(info.value) == (f'cannot read checkpoint {empty}: the file is '
+                               'empty or cut short')
+
+
+def test_batch_csv(start, inferencer, tmp_path):
     images = write_images(tmp_path, [(40, 60), (64, 64), (9, 13)])
     paths = list(images)
     rows = [
         'image,text,name',
         f'{osp.basename(paths[0])},the red car,',
-        f'{paths[1]},"two\nlines",second',
+        f'{paths[1]},"roofs, roads",second',
         f'{osp.basename(paths[2])},a pond,',
     ]
     csv_path = tmp_path / 'pairs.csv'
     csv_path.write_text('\n'.join(rows) + '\n', encoding='utf-8')
     out_dir = str(tmp_path / 'out')
-    assert tool.main([CONFIG, '--batch', str(csv_path), '--out-dir', out_dir,
-                      '--batch-size', '2']) == 0
+    run = start(batch=str(csv_path), out_dir=out_dir, batch_size=2)
+    code, message = run.run()
+    assert (code, message) == (0, f'3 rows: 3 written to {out_dir}, 0 '
+                                  'skipped')
     for name, path, text in (('img0', paths[0], 'the red car'),
-                             ('second', paths[1], 'two lines'),
+                             ('second', paths[1], 'roofs, roads'),
                              ('img2', paths[2], 'a pond')):
         mask, overlay = read_pngs(out_dir, name)
         shape = images[path].shape[:2]
         assert mask.shape == shape and overlay.shape[1] == shape[1]
         np.testing.assert_array_equal(mask // 255,
                                       inferencer(path, text)['mask'])
-    assert '3 rows: 3 written' in tool.messages[-1]
 
 
-def test_batch_jsonl_and_errors(tool, tmp_path, capsys):
+def test_batch_jsonl_stop_and_skip(start, tmp_path):
     images = write_images(tmp_path, [(32, 32), (20, 30)])
     first, second = images
     rows = [
@@ -136,35 +248,60 @@ def test_batch_jsonl_and_errors(tool, tmp_path, capsys):
         json.dumps(dict(image=second, text='   ')),
         '{not json',
         json.dumps(dict(image='missing.png', text='a car')),
+        json.dumps(dict(image=7, text='a car')),
         json.dumps(dict(image=second, text='a roof\x00')),
     ]
     jsonl = tmp_path / 'pairs.jsonl'
     jsonl.write_text('\n'.join(rows) + '\n', encoding='utf-8')
 
-    out_dir = str(tmp_path / 'stop')
-    assert tool.main([CONFIG, '--batch', str(jsonl), '--out-dir',
-                      out_dir]) == 1
-    err = capsys.readouterr().err
-    assert 'row 3' in err and 'line 4' in err and 'text' in err
-    assert sorted(os.listdir(out_dir)) == [
-        'img0_2_mask.png', 'img0_2_overlay.png', 'img0_mask.png',
-        'img0_overlay.png'
+    out_dir = tmp_path / 'stop'
+    lines = input_error(batch=str(jsonl), out_dir=str(out_dir)).splitlines()
+    assert lines[0] == (f'3 row(s) of {jsonl} cannot be segmented (fix them, '
+                        'or use --on-error skip to skip them):')
+    assert lines[1] == (
+        'row 3 (pairs.jsonl line 4): text is empty after removing white '
+        "space and control characters (got '   '): there is nothing to ground")
+    assert [line.split(':')[0] for line in lines[2:]] == [
+        'row 4 (pairs.jsonl line 5)', 'row 6 (pairs.jsonl line 7)'
     ]
+    assert not out_dir.exists()  # nothing segmented, nothing created
 
     out_dir = str(tmp_path / 'skip')
-    assert tool.main([CONFIG, '--batch', str(jsonl), '--out-dir', out_dir,
-                      '--on-error', 'skip', '--batch-size', '3']) == 0
+    run = start(batch=str(jsonl), out_dir=out_dir, on_error='skip',
+                batch_size=3)
+    code, message = run.run()
+    run.close()
+    assert code == 0
     assert sorted(os.listdir(out_dir)) == [
         'img0_2_mask.png', 'img0_2_overlay.png', 'img0_mask.png',
         'img0_overlay.png', 'img1_mask.png', 'img1_overlay.png'
     ]
-    summary = tool.messages[-1]
-    assert '6 rows: 3 written' in summary and '3 skipped' in summary
-    assert 'row 3' in summary and 'row 4' in summary
-    assert 'row 5' in summary and 'missing.png' in summary
+    lines = message.splitlines()
+    assert lines[0] == f'7 rows: 3 written to {out_dir}, 4 skipped'
+    assert [line.split(':')[0] for line in lines[1:]] == [
+        'row 3 (pairs.jsonl line 4)', 'row 4 (pairs.jsonl line 5)',
+        'row 5 (pairs.jsonl line 6)', 'row 6 (pairs.jsonl line 7)'
+    ]
+    assert 'missing.png' in lines[3] and "'image' must be a string" in lines[4]
 
 
-def test_geotiff(tool, tmp_path):
+def test_batch_with_every_row_skipped_fails(tmp_path):
+    pairs = tmp_path / 'pairs.csv'
+    pairs.write_text('image,text\nnope.png,a car\n"b.png,ponds\nc.png,x\n')
+    proc = run_tool(['--batch', str(pairs), '--out-dir', 'out',
+                     '--on-error', 'skip'], tmp_path)
+    assert proc.returncode == 1
+    out = str(tmp_path / 'out')
+    assert proc.stderr.strip().splitlines()[-3:] == [
+        f'error: no pair written: 2 rows: 0 written to {out}, 2 skipped',
+        f'row 1 (pairs.csv line 2): image file not found: {tmp_path}/nope.png',
+        'row 2 (pairs.csv lines 3-4): the row spans several lines (an '
+        'unclosed quote?); a row must be one line'
+    ]
+    assert os.listdir(out) == []
+
+
+def test_geotiff(start, tmp_path):
     rasterio = pytest.importorskip('rasterio')
     from rasterio.transform import from_origin
     height, width = 150, 200
@@ -177,9 +314,11 @@ def test_geotiff(tool, tmp_path):
             dtype='uint8', crs='EPSG:32633', transform=transform) as dst:
         dst.write(rgb)
     out_dir = str(tmp_path / 'out')
-    assert tool.main([CONFIG, '--geotiff', scene, '--text', 'the tanks',
-                      '--out-dir', out_dir, '--tile-size', '128',
-                      '--overlap', '32', '--batch-size', '4']) == 0
+    run = start(geotiff=scene, text='the tanks', out_dir=out_dir,
+                tile_size=128, overlap=32, batch_size=4)
+    code, message = run.run()
+    run.close()
+    assert code == 0 and message.startswith('4 tiles, ')
     with rasterio.open(osp.join(out_dir, 'scene_mask.tif')) as src:
         assert (src.height, src.width, src.count) == (height, width, 1)
         assert src.crs.to_epsg() == 32633 and src.transform == transform
@@ -189,4 +328,4 @@ def test_geotiff(tool, tmp_path):
         collection = json.load(f)
     assert collection['type'] == 'FeatureCollection'
     assert collection['properties']['text'] == 'the tanks'
-    assert '4 tiles' in tool.messages[-1]
+    assert sorted(os.listdir(out_dir)) == ['scene.geojson', 'scene_mask.tif']

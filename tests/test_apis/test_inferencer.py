@@ -7,6 +7,7 @@ from mmengine.config import Config
 
 from sgsrf_mmseg.apis import ReferringSegInferencer, inference_pipeline
 from sgsrf_mmseg.apis import inferencer as inferencer_module
+from sgsrf_mmseg.engine import CheckpointError
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'sgsrf', 'sgsrf_tiny_synthetic.py')
@@ -137,8 +138,39 @@ def test_checkpoint_loads_strictly(inferencer, tmp_path, monkeypatch):
     torch.save(dict(state_dict=extra), str(tmp_path / 'extra.pth'))
     with pytest.raises(RuntimeError, match='decode_head.extra_weight'):
         ReferringSegInferencer(CONFIG, str(tmp_path / 'extra.pth'))
-    with pytest.raises(FileNotFoundError, match='nowhere.pth'):
+    with pytest.raises(CheckpointError, match='nowhere.pth not found'):
         ReferringSegInferencer(CONFIG, str(tmp_path / 'nowhere.pth'))
+
+
+def test_checkpoint_is_read_before_the_model_is_built(tmp_path, monkeypatch):
+    built = []
+    monkeypatch.setattr(inferencer_module.MODELS, 'build',
+                        lambda cfg: built.append(cfg))
+    cut = tmp_path / 'cut.pth'
+    torch.save(dict(state_dict={'w': torch.zeros(1000)}), str(cut))
+    cut.write_bytes(cut.read_bytes()[:500])
+    with pytest.raises(CheckpointError) as info:
+        ReferringSegInferencer(CONFIG, str(cut), device='cpu')
+    assert str(info.value).startswith(f'cannot read checkpoint {cut}: ')
+    assert not built
+
+
+def test_pipeline_built_once_and_input_size_from_the_model(monkeypatch):
+    calls = []
+    monkeypatch.setattr(inferencer_module, 'inference_pipeline',
+                        lambda cfg: calls.append(cfg) or inference_pipeline(
+                            cfg))
+    cfg = Config.fromfile(CONFIG)
+    cfg.model.data_preprocessor.size = (96, 96)
+    cfg.model.image_encoder.img_size = 96
+    cfg.model.decode_head.sam.img_size = 96
+    loaded = ReferringSegInferencer(cfg, device='cpu')
+    assert len(calls) == 1 and loaded.input_size == (96, 96)
+    assert loaded(np.zeros((20, 30, 3), np.uint8), 'a car')['mask'].shape == \
+        (20, 30)
+    del cfg.model.data_preprocessor['size']
+    with pytest.raises(ValueError, match='model.data_preprocessor.size'):
+        ReferringSegInferencer(cfg, device='cpu')
 
 
 def test_random_weights_warn(monkeypatch):

@@ -1,3 +1,4 @@
+import errno
 import os
 import os.path as osp
 import signal
@@ -28,6 +29,15 @@ def test_keeps_newest_and_points_last_checkpoint_to_it(tmp_path):
         tmp_path / 'iter_6.pth')
 
 
+def test_never_removes_the_checkpoint_it_just_wrote(tmp_path):
+    """A stale list of kept steps (e.g. left in a shared message hub)."""
+    runner = build_runner(str(tmp_path))
+    runner.message_hub.update_info('keep_ckpt_ids', [2, 4])
+    runner.train()
+    names = [n for n in os.listdir(tmp_path) if n.startswith('iter_')]
+    assert sorted(names) == ['iter_4.pth', 'iter_6.pth']
+
+
 def test_refuses_to_save_non_finite_weights(tmp_path):
     runner = build_runner(str(tmp_path))
     with torch.no_grad():
@@ -51,7 +61,8 @@ def test_sigkill_during_save_then_resume_matches_uninterrupted(tmp_path):
     assert not (killed / 'iter_4.pth').exists()
     assert open(killed / 'last_checkpoint').read().endswith('iter_2.pth')
     # The half-written file is left under its temporary name only.
-    assert (killed / '.iter_4.pth.partial').exists()
+    assert [n for n in os.listdir(killed) if n.startswith('.iter_4.pth.')
+            and n.endswith('.partial')]
 
     subprocess.run([sys.executable, SCRIPT,
                     str(killed), '--resume'],
@@ -60,3 +71,25 @@ def test_sigkill_during_save_then_resume_matches_uninterrupted(tmp_path):
     resumed = _weights(killed / 'iter_6.pth')
     for name, tensor in expected.items():
         torch.testing.assert_close(resumed[name], tensor)
+
+
+def test_failed_save_removes_its_partial_file(tmp_path, monkeypatch):
+    """A full disk fails the save and leaves no hidden file behind."""
+    from mmengine.fileio.backends.local_backend import LocalBackend
+    original_put = LocalBackend.put
+
+    def put_until_full(self, obj, filepath):
+        if 'iter_4.pth' in str(filepath):
+            with open(filepath, 'wb') as f:
+                f.write(obj[:len(obj) // 2])
+            raise OSError(errno.ENOSPC, 'No space left on device')
+        original_put(self, obj, filepath)
+
+    monkeypatch.setattr(LocalBackend, 'put', put_until_full)
+    runner = build_runner(str(tmp_path))
+    with pytest.raises(OSError, match='No space left'):
+        runner.train()
+    names = os.listdir(tmp_path)
+    assert 'iter_2.pth' in names and 'iter_4.pth' not in names
+    assert not [n for n in names if n.endswith('.partial')], names
+    assert open(tmp_path / 'last_checkpoint').read().endswith('iter_2.pth')

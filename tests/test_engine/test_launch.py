@@ -46,3 +46,42 @@ def test_every_problem_is_reported_at_once(tmp_path):
 
 def test_valid_model_config_passes():
     check_config(Config.fromfile(TINY_MODEL), stages=())
+
+
+def test_resume_options(tmp_path):
+    from sgsrf_mmseg.engine.launch import _set_resume
+    from sgsrf_mmseg.engine.strict_runner import NothingToResumeError
+    cfg = Config(dict(work_dir=str(tmp_path), resume=False, load_from=None))
+    (tmp_path / 'best_mIoU_iter_90.pth').write_bytes(b'')
+    with pytest.raises(NothingToResumeError, match='it has no checkpoint'):
+        _set_resume(cfg, 'latest')
+    # Killed before its first last_checkpoint: the newest numbered one.
+    for name in ('iter_8.pth', 'iter_10.pth'):
+        (tmp_path / name).write_bytes(b'')
+    _set_resume(cfg, 'latest')
+    assert cfg.load_from == str(tmp_path / 'iter_10.pth')
+    checkpoint = tmp_path / 'iter_4.pth'
+    (tmp_path / 'last_checkpoint').write_text(str(checkpoint))
+    with pytest.raises(NothingToResumeError,
+                       match=f'names {checkpoint}, which does not exist'):
+        _set_resume(cfg, 'latest')
+    checkpoint.write_bytes(b'')
+    _set_resume(cfg, 'latest')
+    assert (cfg.resume, cfg.load_from) == (True, str(checkpoint))
+    with pytest.raises(NothingToResumeError,
+                       match='--resume: checkpoint nope.pth does not exist'):
+        _set_resume(cfg, 'nope.pth')
+    _set_resume(cfg, 'auto')
+    assert (cfg.resume, cfg.load_from) == ('auto', None)
+
+
+def test_configs_build_the_strict_runner():
+    from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
+    from mmseg.registry import RUNNERS
+
+    from sgsrf_mmseg.engine import StrictRunner
+    cfg = Config.fromfile('configs/sgsrf/sgsrf_tiny_synthetic.py')
+    assert cfg.runner_type == 'StrictRunner'
+    # Found the way MMSegmentation's tools/train.py looks it up.
+    assert RUNNERS.get(cfg.runner_type) is StrictRunner
+    assert MMENGINE_RUNNERS.get('mmseg.StrictRunner') is StrictRunner

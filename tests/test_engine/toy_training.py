@@ -50,9 +50,13 @@ class ToyDataset(torch.utils.data.Dataset):
         return dict(inputs=self.x[i], targets=self.y[i])
 
 
-def build_runner(work_dir, resume=False, max_keep_ckpts=2):
+def build_runner(work_dir,
+                 resume=False,
+                 max_keep_ckpts=2,
+                 runner_cls=Runner,
+                 load_from=None):
     torch.manual_seed(0)
-    return Runner(
+    return runner_cls(
         model=ToyModel(),
         work_dir=work_dir,
         train_dataloader=dict(
@@ -73,6 +77,7 @@ def build_runner(work_dir, resume=False, max_keep_ckpts=2):
                 max_keep_ckpts=max_keep_ckpts)),
         randomness=dict(seed=0),
         resume=resume,
+        load_from=load_from,
         default_scope='mmseg')
 
 

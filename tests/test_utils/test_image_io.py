@@ -105,3 +105,102 @@ def test_bad_files(tmp_path):
         cut.write_bytes(buf.tobytes()[:len(buf) // 2])
         with pytest.raises(ValueError, match=f'cut{ext}'):
             read_image_rgb(str(cut))
+
+
+def _geotiff(path, cube, nodata):
+    rasterio = pytest.importorskip('rasterio')
+    from rasterio.transform import from_origin
+    with rasterio.open(
+            path, 'w', driver='GTiff', height=cube.shape[1],
+            width=cube.shape[2], count=cube.shape[0], dtype=cube.dtype.name,
+            crs='EPSG:32633', transform=from_origin(0.0, 0.0, 1.0, 1.0),
+            nodata=nodata) as dst:
+        dst.write(cube)
+    return str(path)
+
+
+def test_float_nodata_left_out_of_the_stretch(tmp_path):
+    """-9999 over 39% of a float scene: the valid area keeps its contrast."""
+    rng = np.random.RandomState(5)
+    cube = rng.uniform(100, 200, (3, 40, 50)).astype(np.float32)
+    invalid = np.zeros((40, 50), bool)
+    invalid[:, :20] = True  # 40% of the pixels
+    invalid[0, 20] = False
+    cube[:, invalid] = -9999
+    path = _geotiff(tmp_path / 'float.tif', cube, -9999)
+    rgb = read_image_rgb(path)
+    assert (rgb[invalid] == 0).all()
+    expected = to_rgb_uint8(np.moveaxis(cube[:, :, 20:], 0, -1))
+    np.testing.assert_array_equal(rgb[:, 20:], expected)
+    assert rgb[:, 20:].std() > 50  # not a flat 255
+
+
+def test_uint16_nodata_is_black_not_white(tmp_path):
+    rng = np.random.RandomState(6)
+    cube = rng.randint(1000, 3000, (1, 30, 30)).astype(np.uint16)
+    cube[:, 10:20, 10:20] = 65535
+    path = _geotiff(tmp_path / 'u16.tif', cube, 65535)
+    rgb = read_image_rgb(path)
+    assert (rgb[10:20, 10:20] == 0).all()
+    valid = np.ones((30, 30), bool)
+    valid[10:20, 10:20] = False
+    low, high = np.percentile(cube[0][valid], [2, 98])
+    assert rgb[..., 0][valid].max() == 255 and rgb[valid].min() == 0
+    assert rgb[0, 0, 0] == np.clip(
+        np.round((cube[0, 0, 0] - low) / (high - low) * 255), 0, 255)
+
+
+def test_nodata_rule_for_arrays_and_loader(tmp_path):
+    arr = np.full((4, 4, 3), 7, np.uint8)
+    arr[0, 0] = 255
+    out = to_rgb_uint8(arr, nodata=255)
+    assert (out[0, 0] == 0).all() and (out[1:] == 7).all()
+    cube = np.linspace(0, 1, 2 * 8 * 8, dtype=np.float32).reshape(2, 8, 8)
+    cube[:, 0] = np.nan
+    path = _geotiff(tmp_path / 'nan.tif', cube, float('nan'))
+    from sgsrf_mmseg.datasets.transforms import LoadRasterImage
+    loaded = LoadRasterImage().transform(dict(img_path=path))['img']
+    np.testing.assert_array_equal(loaded[..., ::-1], read_image_rgb(path))
+    assert (loaded[0] == 0).all()
+
+
+def _png_header_only(path, width, height):
+    """A PNG whose header claims width x height (its data is cut short)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        crc = zlib.crc32(kind + data) & 0xffffffff
+        return struct.pack('>I', len(data)) + kind + data + struct.pack(
+            '>I', crc)
+
+    header = struct.pack('>IIBBBBB', width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', header) +
+                     chunk(b'IDAT', zlib.compress(bytes(width))) +
+                     chunk(b'IEND', b''))
+    return str(path)
+
+
+def test_pixel_limit_is_checked_before_decoding(tmp_path, monkeypatch):
+    huge = _png_header_only(tmp_path / 'zeros.png', 30000, 30000)
+    with pytest.raises(ValueError) as info:
+        read_image_rgb(huge)
+    message = str(info.value)
+    assert message.startswith(
+        f'image file {huge} is 30000 x 30000 = 900,000,000 pixels, over the '
+        'limit of 33,554,432 (--max-pixels)')
+    assert '--geotiff' in message
+    small = str(tmp_path / 'small.png')
+    cv2.imwrite(small, np.zeros((30, 40, 3), np.uint8))
+    monkeypatch.setattr(cv2, 'imread', None)  # nothing may be decoded
+    with pytest.raises(ValueError, match='40 x 30 = 1,200 pixels'):
+        read_image_rgb(small, max_pixels=1000)
+
+
+def test_decoder_errors_name_the_file(tmp_path):
+    huge = _png_header_only(tmp_path / 'giant.png', 40000, 30000)
+    with pytest.raises(ValueError, match='could not decode image file .*'
+                       'giant.png'):
+        read_image_rgb(huge, max_pixels=None)  # OpenCV's own limit
+    with pytest.raises(IsADirectoryError, match='is a folder'):
+        read_image_rgb(str(tmp_path))

@@ -10,15 +10,7 @@ from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
-
-def _write_text_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    partial = f'{path}.partial'
-    with open(partial, 'w') as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(partial, path)
+from ...utils.atomic_file import atomic_output, write_text_atomic
 
 
 @HOOKS.register_module()
@@ -31,10 +23,15 @@ class AtomicCheckpointHook(CheckpointHook):
     all. This hook, for local directories:
 
     1. refuses to save weights that are not finite (a poisoned checkpoint),
-    2. writes the checkpoint to ``.<name>.partial`` and renames it, so the
-       file appears whole or not at all,
+    2. writes the checkpoint to a hidden ``.<name>.<pid>.<random>.partial``
+       file and renames it, so the file appears whole or not at all; a save
+       that fails (disk full) removes that file before the error goes on,
+       so no hidden file keeps the space or confuses a later ``--resume``,
     3. then replaces ``last_checkpoint`` the same way,
-    4. and only then removes checkpoints beyond ``max_keep_ckpts``.
+    4. and only then removes checkpoints beyond ``max_keep_ckpts``, never
+       one it has just written (mmengine's hook deletes the new checkpoint
+       when its list of kept steps, restored from the message hub, already
+       holds that step).
 
     It also stores the random number generator states (Python, numpy,
     torch, CUDA) of the saving process in the checkpoint and restores them
@@ -65,22 +62,24 @@ class AtomicCheckpointHook(CheckpointHook):
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = osp.join(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        partial_name = f'.{ckpt_filename}.partial'
-        runner.save_checkpoint(
-            self.out_dir,
-            partial_name,
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta,
-            by_epoch=self.by_epoch,
-            **self.args)
         if not is_main_process():
-            return
-        os.replace(osp.join(self.out_dir, partial_name), self.last_ckpt)
-        _write_text_atomic(
+            return  # runner.save_checkpoint writes on the main process only
+        with atomic_output(self.last_ckpt) as partial:
+            runner.save_checkpoint(
+                self.out_dir,
+                osp.basename(partial),
+                save_optimizer=self.save_optimizer,
+                save_param_scheduler=self.save_param_scheduler,
+                meta=meta,
+                by_epoch=self.by_epoch,
+                **self.args)
+        write_text_atomic(
             osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
         for old_step in to_remove:
-            old_path = osp.join(self.out_dir, self.filename_tmpl.format(old_step))
+            if old_step in self.keep_ckpt_ids:
+                continue  # saved again just now: a stale list of kept ones
+            old_path = osp.join(self.out_dir,
+                                self.filename_tmpl.format(old_step))
             if osp.isfile(old_path):
                 os.remove(old_path)
 
@@ -108,7 +107,7 @@ class AtomicCheckpointHook(CheckpointHook):
         super()._save_best_checkpoint(runner, metrics)
         best = getattr(self, 'best_ckpt_path', None)
         if best is not None and is_main_process():
-            _write_text_atomic(
+            write_text_atomic(
                 osp.join(runner.work_dir, 'best_checkpoint'), best)
 
     @staticmethod

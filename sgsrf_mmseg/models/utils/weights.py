@@ -44,8 +44,13 @@ def read_state_dict(path: str,
     if not osp.isfile(path):
         raise FileNotFoundError(f'weight file {path} does not exist')
     if path.endswith('.safetensors'):
+        from safetensors import SafetensorError
         from safetensors.torch import load_file
-        return load_file(path, device='cpu')
+        try:
+            return load_file(path, device='cpu')
+        except SafetensorError as err:
+            raise ValueError(f'could not read {path} as safetensors (corrupt '
+                             f'or cut short?): {err}') from err
     if _is_torchscript_archive(path):
         if not allow_torchscript:
             raise ValueError(
@@ -54,6 +59,9 @@ def read_state_dict(path: str,
         return torch.jit.load(path, map_location='cpu').state_dict()
     try:
         checkpoint = torch.load(path, map_location='cpu', weights_only=True)
+    except EOFError as err:
+        raise ValueError(f'could not read {path}: the file is empty or cut '
+                         'short') from err
     except Exception as err:
         raise ValueError(
             f'could not read {path} as a weights-only state dict: {err}'

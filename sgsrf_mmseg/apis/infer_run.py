@@ -1,0 +1,179 @@
+"""The steps of ``tools/infer.py``: check everything, then build, then run.
+
+Everything that can be checked without the model is checked first, so a
+mistake costs no model build: the expression, the output folder (created,
+writable, locked against a second run, no output that would replace an
+input or, without ``overwrite``, an earlier output), the image (its header,
+size and bands), the list of pairs (encoding, header, every row's fields
+and output name; with ``on_error='stop'`` the bad rows are all listed now
+and nothing is segmented) or the GeoTIFF (its header and bands), and the
+checkpoint (read before the model is built).
+"""
+import argparse
+import os.path as osp
+from typing import Tuple
+
+from ..engine.checkpoint_loading import CheckpointError
+from ..utils.expression import clean_expression
+from ..utils.folder_lock import FolderInUseError, FolderLock
+from ..utils.image_header import DEFAULT_MAX_PIXELS
+from ..utils.image_io import read_image_rgb
+from .batch_inference import check_batch_outputs, segment_pair_list
+from .geo import check_raster
+from .inferencer import ReferringSegInferencer
+from .output_files import (check_output_name, check_outputs, png_paths,
+                           prepare_out_dir, write_result_pngs)
+from .pair_list import PairListError, RowError, read_pair_list
+
+# Problems with what the user gave, reported as one ``error:`` line.
+INPUT_ERRORS = (ValueError, TypeError, KeyError, OSError, CheckpointError,
+                FolderInUseError)
+
+
+def error_message(err: Exception) -> str:
+    """The message of an error (a KeyError's without its quotes)."""
+    if isinstance(err, KeyError) and len(err.args) == 1:
+        return str(err.args[0])
+    return str(err)
+
+
+def _progress(total: int):
+    """A tqdm bar, or None when tqdm is not installed."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit='pair')
+
+
+class InferRun:
+    """One run of ``tools/infer.py``.
+
+    Args:
+        args (argparse.Namespace): The tool's options: ``config``,
+            ``checkpoint``, one of ``image``/``batch``/``geotiff``,
+            ``text``, ``out_dir``, ``overwrite``, ``device``, ``batch_size``,
+            ``bands``, ``max_pixels`` (None: the default of
+            :mod:`~sgsrf_mmseg.utils.image_header`, 0: no limit), ``on_error``,
+            ``tile_size``, ``overlap``, ``cfg_options``.
+    """
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.max_pixels = DEFAULT_MAX_PIXELS if args.max_pixels is None \
+            else args.max_pixels or None
+        self.out_dir = osp.abspath(args.out_dir)
+        self.lock = FolderLock(self.out_dir, role='output folder')
+        self.inferencer = None
+        self.text = None
+        self.image = None  # --image: the decoded image
+        self.name = None  # --image: the output name
+        self.entries = None  # --batch: the rows
+        self.geo_outputs = None  # --geotiff: mask and GeoJSON paths
+
+    def check_inputs(self) -> None:
+        """Check the inputs, then take the output folder, before the model."""
+        args = self.args
+        if args.text is not None:
+            self.text = clean_expression(args.text, field='--text')
+        if args.image is not None:
+            self.image = read_image_rgb(args.image, args.bands,
+                                        self.max_pixels)
+            self.name = check_output_name(
+                osp.splitext(osp.basename(args.image))[0], 'image file name')
+        elif args.batch is not None:
+            self._check_pair_list()
+        else:
+            check_raster(args.geotiff, args.bands)
+            stem = osp.splitext(osp.basename(args.geotiff))[0]
+            self.geo_outputs = (osp.join(self.out_dir, f'{stem}_mask.tif'),
+                                osp.join(self.out_dir, f'{stem}.geojson'))
+        prepare_out_dir(self.out_dir)
+        self.lock.acquire()  # before looking for earlier outputs
+        if args.image is not None:
+            check_outputs(png_paths(self.out_dir, self.name), [args.image],
+                          args.overwrite)
+        elif args.batch is not None:
+            check_batch_outputs(self.entries, self.out_dir, args.batch,
+                                args.overwrite)
+        else:
+            check_outputs(self.geo_outputs, [args.geotiff], args.overwrite)
+
+    def _check_pair_list(self) -> None:
+        args = self.args
+        self.entries = read_pair_list(args.batch)
+        if not self.entries:
+            raise ValueError(f'list of pairs {args.batch} has no rows')
+        errors = [str(e) for e in self.entries if isinstance(e, RowError)]
+        if errors and args.on_error == 'stop':
+            raise PairListError(
+                f'{len(errors)} row(s) of {args.batch} cannot be segmented '
+                '(fix them, or use --on-error skip to skip them):\n' +
+                '\n'.join(errors))
+
+    def build_model(self) -> None:
+        """Build the model and load its checkpoint."""
+        args = self.args
+        self.inferencer = ReferringSegInferencer(
+            args.config,
+            args.checkpoint,
+            device=args.device,
+            cfg_options=args.cfg_options,
+            max_pixels=self.max_pixels)
+
+    def run(self) -> Tuple[int, str]:
+        """Segment and write; return the exit code and the closing message.
+
+        Returns:
+            tuple[int, str]: 0 and a summary, or 1 and an error message (a
+            batch that stopped at a row or wrote nothing).
+        """
+        if self.entries is not None:
+            return self._run_batch()
+        if self.image is None:
+            return self._run_geotiff()
+        result = self.inferencer(self.image, self.text, return_vis=True)
+        write_result_pngs(self.out_dir, self.name, result, self.args.overwrite)
+        return 0, (f"{self.name}: {int(result['mask'].sum())} target pixels, "
+                   f"score {result['score']:.3f} -> {self.out_dir}")
+
+    def _run_geotiff(self) -> Tuple[int, str]:
+        args = self.args
+        summary = self.inferencer.segment_geotiff(
+            args.geotiff, self.text, *self.geo_outputs,
+            tile_size=args.tile_size, overlap=args.overlap,
+            batch_size=args.batch_size, bands=args.bands,
+            overwrite=args.overwrite)
+        return 0, (f"{summary['num_tiles']} tiles, {summary['target_pixels']} "
+                   f"target pixels, {summary['num_polygons']} polygons: "
+                   f"{summary['mask_path']}, {summary['geojson_path']}")
+
+    def _run_batch(self) -> Tuple[int, str]:
+        args = self.args
+        bar = _progress(len(self.entries))
+        try:
+            report = segment_pair_list(
+                self.inferencer,
+                self.entries,
+                self.out_dir,
+                batch_size=args.batch_size,
+                bands=args.bands,
+                on_error=args.on_error,
+                overwrite=args.overwrite,
+                progress=None if bar is None else bar.update)
+        finally:
+            if bar is not None:
+                bar.close()
+        if report.stopped:
+            return 1, (f'stopped at {report.errors[-1]} ({report.written} '
+                       'pairs written); use --on-error skip to go on')
+        lines = [f'{report.rows} rows: {report.written} written to '
+                 f'{self.out_dir}, {len(report.errors)} skipped'
+                 ] + report.errors
+        if report.written == 0:
+            return 1, 'no pair written: ' + '\n'.join(lines)
+        return 0, '\n'.join(lines)
+
+    def close(self) -> None:
+        """Release the output folder."""
+        self.lock.release()

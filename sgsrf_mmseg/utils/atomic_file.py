@@ -1,0 +1,118 @@
+"""Write files so that they appear whole or not at all.
+
+A file is written under a hidden temporary name beside its destination
+(``.<name>.<pid>.<random>.partial``) and renamed onto it once complete. If
+writing fails (disk full, an exception, an unwritable folder) the temporary
+file is removed, so neither a truncated output nor a hidden leftover stays
+behind. Only a process killed while writing can leave a ``.partial`` file;
+:func:`remove_partial_files` clears those once nothing else writes there.
+"""
+import os
+import os.path as osp
+import re
+import uuid
+from contextlib import contextmanager
+from typing import Iterator, List
+
+# The names partial_path gives, and only those.
+_PARTIAL_NAME = re.compile(r'\..+\.\d+\.[0-9a-f]{8}\.partial')
+
+
+class OutputExistsError(FileExistsError):
+    """An output file exists and replacing it was not asked for."""
+
+
+def partial_path(path: str) -> str:
+    """A fresh hidden temporary name beside ``path``."""
+    folder, name = osp.split(osp.abspath(path))
+    return osp.join(folder,
+                    f'.{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.partial')
+
+
+def _publish(partial: str, path: str, overwrite: bool) -> None:
+    """Rename ``partial`` onto ``path``; never replace it unless asked."""
+    if overwrite:
+        os.replace(partial, path)
+        return
+    try:
+        os.link(partial, path)  # fails if ``path`` exists, atomically
+    except FileExistsError:
+        raise OutputExistsError(
+            f'{path} exists; not replacing it (ask to overwrite)') from None
+    except OSError:  # a file system without hard links
+        if osp.lexists(path):
+            raise OutputExistsError(
+                f'{path} exists; not replacing it (ask to overwrite)')
+        os.replace(partial, path)
+        return
+    os.remove(partial)
+
+
+@contextmanager
+def atomic_output(path: str, overwrite: bool = True) -> Iterator[str]:
+    """Give a temporary path to write; publish it as ``path`` on success.
+
+    Example:
+        >>> with atomic_output('out/mask.tif') as tmp:
+        ...     write_geotiff(tmp)
+
+    Args:
+        path (str): The destination file.
+        overwrite (bool): Replace an existing ``path``; when False an
+            existing file is an :class:`OutputExistsError` and is kept.
+            Defaults to True.
+
+    Yields:
+        str: The temporary path (in the destination's folder) to write.
+    """
+    partial = partial_path(path)
+    try:
+        yield partial
+        _publish(partial, path, overwrite)
+    finally:
+        if osp.lexists(partial):
+            os.remove(partial)
+
+
+def write_bytes_atomic(path: str, data: bytes, overwrite: bool = True) -> None:
+    """Write ``data`` to ``path`` through :func:`atomic_output`.
+
+    Args:
+        path (str): The destination file.
+        data (bytes): Its content.
+        overwrite (bool): Replace an existing file. Defaults to True.
+    """
+    with atomic_output(path, overwrite) as partial:
+        with open(partial, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def write_text_atomic(path: str, text: str, overwrite: bool = True) -> None:
+    """Write UTF-8 ``text`` to ``path`` through :func:`atomic_output`."""
+    write_bytes_atomic(path, text.encode('utf-8'), overwrite)
+
+
+def remove_partial_files(folder: str) -> List[str]:
+    """Remove the temporary files that killed writers left in ``folder``.
+
+    Only names :func:`partial_path` gives are removed; a user's own
+    ``.something.partial`` is kept.
+
+    Call it only while no other process writes into ``folder`` (e.g. while
+    holding its :class:`~sgsrf_mmseg.utils.folder_lock.FolderLock`).
+
+    Args:
+        folder (str): The folder to clean (not its subfolders).
+
+    Returns:
+        list[str]: The removed files.
+    """
+    removed = []
+    for name in sorted(os.listdir(folder)):
+        path = osp.join(folder, name)
+        if _PARTIAL_NAME.fullmatch(name) and osp.isfile(path):
+            os.remove(path)
+            removed.append(path)
+    return removed
