@@ -2,11 +2,10 @@
 import os.path as osp
 
 import pytest
-from tool_runner import REPO
+from tool_runner import GENERATOR, REPO
 
 from sgsrf_mmseg.datasets import generate_synthetic_dataset
 
-GENERATOR = dict(num_train=16, num_val=6, num_test=6, image_size=128, seed=0)
 
 
 @pytest.fixture(scope='session')

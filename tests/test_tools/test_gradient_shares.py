@@ -5,7 +5,7 @@ import sys
 
 import pytest
 from mmengine.config import Config
-from tool_runner import REPO, run_tool
+from tool_runner import GENERATOR, REPO, run_tool
 
 from sgsrf_mmseg.analysis.gradient_shares import (gradient_shares,
                                                   render_table)
@@ -13,7 +13,6 @@ from sgsrf_mmseg.analysis.gradient_shares import (gradient_shares,
 
 @pytest.fixture(scope='module')
 def config(tmp_path_factory, synthetic_root):
-    from conftest import GENERATOR
     path = tmp_path_factory.mktemp('grad') / 'cfg.py'
     base = osp.join(REPO, 'configs/sgsrf/sgsrf_tiny_synthetic.py')
     path.write_text(

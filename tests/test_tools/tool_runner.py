@@ -5,6 +5,8 @@ import subprocess
 import sys
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: The small synthetic dataset of the tool tests (``synthetic_root``).
+GENERATOR = dict(num_train=16, num_val=6, num_test=6, image_size=128, seed=0)
 
 
 def run_tool(args, cwd=REPO, **kwargs):
