@@ -32,7 +32,8 @@ test: install $(VENV)/.installed-demo
 demo: install
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_DIR)
 	$(PY) tools/test.py $(DEMO_CFG) $$(cat $(DEMO_DIR)/best_checkpoint) \
-		--work-dir $(DEMO_DIR) --show-dir $(DEMO_DIR)/vis --show-interval 25
+		--work-dir $(DEMO_DIR) --show-dir $(DEMO_DIR)/vis --show-interval 25 \
+		--results $(DEMO_DIR)/test_results.json
 	@echo "Visualizations (image | ground truth | prediction): $(DEMO_DIR)/vis/vis_data/vis_image/"
 
 clean-demo:

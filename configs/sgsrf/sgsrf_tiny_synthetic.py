@@ -11,8 +11,8 @@ _base_ = [
 input_size = (128, 128)
 data_root = 'data/synthetic_refsegrs'
 synthetic = dict(num_train=3000, num_val=300, num_test=300, image_size=128)
-max_iters = 1800
-val_interval = 900
+max_iters = 2400
+val_interval = 1200
 
 # Resize: a no-op on the synthetic scenes, needed on other data.
 train_pipeline = [

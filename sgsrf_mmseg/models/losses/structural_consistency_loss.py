@@ -23,7 +23,11 @@ class StructuralConsistencyLoss(nn.Module):
     """Structural Consistency Regularization (SCR) of SGSRF.
 
     Three terms on CCR's output, each with its own weight (a weight of 0
-    removes the term and its key). Computed in float32.
+    removes the term and its key). Computed in float32. The default weights
+    keep the mask loss the main signal for every trained part after the
+    warm-up (``tools/analysis/gradient_shares.py`` measures it): the cue
+    term's gradient, unweighted, is hundreds of times the mask loss's on
+    the towers at initialisation.
 
     ``loss_struct``: the word-word structure seen through vision must match
     the structure of the language. For every CCR block ``b`` let ``P_b``
@@ -71,10 +75,10 @@ class StructuralConsistencyLoss(nn.Module):
     expressions need ("next to the road") keep their own features.
 
     Args:
-        struct_weight (float): Weight of ``loss_struct``. Defaults to 1.
-        ground_weight (float): Weight of ``loss_ground``. Defaults to 1.
+        struct_weight (float): Weight of ``loss_struct``. Defaults to 0.5.
+        ground_weight (float): Weight of ``loss_ground``. Defaults to 0.1.
         affinity_weight (float): Weight of ``loss_affinity``.
-            Defaults to 1.
+            Defaults to 0.1.
         language_structure (str): 'parse' or 'self_similarity'.
             Defaults to 'parse'.
         structure_decay (float): Decay of the parse target with the tree
@@ -87,9 +91,9 @@ class StructuralConsistencyLoss(nn.Module):
     """
 
     def __init__(self,
-                 struct_weight: float = 1.0,
-                 ground_weight: float = 1.0,
-                 affinity_weight: float = 1.0,
+                 struct_weight: float = 0.5,
+                 ground_weight: float = 0.1,
+                 affinity_weight: float = 0.1,
                  language_structure: str = 'parse',
                  structure_decay: float = 0.7,
                  cue_target: str = 'max',
