@@ -23,7 +23,8 @@
 # pretrained='open-mmlab://resnet50_v1c' downloads the first on first use.
 _base_ = [
     'mmseg::_base_/models/fcn_r50-d8.py',
-    './_base_/datasets/building_512x512.py', 'mmseg::_base_/default_runtime.py',
+    './_base_/datasets/building_512x512.py',
+    'mmseg::_base_/default_runtime.py',
     './_base_/schedules/adamw_20k.py'
 ]
 custom_imports = dict(imports=['sgsrf_mmseg'], allow_failed_imports=False)

@@ -20,7 +20,8 @@
 # Weights: segment-anything's `sam_vit_b_01ec64.pth` (see the README), its
 # position tables interpolated from 1024 to 512 at load time.
 _base_ = [
-    './_base_/datasets/building_512x512.py', 'mmseg::_base_/default_runtime.py',
+    './_base_/datasets/building_512x512.py',
+    'mmseg::_base_/default_runtime.py',
     './_base_/schedules/adamw_20k.py'
 ]
 custom_imports = dict(imports=['sgsrf_mmseg'], allow_failed_imports=False)

@@ -23,7 +23,8 @@ _base_ = [
 ]
 custom_imports = dict(imports=['sgsrf_mmseg'], allow_failed_imports=False)
 crop_size = (512, 512)
-clip_weights = 'checkpoints/open_clip_vit_b16_laion2b/open_clip_pytorch_model.bin'
+clip_weights = ('checkpoints/open_clip_vit_b16_laion2b/'
+                'open_clip_pytorch_model.bin')
 data_preprocessor = dict(
     size=crop_size,
     mean=[122.770938, 116.7460125, 104.09373615],
