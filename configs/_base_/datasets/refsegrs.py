@@ -13,8 +13,11 @@ train_pipeline = [
         type='TextAwareRandomFlip',
         prob=0.5,
         direction=['horizontal', 'vertical']),
-    # No hue jitter: colour words ("the white storage tank") must stay true.
-    dict(type='PhotoMetricDistortion', hue_delta=0),
+    # Almost no hue jitter: colour words ("the white storage tank") must stay
+    # true. mmseg's PhotoMetricDistortion always may shift the hue, by
+    # randint(-hue_delta, hue_delta) of OpenCV's 180 hue steps: 0 fails
+    # there (numpy's "high <= 0"), 1 shifts by at most 2 degrees.
+    dict(type='PhotoMetricDistortion', hue_delta=1),
     dict(type='PackReferringInputs'),
 ]
 # The ground truth is loaded after Resize, at the image's original size,
