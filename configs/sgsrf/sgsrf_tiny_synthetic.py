@@ -43,7 +43,7 @@ train_dataloader = dict(
         dataset,
         split='train',
         pipeline=train_pipeline,
-        text_parser=dict(train_on_gold=True)))
+        text_parser=dict(_delete_=True, train_on_gold=True)))
 val_dataloader = dict(
     batch_size=8,
     num_workers=1,

@@ -5,6 +5,9 @@ from typing import Iterable, Iterator, List, Optional, Tuple
 from mmengine.config import Config, ConfigDict
 from mmseg.registry import DATASETS
 
+from ..datasets.text_parse import pipeline_identity
+from ..datasets.text_parse.spacy_pipeline import is_pipeline_path
+from ..models.losses.structural_consistency_loss import PARSE_HELP
 from ..models.utils.input_geometry import (as_size, configured_input_sizes,
                                           tower_patch_sizes)
 
@@ -54,15 +57,46 @@ def _size_problems(model: dict) -> List[str]:
     ]
 
 
+def _stage_dataset(cfg: Config, stage: str) -> Optional[dict]:
+    """The dataset config of a stage's dataloader, unwrapped."""
+    loader = cfg.get(f'{stage}_dataloader')
+    if not loader:
+        return None
+    dataset = loader.get('dataset', {})
+    while 'dataset' in dataset:  # wrappers such as RepeatDataset
+        dataset = dataset['dataset']
+    return dataset
+
+
+def _parse_problems(cfg: Config, stages: Iterable[str]) -> List[str]:
+    """A structure loss on parses needs a parser for the training set."""
+    scr = (cfg.get('model') or {}).get('structural_loss')
+    dataset = _stage_dataset(cfg, 'train') if 'train' in stages else None
+    if not scr or dataset is None or not scr.get('struct_weight', 0.5) or \
+            scr.get('language_structure', 'parse') != 'parse':
+        return []
+    text_parser = dataset.get('text_parser')
+    if not text_parser:
+        return [
+            "model.structural_loss (language_structure='parse') reads the "
+            'dependency parse of every training expression, but '
+            f'train_dataloader.dataset has no text_parser: {PARSE_HELP}'
+        ]
+    model = text_parser.get('model')
+    if model and not is_pipeline_path(model):
+        try:
+            pipeline_identity(model)
+        except ImportError as err:
+            return [f'train_dataloader.dataset.text_parser: {err}']
+    return []
+
+
 def _dataset_problems(cfg: Config, stages: Iterable[str]) -> List[str]:
     problems = []
     for stage in stages:
-        loader = cfg.get(f'{stage}_dataloader')
-        if not loader:
+        dataset = _stage_dataset(cfg, stage)
+        if dataset is None:
             continue
-        dataset = loader.get('dataset', {})
-        while 'dataset' in dataset:  # wrappers such as RepeatDataset
-            dataset = dataset['dataset']
         field = f'{stage}_dataloader.dataset'
         try:
             dataset_cls = DATASETS.get(dataset.get('type'))
@@ -93,8 +127,9 @@ def check_config(cfg: Config,
     Checked: the weight files the model names exist; input sizes are
     multiples of the CLIP and SAM patch sizes; each stage's dataset type is
     registered and its root holds the files the dataset needs (datasets
-    that define ``find_missing_files(**dataset_cfg)``); the checkpoint to
-    test exists.
+    that define ``find_missing_files(**dataset_cfg)``); a structural loss on
+    dependency parses has a parser (installed) for the training set; the
+    checkpoint to test exists.
 
     Args:
         cfg (Config): The full config.
@@ -104,7 +139,7 @@ def check_config(cfg: Config,
     """
     model = cfg.get('model') or ConfigDict()
     problems = _weight_problems(model) + _size_problems(model)
-    problems += _dataset_problems(cfg, stages)
+    problems += _dataset_problems(cfg, stages) + _parse_problems(cfg, stages)
     if checkpoint is not None and not osp.isfile(checkpoint):
         problems.append(f'checkpoint {checkpoint} does not exist')
     if problems:

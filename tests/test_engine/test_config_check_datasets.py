@@ -13,7 +13,8 @@ def test_missing_dataset_files_in_the_one_message(tmp_path):
     cfg = Config.fromfile(TINY_MODEL)
     cfg.train_dataloader = dict(
         dataset=dict(type='RefSegRSDataset', data_root=str(tmp_path),
-                     split='train', pipeline=[]))
+                     split='train', pipeline=[],
+                     text_parser=dict(model=str(tmp_path / 'parser'))))
     cfg.val_dataloader = dict(
         dataset=dict(type='RepeatDataset', times=2,
                      dataset=dict(type='SyntheticRefSegRSDataset',
@@ -31,3 +32,23 @@ def test_missing_dataset_files_in_the_one_message(tmp_path):
     assert 'missing.pth does not exist' in message
     assert message.count('\n  - ') == 4
     assert not osp.exists(tmp_path / 'synthetic')
+
+
+@pytest.mark.parametrize('text_parser,expected', [
+    (None, 'train_dataloader.dataset has no text_parser'),
+    (dict(model='en_core_web_nothere'),
+     "the spaCy pipeline 'en_core_web_nothere' is not installed"),
+])
+def test_a_structure_loss_on_parses_needs_a_parser(tmp_path, text_parser,
+                                                    expected):
+    cfg = Config.fromfile(TINY_MODEL)
+    cfg.train_dataloader = dict(
+        dataset=dict(type='SyntheticRefSegRSDataset',
+                     data_root=str(tmp_path / 'synthetic'),
+                     text_parser=text_parser))
+    with pytest.raises(ConfigCheckError, match=expected) as info:
+        check_config(cfg, stages=('train', ))
+    assert 'python -m spacy download' in str(info.value)
+    # the model's own word similarity needs no parser
+    cfg.model.structural_loss.language_structure = 'self_similarity'
+    check_config(cfg, stages=('train', ))

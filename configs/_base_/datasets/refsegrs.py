@@ -28,6 +28,9 @@ test_pipeline = [
     dict(type='LoadReferringMask'),
     dict(type='PackReferringInputs'),
 ]
+# The structural loss reads the dependency parse of every training
+# expression (spaCy, cached beside the annotations): pip install spacy, then
+# python -m spacy download en_core_web_sm.
 train_dataloader = dict(
     batch_size=8,
     num_workers=4,
@@ -37,6 +40,7 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         split='train',
+        text_parser=dict(model='en_core_web_sm'),
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
