@@ -11,8 +11,8 @@ _base_ = [
 input_size = (128, 128)
 data_root = 'data/synthetic_refsegrs'
 synthetic = dict(num_train=3000, num_val=300, num_test=300, image_size=128)
-max_iters = 2400
-val_interval = 1200
+max_iters = 3000
+val_interval = 1500
 
 # Resize: a no-op on the synthetic scenes, needed on other data.
 train_pipeline = [
@@ -53,8 +53,15 @@ test_dataloader = dict(
     num_workers=1,
     dataset=dict(dataset, split='test', pipeline=test_pipeline))
 
+# The grounding cue weighs 0.3 here: measured with
+# tools/analysis/gradient_shares.py after the warm-up, the mask loss is
+# still the larger part of every trained part's gradient (55-100%), and the
+# cue helps the held-out colour-kind pairs. Clipping at 2 only catches
+# spikes: the gradient norm of this recipe stays near 1.
+model = dict(structural_loss=dict(ground_weight=0.3))
 # Trained from scratch: every part learns at the same rate.
 optim_wrapper = dict(
+    clip_grad=dict(max_norm=2.0),
     optimizer=dict(lr=1e-3, weight_decay=0.01),
     paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0,
                        bias_decay_mult=0.0))
