@@ -73,7 +73,8 @@ def _parse_problems(cfg: Config, stages: Iterable[str]) -> List[str]:
     scr = (cfg.get('model') or {}).get('structural_loss')
     dataset = _stage_dataset(cfg, 'train') if 'train' in stages else None
     if not scr or dataset is None or not scr.get('struct_weight', 0.5) or \
-            scr.get('language_structure', 'parse') != 'parse':
+            scr.get('language_structure', 'parse') != 'parse' or \
+            dataset.get('type') not in DATASETS:
         return []
     text_parser = dataset.get('text_parser')
     if not text_parser:

@@ -48,7 +48,10 @@ def make_gt():
 
 
 def build(**kwargs):
-    return MODELS.build(dict(type='StructuralConsistencyLoss', **kwargs))
+    """The loss with every weight 1 unless given."""
+    weights = dict(struct_weight=1.0, ground_weight=1.0, affinity_weight=1.0)
+    return MODELS.build(
+        dict(type='StructuralConsistencyLoss', **dict(weights, **kwargs)))
 
 
 def test_keys_and_weights():
