@@ -75,7 +75,8 @@ def token_structure(parse: dict, num_tokens: int, num_positions: int,
     """
     owners = align_words(parse['words'], parse['spaces'])[:num_tokens]
     dist = tree_distances(parse['heads'])
-    content = np.array([d not in FUNCTION_DEPS for d in parse['deps']])
+    content = np.array([d not in FUNCTION_DEPS for d in parse['deps']],
+                       dtype=bool)
     owners = np.asarray(owners, dtype=np.int64)
     target = np.zeros((num_positions, num_positions), np.float32)
     mask = np.zeros((num_positions, num_positions), bool)

@@ -254,3 +254,13 @@ def test_half_precision_inputs():
     reference = build()(grounding, make_gt(), PARSES)
     for key, value in losses.items():
         assert torch.allclose(value, reference[key], atol=5e-2)
+
+
+def test_the_empty_parse_constrains_nothing():
+    empty = dict(words=[], spaces=[], heads=[], deps=[])
+    grounding = make_grounding()
+    pad_mask = torch.ones(B, L, dtype=torch.bool)
+    pad_mask[:, :2] = False  # SOT and EOT of the empty expression
+    grounding = dataclasses.replace(grounding, pad_mask=pad_mask)
+    losses = build()(grounding, make_gt(), [empty, empty])
+    assert losses['loss_struct'] == 0
