@@ -11,51 +11,25 @@ from sgsrf_mmseg.analysis.training_log import scalars_files
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
+
+def train_line(step, loss, dice, bce):
+    """One training record of mmengine's ``scalars.json``."""
+    return dict(lr=1e-4, data_time=0.1, loss=loss, loss_dice=dice,
+                loss_mask_bce=bce, time=0.5, iter=step, memory=100, step=step)
+
+
+def val_line(step, miou, oiou, prec):
+    """One validation record of mmengine's ``scalars.json``."""
+    return dict(mIoU=miou, oIoU=oiou, **{'Prec@0.5': prec}, data_time=0.1,
+                time=0.2, step=step)
+
+
 ITER_LINES = [
-    dict(
-        lr=1e-4,
-        data_time=0.1,
-        loss=2.0,
-        loss_dice=0.9,
-        loss_mask_bce=1.1,
-        time=0.5,
-        iter=10,
-        memory=100,
-        step=10),
-    dict(
-        lr=1e-4,
-        data_time=0.1,
-        loss=1.5,
-        loss_dice=0.7,
-        loss_mask_bce=0.8,
-        time=0.5,
-        iter=20,
-        memory=100,
-        step=20),
-    dict(
-        mIoU=30.5,
-        oIoU=40.1,
-        **{'Prec@0.5': 20.0},
-        data_time=0.1,
-        time=0.2,
-        step=20),
-    dict(
-        lr=1e-4,
-        data_time=0.1,
-        loss=1.0,
-        loss_dice=0.5,
-        loss_mask_bce=0.5,
-        time=0.5,
-        iter=30,
-        memory=100,
-        step=30),
-    dict(
-        mIoU=35.0,
-        oIoU=45.0,
-        **{'Prec@0.5': 30.0},
-        data_time=0.1,
-        time=0.2,
-        step=30),
+    train_line(10, 2.0, 0.9, 1.1),
+    train_line(20, 1.5, 0.7, 0.8),
+    val_line(20, 30.5, 40.1, 20.0),
+    train_line(30, 1.0, 0.5, 0.5),
+    val_line(30, 35.0, 45.0, 30.0),
 ]
 
 
