@@ -16,6 +16,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner, load_checkpoint, set_random_seed
 from mmseg.registry import MODELS
 
+from .quiet_init import init_weights_quietly
+
 #: Parts of an SGSRF model, most specific prefix first.
 PART_PREFIXES = ('decode_head.image_encoder', 'decode_head.grounding_adapters',
                  'decode_head.mask_decoder', 'decode_head', 'image_encoder',
@@ -85,15 +87,17 @@ def gradient_shares(cfg: Config,
         the mask terms' share of the summed norms), ``batches`` and
         ``checkpoint``.
     """
-    set_random_seed(seed)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    if checkpoint is not None:
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-    model.train()
     loader_cfg = copy.deepcopy(cfg.train_dataloader)
     loader_cfg.update(num_workers=0, persistent_workers=False)
     loader = Runner.build_dataloader(loader_cfg, seed=seed)
+    # seeded after the dataset is ready: a first use that trains the text
+    # parser draws random numbers that a cached parse does not
+    set_random_seed(seed)
+    model = MODELS.build(cfg.model)
+    init_weights_quietly(model)
+    if checkpoint is not None:
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    model.train()
     parts = model_parts(model)
     totals: Dict[str, Dict[str, float]] = OrderedDict()
     for index, batch in enumerate(loader):
