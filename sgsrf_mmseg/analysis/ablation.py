@@ -71,7 +71,8 @@ VARIANTS: Dict[str, Variant] = {
     'full':
     Variant('SGSRF as configured'),
     'no_scr':
-    Variant('no SCR loss', {'model.structural_loss': None}),
+    Variant('no SCR loss: none of its terms (structure, cue, affinity)',
+            {'model.structural_loss': None}),
     'scr_self_similarity':
     Variant("SCR against the model's own word similarity, not the parse",
             {'model.structural_loss.language_structure': 'self_similarity'}),
