@@ -22,10 +22,9 @@ into a markdown table, with more fields::
                seeds that have the metric)
     failed     [{variant, seed, stage, log, message}]: runs that stopped
 
-Flat test metrics are the overall scores of ``test_results.json`` (``mIoU``,
-``oIoU``, ``Prec@X``) and, for each entry of its ``groups``,
-``mIoU_<size bin>`` / ``oIoU_<size bin>`` or ``mIoU@<category>`` /
-``oIoU@<category>``: the names the metric logs.
+Flat test metrics are those of ``results_tables.flat_metrics``: the overall
+scores of ``test_results.json`` and each group's, named as the metric logs
+them.
 """
 import json
 import os.path as osp
@@ -34,7 +33,7 @@ from collections import OrderedDict
 from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from .ablation import RESULTS_FILE, VARIANTS, RunFailed, RunPlan
-from .results_tables import ABLATION_KIND
+from .results_tables import ABLATION_KIND, flat_metrics
 #: mIoU, oIoU, Prec@0.5, mIoU on scenes of colour-kind pairs held out of
 #: training (synthetic data), mIoU on targets under 1% of the image.
 DEFAULT_METRICS = ('mIoU', 'oIoU', 'Prec@0.5', 'mIoU@held_out_pair',
@@ -57,12 +56,7 @@ def flat_test_metrics(path: str) -> Dict[str, float]:
                 results.get('groups'), dict):
         raise ValueError(f'{path} is not a test results file: it needs the '
                          'objects "metrics" and "groups"')
-    metrics = dict(results['metrics'])
-    for name, group in results['groups'].items():
-        suffix = name if name.startswith('@') else f'_{name}'
-        metrics[f'mIoU{suffix}'] = group['mIoU']
-        metrics[f'oIoU{suffix}'] = group['oIoU']
-    return metrics
+    return flat_metrics(results)
 
 
 def summarize(runs: Iterable[dict],

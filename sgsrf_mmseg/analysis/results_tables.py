@@ -122,12 +122,29 @@ def dataset_name(results: dict) -> str:
     return DATASET_NAMES.get(kind, str(kind))
 
 
+def flat_metrics(results: dict) -> dict:
+    """The overall scores and each group's under the names the metric logs.
+
+    ``mIoU``, ``oIoU``, ``Prec@X``, and for each entry of ``groups``
+    ``mIoU_<size bin>`` / ``oIoU_<size bin>`` or ``mIoU@<category>`` /
+    ``oIoU@<category>``.
+    """
+    metrics = dict(results['metrics'])
+    for name, group in results['groups'].items():
+        suffix = name if name.startswith('@') else f'_{name}'
+        metrics[f'mIoU{suffix}'] = group['mIoU']
+        metrics[f'oIoU{suffix}'] = group['oIoU']
+    return metrics
+
+
 def metric_value(results: dict, metric: str, path: str) -> float:
-    """One overall metric of a test run; an error names file and metric."""
-    if metric not in results['metrics']:
+    """One metric of a test run (overall or of a group, named as
+    :func:`flat_metrics` names it); an error names file and metric."""
+    metrics = flat_metrics(results)
+    if metric not in metrics:
         raise ValueError(f'{path} has no metric {metric!r} (it has '
-                       f'{sorted(results["metrics"])})')
-    return results['metrics'][metric]
+                         f'{sorted(metrics)})')
+    return metrics[metric]
 
 
 def shared_scoring(runs: Sequence[Run]) -> dict:

@@ -115,6 +115,22 @@ def test_ablation_mean_and_std_over_seeds(tmp_path):
     assert mean_std([1.0, 1.0]) == '1.00 ± 0.00'
 
 
+def test_ablation_of_group_metrics(tmp_path):
+    """The tool's default columns include group scores (held-out pairs,
+    small targets), which ``test_results.json`` keeps under ``groups``."""
+    write_json(tmp_path / 'a.json', make_test_results())
+    path = write_ablation(
+        tmp_path, [dict(name='full', runs=[dict(seed=0, results='a.json')])],
+        metrics=['mIoU', 'mIoU@held_out_pair', 'mIoU_small'])
+    block = render_ablation_block(*load_ablation(path))
+    assert '| full | 0 | 55.17 | 34.08 | 49.67 |' in block
+    path = write_ablation(
+        tmp_path, [dict(name='full', runs=[dict(seed=0, results='a.json')])],
+        metrics=['mIoU_tiny'])
+    with pytest.raises(ValueError, match="a.json has no metric 'mIoU_tiny'"):
+        render_ablation_block(*load_ablation(path))
+
+
 def test_ablation_errors_name_the_problem(tmp_path):
     write_json(tmp_path / 'a.json', make_test_results())
     write_json(tmp_path / 'b.json', make_test_results(split='val'))
