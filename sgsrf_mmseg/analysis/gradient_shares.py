@@ -7,6 +7,7 @@ decoder). A term whose gradient dwarfs the mask loss's on a part decides
 alone what that part learns.
 """
 import copy
+import logging
 from collections import OrderedDict
 from typing import Dict, List, Optional
 
@@ -16,7 +17,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner, load_checkpoint, set_random_seed
 from mmseg.registry import MODELS
 
-from .quiet_init import init_weights_quietly
+from .logger_level import current_logger_at
 
 #: Parts of an SGSRF model, most specific prefix first.
 PART_PREFIXES = ('decode_head.image_encoder', 'decode_head.grounding_adapters',
@@ -94,7 +95,8 @@ def gradient_shares(cfg: Config,
     # parser draws random numbers that a cached parse does not
     set_random_seed(seed)
     model = MODELS.build(cfg.model)
-    init_weights_quietly(model)
+    with current_logger_at(logging.WARNING):  # no per-parameter report
+        model.init_weights()
     if checkpoint is not None:
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     model.train()

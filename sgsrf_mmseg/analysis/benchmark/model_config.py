@@ -12,7 +12,6 @@ from mmseg.registry import MODELS
 from sgsrf_mmseg.models.utils.input_geometry import (model_input_size,
                                                      set_model_input_size)
 
-from ..quiet_init import init_weights_quietly
 from .settings import BenchmarkSettings
 
 
@@ -95,5 +94,5 @@ def load_model_cfg(settings: BenchmarkSettings) -> Tuple[ConfigDict, int]:
 def build_model(model_cfg: dict, device: torch.device) -> nn.Module:
     """Build and randomly initialise the model on ``device``."""
     model = MODELS.build(copy.deepcopy(model_cfg))
-    init_weights_quietly(model)
+    model.init_weights()
     return model.to(device)

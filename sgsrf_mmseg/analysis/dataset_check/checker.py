@@ -1,11 +1,9 @@
 """Check a referring segmentation dataset the way its loader reads it."""
 import logging
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
-from mmengine.logging import MMLogger
 
 from sgsrf_mmseg.datasets import (LoadRasterImage, LoadReferringMask,
                                   RefSegRSDataset, RISBenchDataset,
@@ -13,6 +11,7 @@ from sgsrf_mmseg.datasets import (LoadRasterImage, LoadReferringMask,
 from sgsrf_mmseg.datasets.mask_utils import is_strictly_binary
 from sgsrf_mmseg.datasets.sample_files import find_missing_sample_files
 
+from ..logger_level import current_logger_at
 from .annotations import ExpressionCheck, read_references
 from .report import DefectReport
 
@@ -41,18 +40,6 @@ class SplitCheck:
     split: str
     usable: int = 0
     previews: List[Preview] = field(default_factory=list)
-
-
-@contextmanager
-def _quiet_loader_logs() -> Iterator[None]:
-    """Mute the loaders' warnings: the report lists each case itself."""
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _named(path: str, err: Exception) -> str:
@@ -136,7 +123,8 @@ class DatasetChecker:
             split=split,
             lazy_init=True,
             **self.dataset_kwargs)
-        with _quiet_loader_logs():
+        # the loaders' warnings: the report lists each case itself
+        with current_logger_at(logging.ERROR):
             references = read_references(dataset, self.report,
                                          self.expressions)
             if references is not None:
