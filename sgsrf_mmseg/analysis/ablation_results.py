@@ -26,14 +26,13 @@ Flat test metrics are those of ``results_tables.flat_metrics``: the overall
 scores of ``test_results.json`` and each group's, named as the metric logs
 them.
 """
-import json
 import os.path as osp
 import statistics
 from collections import OrderedDict
 from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from .ablation import RESULTS_FILE, VARIANTS, RunFailed, RunPlan
-from .results_tables import ABLATION_KIND, flat_metrics
+from .results_tables import ABLATION_KIND, flat_metrics, load_json
 #: mIoU, oIoU, Prec@0.5, mIoU on scenes of colour-kind pairs held out of
 #: training (synthetic data), mIoU on targets under 1% of the image.
 DEFAULT_METRICS = ('mIoU', 'oIoU', 'Prec@0.5', 'mIoU@held_out_pair',
@@ -49,11 +48,9 @@ def flat_test_metrics(path: str) -> Dict[str, float]:
     Returns:
         dict[str, float]: Metric name -> percent.
     """
-    with open(path, encoding='utf-8') as f:
-        results = json.load(f)
-    if not isinstance(results, dict) or not isinstance(
-            results.get('metrics'), dict) or not isinstance(
-                results.get('groups'), dict):
+    results = load_json(path)
+    if not isinstance(results.get('metrics'), dict) or not isinstance(
+            results.get('groups'), dict):
         raise ValueError(f'{path} is not a test results file: it needs the '
                          'objects "metrics" and "groups"')
     return flat_metrics(results)
