@@ -88,11 +88,6 @@ def gradient_shares(cfg: Config,
         the mask terms' share of the summed norms), ``batches`` and
         ``checkpoint``.
     """
-    loader_cfg = copy.deepcopy(cfg.train_dataloader)
-    loader_cfg.update(num_workers=0, persistent_workers=False)
-    loader = Runner.build_dataloader(loader_cfg, seed=seed)
-    # seeded after the dataset is ready: a first use that trains the text
-    # parser draws random numbers that a cached parse does not
     set_random_seed(seed)
     model = MODELS.build(cfg.model)
     with current_logger_at(logging.WARNING):  # no per-parameter report
@@ -100,6 +95,9 @@ def gradient_shares(cfg: Config,
     if checkpoint is not None:
         load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     model.train()
+    loader_cfg = copy.deepcopy(cfg.train_dataloader)
+    loader_cfg.update(num_workers=0, persistent_workers=False)
+    loader = Runner.build_dataloader(loader_cfg, seed=seed)
     parts = model_parts(model)
     totals: Dict[str, Dict[str, float]] = OrderedDict()
     for index, batch in enumerate(loader):

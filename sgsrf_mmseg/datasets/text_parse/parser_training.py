@@ -5,8 +5,11 @@ import json
 import os
 import os.path as osp
 import random
-from typing import Dict, List, Sequence
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Sequence
 
+import numpy as np
+import torch
 from mmengine.logging import print_log
 
 from .parse_file import GOLD_PARSER, parse_text, read_parse_file
@@ -111,6 +114,21 @@ def ensure_trained_parser(gold_files: Sequence[str], output_dir: str,
         train_dependency_parser(parses, output_dir, **settings)
 
 
+@contextmanager
+def _global_random_state_kept() -> Iterator[None]:
+    """Python's, NumPy's and torch's global random states as they were
+    before the block, after it: spaCy's ``fix_random_seed`` re-seeds all
+    three, and a parser trained on a dataset's first use must not change
+    the random streams of the run that uses the dataset."""
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng():
+        try:
+            yield
+        finally:
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
+
+
 def train_dependency_parser(parses: Dict[str, dict],
                             output_dir: str,
                             seed: int = 0,
@@ -123,7 +141,8 @@ def train_dependency_parser(parses: Dict[str, dict],
     A blank ``lang`` pipeline with one ``parser`` component (its own
     tok2vec; ``min_action_freq=1`` keeps every label of a small corpus) is
     trained for ``epochs`` passes over the shuffled examples. The result
-    depends only on the data, the settings and ``seed``; its
+    depends only on the data, the settings and ``seed``, and the global
+    random states are left as they were; its
     ``meta['version']`` is ``0.0.0+<digest of data and settings>``, so a
     parse cache written with an older pipeline in the same folder is not
     reused.
@@ -145,20 +164,21 @@ def train_dependency_parser(parses: Dict[str, dict],
     spacy = import_spacy()
     from spacy.util import fix_random_seed, minibatch
     settings = _training_settings(seed, epochs, batch_size, dropout, lang)
-    fix_random_seed(seed)
-    nlp = spacy.blank(lang)
-    nlp.add_pipe('parser', config={'min_action_freq': 1})
-    examples = gold_examples(nlp, parses)
-    optimizer = nlp.initialize(lambda: examples)
-    order = random.Random(seed)
-    epoch_losses = []
-    for _ in range(epochs):
-        shuffled = list(examples)
-        order.shuffle(shuffled)
-        losses: Dict[str, float] = {}
-        for batch in minibatch(shuffled, size=batch_size):
-            nlp.update(batch, sgd=optimizer, drop=dropout, losses=losses)
-        epoch_losses.append(losses.get('parser', 0.0))
+    with _global_random_state_kept():
+        fix_random_seed(seed)
+        nlp = spacy.blank(lang)
+        nlp.add_pipe('parser', config={'min_action_freq': 1})
+        examples = gold_examples(nlp, parses)
+        optimizer = nlp.initialize(lambda: examples)
+        order = random.Random(seed)
+        epoch_losses = []
+        for _ in range(epochs):
+            shuffled = list(examples)
+            order.shuffle(shuffled)
+            losses: Dict[str, float] = {}
+            for batch in minibatch(shuffled, size=batch_size):
+                nlp.update(batch, sgd=optimizer, drop=dropout, losses=losses)
+            epoch_losses.append(losses.get('parser', 0.0))
     nlp.meta['name'] = 'gold_trained_parser'
     nlp.meta['version'] = f'0.0.0+{training_digest(parses, settings)}'
     nlp.meta['description'] = (

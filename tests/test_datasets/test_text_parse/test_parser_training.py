@@ -1,8 +1,11 @@
 import filecmp
 import json
 import os.path as osp
+import random
 
+import numpy as np
 import pytest
+import torch
 
 from sgsrf_mmseg.datasets.text_parse import (evaluate_parser,
                                              load_spacy_pipeline,
@@ -54,6 +57,24 @@ def test_training_is_deterministic_for_a_seed(tmp_path, gold_train):
         with open(osp.join(runs[name], 'meta.json')) as f:
             versions.append(json.load(f)['version'])
     assert versions[0] == versions[1] != versions[2]
+
+
+def _draws_after_seeding(seed, between=lambda: None):
+    """One draw of Python's, NumPy's and torch's global generators."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    between()
+    return random.random(), float(np.random.rand()), torch.rand(1).item()
+
+
+def test_training_leaves_the_global_random_streams(tmp_path, gold_train):
+    """spaCy re-seeds the global generators; a run that trains the parser
+    on a dataset's first use draws the same numbers as one that reads it."""
+    expected = _draws_after_seeding(5)
+    drawn = _draws_after_seeding(5, lambda: train_dependency_parser(
+        gold_train, str(tmp_path / 'p'), seed=0, epochs=1, batch_size=8))
+    assert drawn == expected
 
 
 def test_read_gold_parses(tmp_path, gold_train):
