@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 DEMO_CFG := configs/sgsrf/sgsrf_tiny_synthetic.py
 DEMO_DIR := work_dirs/demo
 
-.PHONY: demo test install clean-demo
+.PHONY: demo test lint install clean-demo
+LINT_PATHS := sgsrf_mmseg tools tests configs setup.py
 
 $(PY):
 	$(PYTHON_SYS) -m venv $(VENV)
@@ -25,6 +26,17 @@ $(VENV)/.installed-demo: $(VENV)/.installed requirements/demo.txt requirements/d
 	touch $@
 
 install: $(VENV)/.installed
+
+$(VENV)/.installed-lint: $(PY) requirements/lint.txt
+	$(PY) -m pip install -q -r requirements/lint.txt
+	touch $@
+
+# OpenMMLab's checks, with the settings of setup.cfg (.pre-commit-config.yaml
+# runs the same on each commit).
+lint: $(VENV)/.installed-lint
+	$(PY) -m flake8 .
+	$(PY) -m isort --check-only --diff $(LINT_PATHS)
+	$(PY) -m yapf --diff --recursive $(LINT_PATHS)
 
 test: install $(VENV)/.installed-demo
 	$(PY) -m pytest tests -q -p no:cacheprovider

@@ -1,7 +1,6 @@
 """Install sgsrf_mmseg: ``pip install -e .`` (add ``[tests]``, ``[optional]``,
 ``[demo]``)."""
 import os.path as osp
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -27,8 +26,8 @@ setup(
     version=read_version(),
     description='SGSRF: grounding-first referring remote sensing image '
     'segmentation for MMSegmentation',
-    long_description=open(osp.join(HERE, 'README.md')).read()
-    if osp.exists(osp.join(HERE, 'README.md')) else '',
+    long_description=open(osp.join(HERE, 'README.md')).read() if osp.exists(
+        osp.join(HERE, 'README.md')) else '',
     long_description_content_type='text/markdown',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
     python_requires='>=3.9',

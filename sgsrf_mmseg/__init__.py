@@ -7,8 +7,7 @@ from .utils.compat import apply_compat
 
 apply_compat()
 
-from . import (datasets, engine, evaluation, models,  # noqa: E402,F401
-               visualization)
-from .version import __version__  # noqa: E402
+from . import datasets, engine, evaluation, models, visualization
+from .version import __version__
 
 __all__ = ['__version__']

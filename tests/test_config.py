@@ -10,7 +10,8 @@ from mmseg.registry import DATASETS, HOOKS, METRICS, MODELS, TRANSFORMS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    p for p in glob.glob(
+        osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
     if ('_base_' not in p or '/models/' in p) and '/reuse/' not in p)
 
 

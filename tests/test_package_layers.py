@@ -31,8 +31,9 @@ def imported_modules(path: Path):
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package[:len(package) - node.level + 1]
-                names = ['.'.join(base + ((node.module, ) if node.module
-                                          else ()))]
+                names = [
+                    '.'.join(base + ((node.module, ) if node.module else ()))
+                ]
             else:
                 names = [node.module or '']
         else:
@@ -60,13 +61,16 @@ def layer_violations(path: Path):
 
 
 def test_every_subpackage_has_a_layer():
-    subpackages = {p.name for p in PACKAGE.iterdir()
-                   if (p / '__init__.py').is_file()}
+    subpackages = {
+        p.name
+        for p in PACKAGE.iterdir() if (p / '__init__.py').is_file()
+    }
     assert subpackages <= set(LAYERS), subpackages - set(LAYERS)
 
 
 @pytest.mark.parametrize(
-    'path', sorted(PACKAGE.rglob('*.py')),
+    'path',
+    sorted(PACKAGE.rglob('*.py')),
     ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_imports_run_downward(path):
     assert layer_violations(path) == []
@@ -74,9 +78,9 @@ def test_imports_run_downward(path):
 
 def test_an_upward_import_is_found(tmp_path, monkeypatch):
     module = PACKAGE / 'datasets' / 'upward_probe.py'
-    monkeypatch.setattr(Path, 'read_text',
-                        lambda self: 'from ..apis import x\n'
-                        'import sgsrf_mmseg.models.y\n'
-                        'from ..utils import z\n')
+    monkeypatch.setattr(
+        Path, 'read_text', lambda self: 'from ..apis import x\n'
+        'import sgsrf_mmseg.models.y\n'
+        'from ..utils import z\n')
     assert layer_violations(module) == [(1, 'sgsrf_mmseg.apis'),
                                         (2, 'sgsrf_mmseg.models.y')]

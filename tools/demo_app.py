@@ -15,9 +15,9 @@ from typing import List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import sgsrf_mmseg  # noqa: E402,F401
-from sgsrf_mmseg.apis import ReferringSegInferencer  # noqa: E402
-from sgsrf_mmseg.webapp import DemoService  # noqa: E402
+import sgsrf_mmseg  # noqa: F401
+from sgsrf_mmseg.apis import ReferringSegInferencer
+from sgsrf_mmseg.webapp import DemoService
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -52,9 +52,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         launch_demo(service, args.config, args.checkpoint, args.host,
                     args.port)
     except OSError as err:
-        print(f'error: cannot serve on {args.host}:{args.port} ({err}); '
-              'is another server using it? pick another --port',
-              file=sys.stderr)
+        print(
+            f'error: cannot serve on {args.host}:{args.port} ({err}); '
+            'is another server using it? pick another --port',
+            file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

@@ -103,8 +103,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('--max-pixels must be positive (0 for no limit)')
     if args.tile_size is not None and args.tile_size < 1:
         parser.error(f'--tile-size must be at least 1, got {args.tile_size}')
-    if args.overlap is not None and not 0 <= args.overlap < (
-            args.tile_size or float('inf')):
+    if args.overlap is not None and not 0 <= args.overlap < (args.tile_size
+                                                             or float('inf')):
         parser.error('--overlap must be >= 0 and smaller than --tile-size, '
                      f'got {args.overlap}')
     return args

@@ -12,14 +12,13 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmengine.config import Config  # noqa: E402
-from mmengine.dist import is_main_process  # noqa: E402
+from mmengine.config import Config
+from mmengine.dist import is_main_process
 
-from sgsrf_mmseg.engine.launch import (add_common_arguments,  # noqa: E402
-                                       build_runner, exit_on_run_error,
-                                       load_config, prepare_test_config)
-from sgsrf_mmseg.evaluation import (TEST_RESULTS_FILE,  # noqa: E402
-                                    save_test_results)
+from sgsrf_mmseg.engine.launch import (add_common_arguments, build_runner,
+                                       exit_on_run_error, load_config,
+                                       prepare_test_config)
+from sgsrf_mmseg.evaluation import TEST_RESULTS_FILE, save_test_results
 
 
 def parse_args():

@@ -1,13 +1,14 @@
-"""Train a model: ``python tools/train.py CONFIG [--work-dir DIR] [--resume]``."""
+"""Train a model: ``python tools/train.py CONFIG [--work-dir DIR]
+[--resume]``."""
 import argparse
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from sgsrf_mmseg.engine.launch import (add_common_arguments,  # noqa: E402
-                                       build_runner, exit_on_run_error,
-                                       load_config, prepare_train_config)
+from sgsrf_mmseg.engine.launch import (add_common_arguments, build_runner,
+                                       exit_on_run_error, load_config,
+                                       prepare_train_config)
 
 
 def parse_args():

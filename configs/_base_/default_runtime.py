@@ -12,7 +12,9 @@ env_cfg = dict(
 )
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
-    type='ReferringSegVisualizer', vis_backends=vis_backends, name='visualizer')
+    type='ReferringSegVisualizer',
+    vis_backends=vis_backends,
+    name='visualizer')
 # A NaN or infinite training loss stops the run before the step, naming the
 # iteration and the samples of the batch ('raise'), or skips the step
 # ('skip', at most max_skips in a row). It guards whatever optimizer wrapper

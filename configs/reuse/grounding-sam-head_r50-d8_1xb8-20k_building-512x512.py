@@ -7,8 +7,11 @@
 # MaskDiceLoss beside mmseg's sigmoid cross-entropy. Data: a building
 # extraction dataset in mmseg's layout (_base_/datasets/building_512x512.py),
 # scored by mmseg's IoUMetric.
-#   python tools/train.py configs/reuse/grounding-sam-head_r50-d8_1xb8-20k_building-512x512.py
-#   python tools/test.py configs/reuse/grounding-sam-head_r50-d8_1xb8-20k_building-512x512.py CHECKPOINT
+#   python tools/train.py \
+#       configs/reuse/grounding-sam-head_r50-d8_1xb8-20k_building-512x512.py
+#   python tools/test.py \
+#       configs/reuse/grounding-sam-head_r50-d8_1xb8-20k_building-512x512.py \
+#       CHECKPOINT
 # MMSegmentation's own tools/train.py (and `mim train mmseg CONFIG`) run it
 # too: `custom_imports` registers the plugin.
 #
@@ -17,15 +20,14 @@
 # nothing.
 #
 # Weights: the ResNet-50-V1c file behind mmseg's `open-mmlab://resnet50_v1c`
-# (https://download.openmmlab.com/pretrain/third_party/resnet50_v1c-2cccc1ad.pth),
+# (https://download.openmmlab.com/pretrain/third_party/resnet50_v1c-2cccc1ad.pth),  # noqa: E501
 # and SAM's `sam_vit_b_01ec64.pth` for the prompt encoder and mask decoder
 # (its image-encoder entries are not used). With mmseg's own tools,
 # pretrained='open-mmlab://resnet50_v1c' downloads the first on first use.
 _base_ = [
     'mmseg::_base_/models/fcn_r50-d8.py',
     './_base_/datasets/building_512x512.py',
-    'mmseg::_base_/default_runtime.py',
-    './_base_/schedules/adamw_20k.py'
+    'mmseg::_base_/default_runtime.py', './_base_/schedules/adamw_20k.py'
 ]
 custom_imports = dict(imports=['sgsrf_mmseg'], allow_failed_imports=False)
 crop_size = (512, 512)

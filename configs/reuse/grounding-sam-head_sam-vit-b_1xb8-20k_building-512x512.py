@@ -5,8 +5,10 @@
 # mask decoder finds the target with its own mask token. Data: a building
 # extraction dataset in mmseg's layout (_base_/datasets/building_512x512.py),
 # scored by mmseg's IoUMetric.
-#   python tools/train.py configs/reuse/grounding-sam-head_sam-vit-b_1xb8-20k_building-512x512.py
-#   python tools/test.py configs/reuse/grounding-sam-head_sam-vit-b_1xb8-20k_building-512x512.py CHECKPOINT
+#   python tools/train.py \
+#       configs/reuse/grounding-sam-head_sam-vit-b_1xb8-20k_building-512x512.py
+#   python tools/test.py \
+#       configs/reuse/grounding-sam-head_sam-vit-b_1xb8-20k_building-512x512.py CHECKPOINT  # noqa: E501
 # MMSegmentation's own tools/train.py (and `mim train mmseg CONFIG`) run it
 # too: `custom_imports` registers the plugin.
 #
@@ -21,8 +23,7 @@
 # position tables interpolated from 1024 to 512 at load time.
 _base_ = [
     './_base_/datasets/building_512x512.py',
-    'mmseg::_base_/default_runtime.py',
-    './_base_/schedules/adamw_20k.py'
+    'mmseg::_base_/default_runtime.py', './_base_/schedules/adamw_20k.py'
 ]
 custom_imports = dict(imports=['sgsrf_mmseg'], allow_failed_imports=False)
 crop_size = (512, 512)

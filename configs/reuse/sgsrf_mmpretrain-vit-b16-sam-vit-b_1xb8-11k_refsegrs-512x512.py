@@ -4,8 +4,10 @@
 # mmpretrain's CLIP checkpoint strictly under its own names. Everything else
 # is the RefSegRS benchmark config: CLIP text tower, CCR, SCR, GPG and the
 # SAM head with its grounding-modulation adapters.
-#   python tools/train.py configs/reuse/sgsrf_mmpretrain-vit-b16-sam-vit-b_1xb8-11k_refsegrs-512x512.py --amp
-#   python tools/test.py configs/reuse/sgsrf_mmpretrain-vit-b16-sam-vit-b_1xb8-11k_refsegrs-512x512.py CHECKPOINT
+#   python tools/train.py \
+#       configs/reuse/sgsrf_mmpretrain-vit-b16-sam-vit-b_1xb8-11k_refsegrs-512x512.py --amp  # noqa: E501
+#   python tools/test.py \
+#       configs/reuse/sgsrf_mmpretrain-vit-b16-sam-vit-b_1xb8-11k_refsegrs-512x512.py CHECKPOINT  # noqa: E501
 #
 # Weights: mmpretrain's `clip-vit-base-p16_laion2b-pre_3rdparty_in1k_
 # 20221220-5e24ff58.pth` (its CLIP model zoo, configs/clip/metafile.yml), an

@@ -3,8 +3,10 @@
 # UPerHead and auxiliary FCNHead in its EncoderDecoder, on mmseg's own
 # ADE20K dataset config. Everything but the backbone comes from mmseg's
 # shipped configs (`mmseg::` bases; resolving them needs setuptools < 82).
-#   python tools/train.py configs/reuse/upernet_clip-vit-b16-mln_8xb2-160k_ade20k-512x512.py
-#   bash tools/dist_train.sh configs/reuse/upernet_clip-vit-b16-mln_8xb2-160k_ade20k-512x512.py 8
+#   python tools/train.py \
+#       configs/reuse/upernet_clip-vit-b16-mln_8xb2-160k_ade20k-512x512.py
+#   bash tools/dist_train.sh \
+#       configs/reuse/upernet_clip-vit-b16-mln_8xb2-160k_ade20k-512x512.py 8
 # MMSegmentation's own tools/train.py (and `mim train mmseg CONFIG`) run it
 # too: `custom_imports` registers the plugin.
 #

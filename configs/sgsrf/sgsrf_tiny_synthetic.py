@@ -63,13 +63,16 @@ model = dict(structural_loss=dict(ground_weight=0.3))
 optim_wrapper = dict(
     clip_grad=dict(max_norm=2.0),
     optimizer=dict(lr=1e-3, weight_decay=0.01),
-    paramwise_cfg=dict(_delete_=True, norm_decay_mult=0.0,
-                       bias_decay_mult=0.0))
+    paramwise_cfg=dict(
+        _delete_=True, norm_decay_mult=0.0, bias_decay_mult=0.0))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0,
-         end=100),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, begin=100, end=max_iters,
-         by_epoch=False),
+    dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=100),
+    dict(
+        type='CosineAnnealingLR',
+        eta_min=1e-5,
+        begin=100,
+        end=max_iters,
+        by_epoch=False),
 ]
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=val_interval)

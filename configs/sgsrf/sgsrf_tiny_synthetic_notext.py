@@ -7,7 +7,8 @@ train_pipeline = [
     dict(type='LoadReferringMask'),
     dict(type='ReplaceExpression', text=''),
     dict(
-        type='TextAwareRandomFlip', prob=0.5,
+        type='TextAwareRandomFlip',
+        prob=0.5,
         direction=['horizontal', 'vertical']),
     dict(type='PackReferringInputs'),
 ]

@@ -2,7 +2,8 @@
 # One GPU, batch 8, ~40 epochs of the 12,181 training references
 # (60k iterations); validation every 2k iterations on val (1,740), the best
 # checkpoint is chosen on val mIoU; report test (3,481).
-#   python tools/train.py configs/sgsrf/sgsrf_vit-b16-sam-vit-b_1xb8-60k_rrsisd-512x512.py --amp
+#   python tools/train.py \
+#       configs/sgsrf/sgsrf_vit-b16-sam-vit-b_1xb8-60k_rrsisd-512x512.py --amp
 _base_ = [
     '../_base_/models/sgsrf_vit-b16_sam-vit-b_pretrained.py',
     '../_base_/datasets/rrsisd.py', '../_base_/default_runtime.py',

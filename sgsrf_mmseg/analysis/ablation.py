@@ -86,8 +86,9 @@ VARIANTS: Dict[str, Variant] = {
     Variant('GMS without the grounding adapters in the SAM encoder',
             {'model.decode_head.use_grounding_adapters': False}),
     'no_text':
-    Variant('every expression replaced by an empty string',
-            config='configs/sgsrf/sgsrf_tiny_synthetic_notext.py'),
+    Variant(
+        'every expression replaced by an empty string',
+        config='configs/sgsrf/sgsrf_tiny_synthetic_notext.py'),
 }
 
 
@@ -132,8 +133,12 @@ class RunFailed(Exception):
 
     def to_dict(self) -> dict:
         """What the ablation file records of the failure."""
-        return dict(variant=self.plan.variant, seed=self.plan.seed,
-                    stage=self.stage, log=self.log, message=str(self))
+        return dict(
+            variant=self.plan.variant,
+            seed=self.plan.seed,
+            stage=self.stage,
+            log=self.log,
+            message=str(self))
 
 
 def log_tail(path: str, lines: int = LOG_TAIL_LINES) -> List[str]:
@@ -144,12 +149,14 @@ def log_tail(path: str, lines: int = LOG_TAIL_LINES) -> List[str]:
         return [line.rstrip('\n') for line in deque(f, maxlen=lines)]
 
 
-def plan_runs(variants: Sequence[str],
-              seeds: Sequence[int],
-              work_dir: str,
-              repo_root: str,
-              config: Optional[str] = None,
-              cfg_options: Sequence[str] = ()) -> List[RunPlan]:
+def plan_runs(
+    variants: Sequence[str],
+    seeds: Sequence[int],
+    work_dir: str,
+    repo_root: str,
+    config: Optional[str] = None,
+    cfg_options: Sequence[str] = ()
+) -> List[RunPlan]:
     """The runs of an ablation, variant by variant, seed by seed.
 
     Args:
@@ -200,8 +207,8 @@ def plan_runs(variants: Sequence[str],
     return plans
 
 
-def run_logged(args: Sequence[str], log_path: str,
-               env: Mapping[str, str]) -> int:
+def run_logged(args: Sequence[str], log_path: str, env: Mapping[str,
+                                                                str]) -> int:
     """Run a command, appending its output to ``log_path``; its status."""
     with open(log_path, 'a', encoding='utf-8') as log:
         log.write(f'==== {time.strftime("%Y-%m-%d %H:%M:%S")} '
@@ -215,8 +222,11 @@ def run_logged(args: Sequence[str], log_path: str,
 def _start_record(plan: RunPlan) -> dict:
     """The run's ``run.json``: read and checked, or started."""
     path = plan.path(RUN_FILE)
-    planned = dict(variant=plan.variant, seed=plan.seed, config=plan.config,
-                   cfg_options=list(plan.cfg_options))
+    planned = dict(
+        variant=plan.variant,
+        seed=plan.seed,
+        config=plan.config,
+        cfg_options=list(plan.cfg_options))
     if osp.isfile(path):
         with open(path, encoding='utf-8') as f:
             record = json.load(f)
@@ -295,8 +305,10 @@ def run_one(plan: RunPlan, tools: Tools, run_command: CommandRunner,
 def parse_cfg_options(options: Sequence[str]) -> dict:
     """``key=value`` strings as mmengine's ``--cfg-options`` reads them."""
     namespace = argparse.Namespace()
-    DictAction(option_strings=['--cfg-options'], dest='cfg_options')(
-        argparse.ArgumentParser(), namespace, list(options))
+    DictAction(
+        option_strings=['--cfg-options'],
+        dest='cfg_options')(argparse.ArgumentParser(), namespace,
+                            list(options))
     return namespace.cfg_options
 
 

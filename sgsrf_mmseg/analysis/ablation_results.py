@@ -33,6 +33,7 @@ from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from .ablation import RESULTS_FILE, VARIANTS, RunFailed, RunPlan
 from .results_tables import ABLATION_KIND, flat_metrics, load_json
+
 #: mIoU, oIoU, Prec@0.5, mIoU on scenes of colour-kind pairs held out of
 #: training (synthetic data), mIoU on targets under 1% of the image.
 DEFAULT_METRICS = ('mIoU', 'oIoU', 'Prec@0.5', 'mIoU@held_out_pair',
@@ -56,8 +57,7 @@ def flat_test_metrics(path: str) -> Dict[str, float]:
     return flat_metrics(results)
 
 
-def summarize(runs: Iterable[dict],
-              metrics: Sequence[str]) -> Dict[str, dict]:
+def summarize(runs: Iterable[dict], metrics: Sequence[str]) -> Dict[str, dict]:
     """Mean and sample standard deviation of each metric over the runs.
 
     Args:
@@ -111,18 +111,22 @@ def ablation_file(plans: Sequence[RunPlan],
         variant = VARIANTS[plan.variant]
         entry = variants.setdefault(
             plan.variant,
-            dict(name=plan.variant, description=variant.description,
-                 config=plan.config, cfg_options=variant.cfg_options,
-                 runs=[]))
+            dict(
+                name=plan.variant,
+                description=variant.description,
+                config=plan.config,
+                cfg_options=variant.cfg_options,
+                runs=[]))
         results = plan.path(RESULTS_FILE)
         entry['runs'].append(
-            dict(seed=plan.seed,
-                 results=osp.relpath(osp.abspath(results), folder),
-                 checkpoint=record['checkpoint'],
-                 val=record['val'],
-                 train_s=record['train_s'],
-                 test_s=record.get('test_s'),
-                 metrics=flat_test_metrics(results)))
+            dict(
+                seed=plan.seed,
+                results=osp.relpath(osp.abspath(results), folder),
+                checkpoint=record['checkpoint'],
+                val=record['val'],
+                train_s=record['train_s'],
+                test_s=record.get('test_s'),
+                metrics=flat_test_metrics(results)))
     for entry in variants.values():
         entry['summary'] = summarize(entry['runs'], metrics)
     return dict(
@@ -153,11 +157,13 @@ def format_summary(ablation: dict) -> str:
     header = ['variant', 'seeds'] + list(ablation['metrics'])
     rows: List[List[str]] = [header]
     for entry in ablation['variants']:
-        rows.append([
-            entry['name'], ','.join(str(r['seed']) for r in entry['runs'])
-        ] + [_cell(entry['summary'][m]) for m in ablation['metrics']])
+        rows.append(
+            [entry['name'], ','.join(str(r['seed']) for r in entry['runs'])] +
+            [_cell(entry['summary'][m]) for m in ablation['metrics']])
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ['  '.join(cell.ljust(w) for cell, w in zip(row, widths))
-             for row in rows]
+    lines = [
+        '  '.join(cell.ljust(w) for cell, w in zip(row, widths))
+        for row in rows
+    ]
     lines.insert(1, '  '.join('-' * w for w in widths))
     return '\n'.join(lines)

@@ -134,8 +134,7 @@ def clipping_report(path: str,
         logger_interval=logger.get('interval'),
         overall=share_clipped([r['grad_norm'] for r in records], max_norm),
         after_warmup=share_clipped(
-            [r['grad_norm'] for r in records if r['iter'] > warmup],
-            max_norm))
+            [r['grad_norm'] for r in records if r['iter'] > warmup], max_norm))
 
 
 def format_clipping_report(report: dict) -> str:

@@ -28,8 +28,7 @@ def _find_once(text: str, marker: str, source: str) -> int:
     return text.index(marker)
 
 
-def replace_marker_block(text: str, name: str, block: str,
-                         source: str) -> str:
+def replace_marker_block(text: str, name: str, block: str, source: str) -> str:
     """Put ``block`` between the markers of ``name``.
 
     Args:
@@ -69,10 +68,13 @@ def metafile_results_lines(indent: int, dataset: str,
         list[str]: Lines without line ends.
     """
     pad = ' ' * indent
-    lines = [f'{pad}Results:', f'{pad}- Task: {METAFILE_TASK}',
-             f'{pad}  Dataset: {dataset}', f'{pad}  Metrics:']
-    lines += [f'{pad}    {name}: {value:.2f}'
-              for name, value in metrics.items()]
+    lines = [
+        f'{pad}Results:', f'{pad}- Task: {METAFILE_TASK}',
+        f'{pad}  Dataset: {dataset}', f'{pad}  Metrics:'
+    ]
+    lines += [
+        f'{pad}    {name}: {value:.2f}' for name, value in metrics.items()
+    ]
     return lines
 
 

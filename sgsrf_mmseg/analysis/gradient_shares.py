@@ -37,9 +37,9 @@ def model_parts(model: nn.Module) -> Dict[str, List[nn.Parameter]]:
     return parts
 
 
-def term_gradient_norms(model: nn.Module, data_batch: dict,
-                        parts: Dict[str, List[nn.Parameter]]
-                        ) -> Dict[str, Dict[str, float]]:
+def term_gradient_norms(
+        model: nn.Module, data_batch: dict,
+        parts: Dict[str, List[nn.Parameter]]) -> Dict[str, Dict[str, float]]:
     """Gradient norm of each loss term on each part, for one batch.
 
     Args:
@@ -63,8 +63,8 @@ def term_gradient_norms(model: nn.Module, data_batch: dict,
         norms[term] = OrderedDict()
         for part, group in parts.items():
             sq = sum(
-                float(g.float().pow(2).sum()) for g in
-                (next(per_param) for _ in group) if g is not None)
+                float(g.float().pow(2).sum())
+                for g in (next(per_param) for _ in group) if g is not None)
             norms[term][part] = sq**0.5
     return norms
 
@@ -103,8 +103,7 @@ def gradient_shares(cfg: Config,
     for index, batch in enumerate(loader):
         if index == num_batches:
             break
-        for term, per_part in term_gradient_norms(model, batch,
-                                                  parts).items():
+        for term, per_part in term_gradient_norms(model, batch, parts).items():
             row = totals.setdefault(term, OrderedDict())
             for part, norm in per_part.items():
                 row[part] = row.get(part, 0.0) + norm / num_batches
@@ -125,8 +124,10 @@ def render_table(report: dict) -> str:
     """The report as a markdown table (terms x parts, mask share last)."""
     terms = list(report['norms'])
     parts = list(report['mask_share'])
-    lines = ['| part | ' + ' | '.join(terms) + ' | mask share |',
-             '|---|' + '---:|' * (len(terms) + 1)]
+    lines = [
+        '| part | ' + ' | '.join(terms) + ' | mask share |',
+        '|---|' + '---:|' * (len(terms) + 1)
+    ]
     for part in parts:
         cells = [f"{report['norms'][t][part]:.3g}" for t in terms]
         lines.append(f'| {part} | ' + ' | '.join(cells) +

@@ -96,11 +96,13 @@ def load_benchmark(path: str) -> dict:
     return data
 
 
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence],
+def markdown_table(headers: Sequence[str],
+                   rows: Sequence[Sequence],
                    text_columns: int = 1) -> str:
     """A markdown table; the first ``text_columns`` are left-aligned."""
-    align = ['---' if i < text_columns else '---:'
-             for i in range(len(headers))]
+    align = [
+        '---' if i < text_columns else '---:' for i in range(len(headers))
+    ]
     lines = ['| ' + ' | '.join(headers) + ' |', '|' + '|'.join(align) + '|']
     lines += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]
     return '\n'.join(lines)
@@ -191,14 +193,17 @@ def render_test_block(runs: Sequence[Run],
     for path, results in runs if groups else ():
         if results['groups']:
             parts.append(
-                markdown_table(
-                    [f'`{config_name(results["config"])}` group',
-                     'expressions', 'mIoU', 'oIoU'],
-                    [[name, g['count'], fmt(g['mIoU']), fmt(g['oIoU'])]
-                     for name, g in results['groups'].items()]))
+                markdown_table([
+                    f'`{config_name(results["config"])}` group', 'expressions',
+                    'mIoU', 'oIoU'
+                ], [[name, g['count'],
+                     fmt(g['mIoU']),
+                     fmt(g['oIoU'])]
+                    for name, g in results['groups'].items()]))
     parts.append(_scoring_note(first))
-    parts.append('Produced by:\n\n' + '\n'.join(
-        f"- `{r['command']}` (`{path}`)" for path, r in runs))
+    parts.append('Produced by:\n\n' +
+                 '\n'.join(f"- `{r['command']}` (`{path}`)"
+                           for path, r in runs))
     return '\n\n'.join(parts)
 
 
@@ -218,17 +223,18 @@ def benchmark_command(results: dict) -> str:
     ]
     stages = results.get('stages') or {}
     skipped = [
-        name for name, missing in (
-            ('infer', results.get('infer') is None),
-            ('flops', results.get('flops') is None),
-            ('stages', not any(stages.values())),
-            ('floor', results.get('floor') is None)) if missing
+        name for name, missing in (('infer', results.get('infer') is None),
+                                   ('flops', results.get('flops') is None),
+                                   ('stages', not any(stages.values())),
+                                   ('floor', results.get('floor') is None))
+        if missing
     ]
     if skipped:
         args.append('--skip ' + ' '.join(skipped))
     if results.get('compare') is not None:
-        args.append(' '.join(['--compare'] + [
-            name for name in results['compare'] if name != 'baseline']))
+        args.append(' '.join(
+            ['--compare'] +
+            [name for name in results['compare'] if name != 'baseline']))
     return ' '.join(args)
 
 
@@ -253,37 +259,51 @@ def render_benchmark_block(runs: Sequence[Run]) -> str:
             f"`{config_name(r['config'])}`", r['device_name'], r['dtype'],
             r['batch_size'], r['input_size'],
             fmt(r['params']['total'] / 1e6),
-            fmt(train.get('step_ms'), 1), fmt(train.get('images_per_s')),
-            fmt(train.get('peak_mib'), 0), fmt(infer.get('ms_per_image'), 1),
-            fmt(infer.get('images_per_s')), fmt(infer.get('peak_mib'), 0),
+            fmt(train.get('step_ms'), 1),
+            fmt(train.get('images_per_s')),
+            fmt(train.get('peak_mib'), 0),
+            fmt(infer.get('ms_per_image'), 1),
+            fmt(infer.get('images_per_s')),
+            fmt(infer.get('peak_mib'), 0),
             _gflop((r['flops'] or {}).get('forward_infer'))
         ])
-    parts.append(markdown_table(
-        ['config', 'device', 'dtype', 'batch', 'input px', 'params (M)',
-         'train ms/step', 'train images/s', 'train peak MiB',
-         'predict ms/image', 'predict images/s', 'predict peak MiB',
-         'predict GFLOP/batch'], rows, text_columns=3))
+    parts.append(
+        markdown_table([
+            'config', 'device', 'dtype', 'batch', 'input px', 'params (M)',
+            'train ms/step', 'train images/s', 'train peak MiB',
+            'predict ms/image', 'predict images/s', 'predict peak MiB',
+            'predict GFLOP/batch'
+        ],
+                       rows,
+                       text_columns=3))
     for _, r in runs:
         label = (f"`{config_name(r['config'])}`, {r['input_size']} px, "
                  f"{r['dtype']}")
         stages = r.get('stages') or {}
-        names = list(dict.fromkeys(
-            [*(stages.get('train') or {}), *(stages.get('infer') or {})]))
+        names = list(
+            dict.fromkeys(
+                [*(stages.get('train') or {}), *(stages.get('infer') or {})]))
         if names:
-            parts.append(markdown_table(
-                [f'stage ({label})', 'train share', 'predict share'],
-                [[n] + [_share((stages.get(p) or {}).get(n))
-                        for p in ('train', 'infer')] for n in names]))
+            parts.append(
+                markdown_table(
+                    [f'stage ({label})', 'train share', 'predict share'],
+                    [[n] + [
+                        _share((stages.get(p) or {}).get(n))
+                        for p in ('train', 'infer')
+                    ] for n in names]))
         if r.get('compare'):
-            parts.append(markdown_table(
-                [f'switch ({label})', 'changes', 'train ms/step', 'speedup',
-                 'peak MiB'],
-                [[name, ', '.join(f'{k}={v}' for k, v in
-                                  e['changes'].items()) or '-',
-                  fmt(e['step_ms'], 1), fmt(e['speedup']),
-                  fmt(e['peak_mib'], 0) if not e.get('error') else
-                  e['error']] for name, e in r['compare'].items()],
-                text_columns=2))
+            parts.append(
+                markdown_table([
+                    f'switch ({label})', 'changes', 'train ms/step', 'speedup',
+                    'peak MiB'
+                ], [[
+                    name, ', '.join(f'{k}={v}'
+                                    for k, v in e['changes'].items()) or '-',
+                    fmt(e['step_ms'], 1),
+                    fmt(e['speedup']),
+                    fmt(e['peak_mib'], 0) if not e.get('error') else e['error']
+                ] for name, e in r['compare'].items()],
+                               text_columns=2))
     parts.append('Measured with:\n\n' + '\n'.join(
         f"- `{benchmark_command(r)}` (torch {r.get('torch')}, threads "
         f"{r.get('threads')}; `{path}`)" for path, r in runs))
@@ -296,8 +316,9 @@ def _share(entry: Optional[dict]) -> str:
     return f"{100 * entry['share']:.1f}%"
 
 
-def load_ablation(path: str) -> Tuple[List[str], List[Tuple[str, List[Tuple[
-        int, str, dict]]]]]:
+def load_ablation(
+    path: str
+) -> Tuple[List[str], List[Tuple[str, List[Tuple[int, str, dict]]]]]:
     """Read an ablation file and the test results it lists.
 
     Args:
@@ -330,8 +351,8 @@ def load_ablation(path: str) -> Tuple[List[str], List[Tuple[str, List[Tuple[
                                  f'{run["seed"]} twice')
             seeds.add(run['seed'])
             results_path = osp.join(folder, run['results'])
-            runs.append((run['seed'], results_path,
-                         load_test_results(results_path)))
+            runs.append(
+                (run['seed'], results_path, load_test_results(results_path)))
         variants.append((name, runs))
     return list(metrics), variants
 
@@ -370,12 +391,11 @@ def render_ablation_block(metrics: Sequence[str],
                          f'(`{p}`)' for name, runs in variants
                          for seed, p, r in runs)
     return '\n\n'.join([
-        markdown_table(['variant', 'seeds'] + list(metrics), rows,
-                       text_columns=2),
+        markdown_table(
+            ['variant', 'seeds'] + list(metrics), rows, text_columns=2),
         'Mean ± sample standard deviation (n - 1) over the seeds. ' +
         _scoring_note(first) +
         (f' Produced by `{command}`.' if command else ''),
         f'<details><summary>Test runs ({len(every_run)})</summary>\n\n'
         f'{commands}\n\n</details>'
     ])
-

@@ -90,9 +90,8 @@ def referring_metric(cfg, split: str):
     dropped: only the scores are wanted.
     """
     evaluator = cfg.get(f'{split}_evaluator')
-    candidates = evaluator if isinstance(evaluator, (list, tuple)) else [
-        evaluator
-    ]
+    candidates = evaluator if isinstance(evaluator,
+                                         (list, tuple)) else [evaluator]
     found = [
         c for c in candidates if c and c.get('type') == 'ReferringSegMetric'
     ]
@@ -183,16 +182,22 @@ def text_swap_test(config,
     dataset = DATASETS.build(cfg[f'{split}_dataloader']['dataset'])
     items = pick_scenes(dataset, num, seed, split)
     donors = [items[j] for j in derangement(len(items), seed)]
-    own_texts, own, own_miou = score_expressions(
-        inferencer.model, dataset, items, items, referring_metric(cfg, split),
-        batch_size)
+    own_texts, own, own_miou = score_expressions(inferencer.model, dataset,
+                                                 items, items,
+                                                 referring_metric(cfg, split),
+                                                 batch_size)
     swapped_texts, swapped, swapped_miou = score_expressions(
-        inferencer.model, dataset, items, donors,
-        referring_metric(cfg, split), batch_size)
+        inferencer.model, dataset, items, donors, referring_metric(cfg, split),
+        batch_size)
     scenes = [
-        dict(index=index, img_path=dataset.get_data_info(index)['img_path'],
-             text=text, swapped_from=donor, swapped_text=other,
-             own_iou=_iou(mine), swapped_iou=_iou(theirs))
+        dict(
+            index=index,
+            img_path=dataset.get_data_info(index)['img_path'],
+            text=text,
+            swapped_from=donor,
+            swapped_text=other,
+            own_iou=_iou(mine),
+            swapped_iou=_iou(theirs))
         for index, donor, text, other, mine, theirs in zip(
             items, donors, own_texts, swapped_texts, own, swapped)
     ]

@@ -25,8 +25,9 @@ def load_curves(path: str) -> Tuple[List[dict], List[dict]]:
     Returns:
         tuple[list[dict], list[dict]]: Training and validation records.
     """
-    train = [dict(r, x=r.get('step', r.get('iter')))
-             for r in training_records(path)]
+    train = [
+        dict(r, x=r.get('step', r.get('iter'))) for r in training_records(path)
+    ]
     val = [dict(r, x=r.get('step')) for r in validation_records(path)]
     epoch_end: Dict[int, int] = {}
     for record in train:
@@ -64,8 +65,8 @@ def collect_series(records: List[dict], patterns: List[str]) -> Series:
     return series
 
 
-def plot_curves(path: str, keys: List[str], out: str) -> Tuple[List[str],
-                                                                 List[str]]:
+def plot_curves(path: str, keys: List[str],
+                out: str) -> Tuple[List[str], List[str]]:
     """Plot the chosen keys, one panel per key pattern, to a PNG.
 
     Args:
@@ -99,8 +100,12 @@ def plot_curves(path: str, keys: List[str], out: str) -> Tuple[List[str],
     for ax, (pattern, series) in zip(axes[:, 0], panels):
         for key, points in series.items():
             xs, ys = zip(*sorted(points))
-            ax.plot(xs, ys, marker='o' if len(xs) < 30 else None,
-                    markersize=3, label=key)
+            ax.plot(
+                xs,
+                ys,
+                marker='o' if len(xs) < 30 else None,
+                markersize=3,
+                label=key)
             plotted.append(key)
         ax.set_title(pattern)
         ax.set_xlabel('iteration')

@@ -85,8 +85,8 @@ def training_records(path: str) -> List[dict]:
 def validation_records(path: str) -> List[dict]:
     """The validation lines of a run (no ``iter``), in logged order."""
     return [
-        record for file in scalars_files(path)
-        for record in read_scalars(file) if 'iter' not in record
+        record for file in scalars_files(path) for record in read_scalars(file)
+        if 'iter' not in record
     ]
 
 
@@ -131,7 +131,9 @@ def best_checkpoint_score(work_dir: str) -> dict:
         }
         if record['step'] == step and key in scores:
             return dict(
-                checkpoint=checkpoint, metric=key, iter=step,
+                checkpoint=checkpoint,
+                metric=key,
+                iter=step,
                 score=scores[key])
     raise ValueError(f'no validation line with {key!r} at step {step} in '
                      f'the scalars.json files of {work_dir}')

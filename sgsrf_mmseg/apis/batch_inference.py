@@ -106,8 +106,8 @@ class _BatchRun:
         if self.on_error == 'stop':
             self.report.stopped = True
         else:
-            print_log(f'skipped {error}', logger='current',
-                      level=logging.WARNING)
+            print_log(
+                f'skipped {error}', logger='current', level=logging.WARNING)
 
     def flush(self) -> None:
         """Segment and write the pending rows, in order."""
@@ -127,15 +127,15 @@ class _BatchRun:
                 self.fail(RowError(pair.row, pair.where, str(err)))
 
 
-def segment_pair_list(inferencer: ReferringSegInferencer,
-                      entries: Sequence[Entry],
-                      out_dir: str,
-                      batch_size: int = 1,
-                      bands: Optional[Sequence[int]] = None,
-                      on_error: str = 'stop',
-                      overwrite: bool = False,
-                      progress: Optional[Callable[[int], None]] = None
-                      ) -> BatchReport:
+def segment_pair_list(
+        inferencer: ReferringSegInferencer,
+        entries: Sequence[Entry],
+        out_dir: str,
+        batch_size: int = 1,
+        bands: Optional[Sequence[int]] = None,
+        on_error: str = 'stop',
+        overwrite: bool = False,
+        progress: Optional[Callable[[int], None]] = None) -> BatchReport:
     """Segment every pair and write ``<name>_mask.png`` / ``_overlay.png``.
 
     Args:

@@ -127,8 +127,7 @@ def _scene_ranges(src, indexes: List[int], sample_size: int) -> list:
     return band_ranges(np.moveaxis(sample, 0, -1), nodata=src.nodata)
 
 
-def check_raster(src_path: str,
-                 bands: Optional[Sequence[int]] = None) -> None:
+def check_raster(src_path: str, bands: Optional[Sequence[int]] = None) -> None:
     """Fail now if :func:`segment_geotiff` could not read ``src_path``.
 
     Reads only the header: the file opens with rasterio, has a size, and
@@ -240,9 +239,11 @@ def _segment_tiles(src, dst, indexes: List[int], ranges: Optional[list],
         if progress is not None:
             progress((row + 1) * len(xs), num_tiles)
         acc = np.concatenate(
-            [acc[stride:], np.zeros((stride, padded_width), np.float32)])
+            [acc[stride:],
+             np.zeros((stride, padded_width), np.float32)])
         weight = np.concatenate(
-            [weight[stride:], np.zeros((stride, padded_width), np.float32)])
+            [weight[stride:],
+             np.zeros((stride, padded_width), np.float32)])
     return target_pixels
 
 

@@ -91,8 +91,9 @@ class InferRun:
         prepare_out_dir(self.out_dir)
         self.lock.acquire()  # before looking for earlier outputs
         if args.image is not None:
-            check_outputs(png_paths(self.out_dir, self.name), [args.image],
-                          args.overwrite)
+            check_outputs(
+                png_paths(self.out_dir, self.name), [args.image],
+                args.overwrite)
         elif args.batch is not None:
             check_batch_outputs(self.entries, self.out_dir, args.batch,
                                 args.overwrite)
@@ -140,9 +141,13 @@ class InferRun:
     def _run_geotiff(self) -> Tuple[int, str]:
         args = self.args
         summary = self.inferencer.segment_geotiff(
-            args.geotiff, self.text, *self.geo_outputs,
-            tile_size=args.tile_size, overlap=args.overlap,
-            batch_size=args.batch_size, bands=args.bands,
+            args.geotiff,
+            self.text,
+            *self.geo_outputs,
+            tile_size=args.tile_size,
+            overlap=args.overlap,
+            batch_size=args.batch_size,
+            bands=args.bands,
             overwrite=args.overwrite)
         return 0, (f"{summary['num_tiles']} tiles, {summary['target_pixels']} "
                    f"target pixels, {summary['num_polygons']} polygons: "
@@ -167,9 +172,10 @@ class InferRun:
         if report.stopped:
             return 1, (f'stopped at {report.errors[-1]} ({report.written} '
                        'pairs written); use --on-error skip to go on')
-        lines = [f'{report.rows} rows: {report.written} written to '
-                 f'{self.out_dir}, {len(report.errors)} skipped'
-                 ] + report.errors
+        lines = [
+            f'{report.rows} rows: {report.written} written to '
+            f'{self.out_dir}, {len(report.errors)} skipped'
+        ] + report.errors
         if report.written == 0:
             return 1, 'no pair written: ' + '\n'.join(lines)
         return 0, '\n'.join(lines)

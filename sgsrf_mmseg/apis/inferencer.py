@@ -144,8 +144,8 @@ class ReferringSegInferencer:
         self.input_size = model_input_size(cfg.model)
         self.pipeline = Compose(
             [TRANSFORMS.build(step) for step in inference_pipeline(cfg)])
-        self.device = torch.device(device or (
-            'cuda' if torch.cuda.is_available() else 'cpu'))
+        self.device = torch.device(
+            device or ('cuda' if torch.cuda.is_available() else 'cpu'))
         self.model = self._build_model(cfg, checkpoint)
         preprocessor = cfg.model.get('data_preprocessor', {})
         self.bgr_input = bool(preprocessor.get('bgr_to_rgb', False))
@@ -243,8 +243,8 @@ class ReferringSegInferencer:
                 f'batch_size must be a positive int, got {batch_size!r}')
         images, expressions, single = self._pairs(images, expressions)
         texts = [
-            clean_expression(
-                text, 'expression' if single else f'expression[{i}]')
+            clean_expression(text,
+                             'expression' if single else f'expression[{i}]')
             for i, text in enumerate(expressions)
         ]
         results = []
@@ -257,15 +257,15 @@ class ReferringSegInferencer:
             results += self._run(batch, return_probability, return_vis)
         return results[0] if single else results
 
-    def _run(self, batch: List[Tuple[np.ndarray, str, str, str]],
-             return_probability: bool,
+    def _run(self, batch: List[Tuple[np.ndarray, str, str,
+                                     str]], return_probability: bool,
              return_vis: bool) -> List[Dict[str, object]]:
         """One forward pass over (rgb, path, name, text) items."""
         inputs, samples = [], []
         for rgb, path, _, text in batch:
             data = dict(
-                img=np.ascontiguousarray(
-                    rgb[..., ::-1] if self.bgr_input else rgb),
+                img=np.ascontiguousarray(rgb[
+                    ..., ::-1] if self.bgr_input else rgb),
                 img_shape=rgb.shape[:2],
                 ori_shape=rgb.shape[:2],
                 text=text)
@@ -284,8 +284,8 @@ class ReferringSegInferencer:
                 raise RuntimeError(
                     f'the model gave non-finite probabilities for {name} '
                     f'and expression {text!r}')
-            mask = (output.pred_sem_seg.data[0] > 0).cpu().numpy().astype(
-                np.uint8)
+            mask = (output.pred_sem_seg.data[0]
+                    > 0).cpu().numpy().astype(np.uint8)
             result = dict(
                 mask=mask,
                 score=float(prob[mask > 0].mean()) if mask.any() else 0.0,

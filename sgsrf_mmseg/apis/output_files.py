@@ -42,8 +42,8 @@ def check_output_name(name: object, field: str = 'name') -> str:
                          f'{type(name).__name__} {name!r}')
     bad = sorted({
         repr(ch)
-        for ch in name if unicodedata.category(ch) in ('Cc', 'Cs')
-        or ch in ('/', '\\')
+        for ch in name
+        if unicodedata.category(ch) in ('Cc', 'Cs') or ch in ('/', '\\')
     })
     if bad:
         raise ValueError(f'field {field}={name!r} must be a plain file name '

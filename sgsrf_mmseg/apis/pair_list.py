@@ -95,8 +95,8 @@ def _csv_header(record: List[str], path: str) -> List[str]:
     if not set(header) & set(FIELDS):
         problem = 'is not a header'
     elif unknown or missing:
-        problem = (f'has unknown columns {unknown}' if unknown else
-                   f'lacks the columns {missing}')
+        problem = (f'has unknown columns {unknown}'
+                   if unknown else f'lacks the columns {missing}')
     else:
         problem = 'names a column twice'
     raise PairListError(

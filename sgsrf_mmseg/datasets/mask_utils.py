@@ -88,8 +88,8 @@ def decode_segmentations(segmentations: Sequence[Segmentation],
     return merged
 
 
-def segmentation_size(segmentation: Segmentation) -> Union[Tuple[int, int],
-                                                            None]:
+def segmentation_size(
+        segmentation: Segmentation) -> Union[Tuple[int, int], None]:
     """The (h, w) recorded in the first RLE of a segmentation, else None."""
     parts = segmentation if isinstance(segmentation, list) else [segmentation]
     for part in parts:

@@ -45,9 +45,9 @@ def parse_phrase_line(line: str, key_re: 're.Pattern') -> Tuple[str, str]:
 
 
 def read_phrase_file(
-        path: str,
-        key_pattern: str,
-        malformed: Optional[List[Tuple[int, str]]] = None
+    path: str,
+    key_pattern: str,
+    malformed: Optional[List[Tuple[int, str]]] = None
 ) -> Tuple[List[PhraseLine], List[int]]:
     """Read a ``<key> <expression>`` file (RefSegRS and RISBench layout).
 
@@ -152,8 +152,7 @@ class ReferringSegDataset(BaseSegDataset):
             ``test_mode``, ``serialize_data``, ``lazy_init``, ...).
     """
     METAINFO = dict(
-        classes=('background', 'target'), palette=[[0, 0, 0], [255, 255,
-                                                               255]])
+        classes=('background', 'target'), palette=[[0, 0, 0], [255, 255, 255]])
     SPLITS = ('train', 'val', 'test')
     DEFAULT_ANN_FILE = ''
     DEFAULT_DATA_PREFIX: Dict[str, str] = dict()

@@ -6,9 +6,9 @@ from typing import List, Optional, Tuple
 from mmengine.fileio import join_path
 from mmseg.registry import DATASETS
 
+from ..utils.expression import clean_dataset_expression
 from ..utils.safe_pickle import safe_load_pickle
 from .mask_utils import segmentation_size
-from ..utils.expression import clean_dataset_expression
 from .referring_dataset import ReferringSegDataset, warn_skipped
 
 

@@ -8,5 +8,6 @@ from .strict_runner import (NothingToResumeError, StrictRunner,
 
 __all__ = [
     'CheckpointError', 'NothingToResumeError', 'StrictRunner',
-    'latest_checkpoint', 'load_exactly', 'read_checkpoint'
-] + _hooks + _optimizers
+    'latest_checkpoint', 'load_exactly', 'read_checkpoint', *_hooks,
+    *_optimizers
+]

@@ -64,9 +64,8 @@ def _state_dict(checkpoint: dict,
     state_dict = checkpoint.get('state_dict', checkpoint)
     metadata = getattr(state_dict, '_metadata', OrderedDict())
     for pattern, replacement in revise_keys:
-        state_dict = OrderedDict(
-            (re.sub(pattern, replacement, key), value)
-            for key, value in state_dict.items())
+        state_dict = OrderedDict((re.sub(pattern, replacement, key), value)
+                                 for key, value in state_dict.items())
     state_dict = OrderedDict(state_dict)
     state_dict._metadata = metadata
     return state_dict
@@ -95,8 +94,8 @@ def mismatches(model: nn.Module, state_dict: Dict[str, object]) -> List[str]:
         and tuple(value.shape) != tuple(own[key].shape)
     ]
     problems = []
-    for kind, keys in (('missing keys', missing),
-                       ('unexpected keys', unexpected),
+    for kind, keys in (('missing keys', missing), ('unexpected keys',
+                                                   unexpected),
                        ('tensors of the wrong shape', wrong_shape)):
         if keys:
             problems.append(_listed(kind, keys))

@@ -88,8 +88,10 @@ def collect_test_results(evaluator: Any, command: str, config: str,
         expressions=summary.expressions,
         protocol=metric.protocol.to_dict(),
         metrics=dict(summary.overall),
-        groups={name: asdict(score)
-                for name, score in summary.groups.items()})
+        groups={
+            name: asdict(score)
+            for name, score in summary.groups.items()
+        })
 
 
 def write_text_atomic(path: str, text: str) -> None:

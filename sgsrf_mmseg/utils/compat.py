@@ -1,4 +1,5 @@
-"""Make MMSegmentation 1.2.2 work on mmcv-lite and mmengine 0.10.7 on torch >= 2.6.
+"""Make MMSegmentation 1.2.2 work on mmcv-lite and mmengine 0.10.7 on torch
+>= 2.6.
 
 Two fixes, each applied only when it is needed, by :func:`apply_compat`
 (``import sgsrf_mmseg`` calls it before anything imports ``mmseg.models``):
@@ -38,7 +39,7 @@ def has_compiled_mmcv() -> bool:
 
 
 class _NeedsCompiledMMCV:
-    """Placeholder for an ``mmcv.ops`` name that exists only in compiled mmcv."""
+    """Placeholder for an ``mmcv.ops`` name only compiled mmcv has."""
 
     def __init__(self, name: str):
         self.__name__ = name
@@ -51,7 +52,7 @@ class _NeedsCompiledMMCV:
 
 
 def _install_mmcv_ops_shim() -> None:
-    """Register a stand-in ``mmcv.ops`` package when ``mmcv._ext`` is absent."""
+    """Register a stand-in ``mmcv.ops`` package without ``mmcv._ext``."""
     if 'mmcv.ops' in sys.modules or has_compiled_mmcv():
         return
     import mmcv
@@ -90,7 +91,7 @@ def _history_buffer_getattr(owner, name):
 
 
 def mmengine_checkpoint_safe_globals() -> List[object]:
-    """Types that mmengine writes into a training checkpoint, safe to unpickle."""
+    """Types mmengine writes into a training checkpoint, safe to unpickle."""
     import numpy as np
     from mmengine.logging import HistoryBuffer
     try:
@@ -135,7 +136,8 @@ def load_local_checkpoint(filename: str, map_location=None):
 
 def _needs_checkpoint_fix() -> bool:
     """Whether ``torch.load`` defaults to ``weights_only=True`` here."""
-    version = tuple(int(v) for v in torch.__version__.split('+')[0].split('.')[:2])
+    version = tuple(
+        int(v) for v in torch.__version__.split('+')[0].split('.')[:2])
     return version >= (2, 6)
 
 

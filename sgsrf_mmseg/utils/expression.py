@@ -45,8 +45,8 @@ def clean_expression(text: str, field: str = 'expression') -> str:
         raise TypeError(f'{field} must be a str (the referring expression), '
                         f'got {type(text).__name__}: {text!r:.80}')
     kept = ''.join(
-        ch for ch in text if ch.isspace()
-        or unicodedata.category(ch) not in _REMOVED_CATEGORIES)
+        ch for ch in text
+        if ch.isspace() or unicodedata.category(ch) not in _REMOVED_CATEGORIES)
     cleaned = ' '.join(kept.split())
     if not cleaned:
         raise ValueError(f'{field} is empty after removing white space and '

@@ -80,8 +80,8 @@ class FolderLock:
                 f'({holder}); wait until it ends or choose another '
                 f'{self.role}') from None
         try:
-            same = os.path.samestat(os.fstat(lock_file.fileno()),
-                                    os.stat(self.path))
+            same = os.path.samestat(
+                os.fstat(lock_file.fileno()), os.stat(self.path))
         except FileNotFoundError:
             same = False
         if not same:  # its previous holder removed it as we opened it

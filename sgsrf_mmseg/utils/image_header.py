@@ -68,8 +68,7 @@ def _pillow_header(path: str, max_pixels: Optional[int]) -> Optional[Header]:
 
 
 def read_header(path: str,
-                max_pixels: Optional[int] = None
-                ) -> Optional[Header]:
+                max_pixels: Optional[int] = None) -> Optional[Header]:
     """Size and nodata value of an image file, without decoding it.
 
     TIFFs are read with rasterio when it is installed (the GeoTIFF

@@ -261,10 +261,10 @@ def _decode(path: str) -> Tuple[np.ndarray, str]:
     return array, channel_order
 
 
-def read_image_rgb(path: str,
-                   bands: Optional[Sequence[int]] = None,
-                   max_pixels: Optional[int] = DEFAULT_MAX_PIXELS
-                   ) -> np.ndarray:
+def read_image_rgb(
+        path: str,
+        bands: Optional[Sequence[int]] = None,
+        max_pixels: Optional[int] = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read an image file as RGB uint8 by the module's rule.
 
     The header is read first (:func:`read_header`): its size is checked

@@ -82,9 +82,9 @@ class _PickledDtype:
             state (tuple): ``(version, byte_order, subarray, names, fields,
                 elsize, alignment, flags[, metadata])``.
         """
-        if not (isinstance(state, tuple) and len(state) in (8, 9)
-                and state[1] in _BYTE_ORDERS
-                and all(part is None for part in state[2:5] + state[8:])):
+        if not (isinstance(state, tuple) and len(state) in (8, 9) and state[1]
+                in _BYTE_ORDERS and all(part is None
+                                        for part in state[2:5] + state[8:])):
             raise _refuse(f'numpy.dtype state {state!r:.80}: only plain '
                           'numeric types are allowed')
         self.byte_order = state[1]
@@ -94,7 +94,8 @@ class _PickledDtype:
         return np.dtype(self.byte_order + self.code)
 
 
-def _numpy_dtype(code: str, align: bool = False,
+def _numpy_dtype(code: str,
+                 align: bool = False,
                  copy: bool = True) -> _PickledDtype:
     """``numpy.dtype`` limited to plain integer and float type codes."""
     if not isinstance(code, str) or code not in _NUMERIC_CODES:
@@ -116,16 +117,19 @@ def _numpy_scalar(dtype: _PickledDtype, data: bytes) -> Union[int, float]:
     return np.frombuffer(data, dtype=numpy_dtype)[0].item()
 
 
+#: Builtin containers a pickle may rebuild.
+BUILTIN_CONTAINERS = dict(set=set, frozenset=frozenset, bytearray=_bytearray)
 ALLOWED_GLOBALS: Dict[Tuple[str, str], Callable] = {
     ('_codecs', 'encode'): _latin1_encode,
     ('collections', 'OrderedDict'): collections.OrderedDict,
     ('numpy', 'dtype'): _numpy_dtype,
     ('numpy.core.multiarray', 'scalar'): _numpy_scalar,
     ('numpy._core.multiarray', 'scalar'): _numpy_scalar,
-    **{(module, name): allowed
-       for module in ('builtins', '__builtin__')  # Python 3 and 2 names
-       for name, allowed in (('set', set), ('frozenset', frozenset),
-                             ('bytearray', _bytearray))},
+    **{
+        (module, name): allowed
+        for module in ('builtins', '__builtin__')  # Python 3 and 2 names
+        for name, allowed in BUILTIN_CONTAINERS.items()
+    },
 }
 
 

@@ -111,8 +111,9 @@ def _wrap(text: str, width_px: int, scale: float, thickness: int) -> List[str]:
     return lines
 
 
-def _draw_banner(image_rgb: np.ndarray, entries: Sequence[Tuple[str, Optional[
-        Sequence[int]]]], background: Sequence[int],
+def _draw_banner(image_rgb: np.ndarray,
+                 entries: Sequence[Tuple[str, Optional[Sequence[int]]]],
+                 background: Sequence[int],
                  foreground: Sequence[int]) -> np.ndarray:
     """Put entries (text, optional colour swatch) on a banner above the image.
 
@@ -130,8 +131,8 @@ def _draw_banner(image_rgb: np.ndarray, entries: Sequence[Tuple[str, Optional[
     placed = []  # (x, text, swatch colour) per line
     for text, colour in entries:
         indent = margin + (swatch + margin if colour is not None else 0)
-        lines = _wrap(ascii_safe(text), width - indent - margin, scale,
-                      thickness)
+        lines = _wrap(
+            ascii_safe(text), width - indent - margin, scale, thickness)
         placed += [(indent, line, colour if i == 0 else None)
                    for i, line in enumerate(lines)]
     banner_h = margin + line_h * len(placed) + margin // 2

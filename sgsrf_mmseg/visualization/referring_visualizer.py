@@ -5,10 +5,10 @@ import cv2
 import mmcv
 import numpy as np
 from mmengine.dist import master_only
-
 from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
 from mmseg.visualization import SegLocalVisualizer
+
 from ..utils.image_io import to_rgb_uint8
 from .overlay import add_text_banner, draw_mask_overlay
 

@@ -17,12 +17,11 @@ except ImportError as err:  # pragma: no cover - depends on the install
     raise ImportError('the web demo needs gradio: pip install -e ".[demo]" '
                       '(see requirements/demo.txt)') from err
 
-from mmengine.logging import print_log  # noqa: E402
+from mmengine.logging import print_log
 
-from .examples import (EXAMPLES_DIR, SCENE_EXPRESSION,  # noqa: E402
-                       bundled_examples, write_example_scene)
-from .service import (DemoInputError, DemoService, ImageResult,  # noqa: E402
-                      SceneResult)
+from .examples import (EXAMPLES_DIR, SCENE_EXPRESSION, bundled_examples,
+                       write_example_scene)
+from .service import DemoInputError, DemoService, ImageResult, SceneResult
 
 CSS = """
 .sgsrf-error {color: #b00020; font-weight: 600; white-space: pre-wrap;}
@@ -150,8 +149,7 @@ def _image_tab(service: DemoService) -> None:
                 elem_id='expressions')
             run = gr.Button('Segment', variant='primary', elem_id='segment')
             gallery = gr.Gallery(
-                value=[(e.image, ' / '.join(e.expressions))
-                       for e in examples],
+                value=[(e.image, ' / '.join(e.expressions)) for e in examples],
                 label='Examples (click one)',
                 columns=len(examples),
                 rows=1,
@@ -191,7 +189,8 @@ def _scene_tab(service: DemoService) -> None:
                 file_types=['.tif', '.tiff'],
                 elem_id='scene-file')
             expression = gr.Textbox(
-                label='Expression', placeholder=SCENE_EXPRESSION,
+                label='Expression',
+                placeholder=SCENE_EXPRESSION,
                 elem_id='scene-expression')
             tile_size = gr.Number(
                 value=max(height, width),
@@ -221,12 +220,14 @@ def _scene_tab(service: DemoService) -> None:
         return path, SCENE_EXPRESSION
 
     def segment(path, text, tile, progress=gr.Progress()):
+
         def report(done, total):
             progress((done, total), desc='segmenting tiles', unit='tiles')
 
         try:
-            result = service.segment_scene(
-                path, text, None if tile is None else int(tile), report)
+            result = service.segment_scene(path, text,
+                                           None if tile is None else int(tile),
+                                           report)
         except Exception as err:  # every error becomes a message on the page
             return error_html(failure_message(err)), None, '', None
         return ('', result.preview, scene_html(result),
@@ -240,7 +241,8 @@ def _scene_tab(service: DemoService) -> None:
         concurrency_id='model')
 
 
-def build_page(service: DemoService, config: str,
+def build_page(service: DemoService,
+               config: str,
                checkpoint: Optional[str] = None) -> 'gr.Blocks':
     """The demo page: an image tab and a GeoTIFF tab.
 
@@ -292,7 +294,8 @@ def launch_demo(service: DemoService,
         ssr_mode=False,
         allowed_paths=[EXAMPLES_DIR, service.work_dir],
         css=CSS)
-    print(f'SGSRF web demo: open {page.local_url} in a browser '
-          f'(serving on {host}:{port}; Ctrl+C stops it)', flush=True)
+    print(
+        f'SGSRF web demo: open {page.local_url} in a browser '
+        f'(serving on {host}:{port}; Ctrl+C stops it)',
+        flush=True)
     page.block_thread()
-

@@ -236,12 +236,11 @@ class DemoService:
         return ImageResult(overlay, outputs, results[0]['mask'].shape,
                            time.perf_counter() - start)
 
-    def segment_scene(
-            self,
-            scene_path: Optional[str],
-            expression: Optional[str],
-            tile_size: Optional[int] = None,
-            progress: Optional[ProgressFn] = None) -> SceneResult:
+    def segment_scene(self,
+                      scene_path: Optional[str],
+                      expression: Optional[str],
+                      tile_size: Optional[int] = None,
+                      progress: Optional[ProgressFn] = None) -> SceneResult:
         """Segment a GeoTIFF scene tile by tile.
 
         Args:
@@ -272,8 +271,7 @@ class DemoService:
                 progress=progress)
         except INPUT_ERRORS as err:
             raise self._input_error(err, scene_path) from err
-        preview = draw_scene_preview(scene_path, summary['geojson_path'],
-                                     text)
+        preview = draw_scene_preview(scene_path, summary['geojson_path'], text)
         return SceneResult(preview, text, summary['mask_path'],
                            summary['geojson_path'], summary['num_tiles'],
                            summary['num_polygons'], summary['target_pixels'],

@@ -69,26 +69,43 @@ class FakeTools:
             dict(iter=2, step=2, loss=0.5, grad_norm=0.5),
             dict(mIoU=70.0 + seed, oIoU=1.0, step=2),
         ]
-        write(osp.join(work, '20260101_000000', 'vis_data', 'scalars.json'),
-              ''.join(json.dumps(line) + '\n' for line in lines))
+        write(
+            osp.join(work, '20260101_000000', 'vis_data', 'scalars.json'),
+            ''.join(json.dumps(line) + '\n' for line in lines))
         write(osp.join(work, 'last_checkpoint'), osp.join(work, 'iter_2.pth'))
         if best:
-            write(osp.join(work, 'best_checkpoint'),
-                  osp.join(work, 'best_mIoU_iter_2.pth'))
+            write(
+                osp.join(work, 'best_checkpoint'),
+                osp.join(work, 'best_mIoU_iter_2.pth'))
 
     @staticmethod
     def write_results(path, variant, seed):
         miou = BASE[variant] + 2 * seed
-        write(path, json.dumps(dict(
-            kind='sgsrf-test-results', version=1, command='python TEST.py',
-            config='c.py', checkpoint='ckpt.pth',
-            dataset=dict(type='SyntheticRefSegRSDataset', data_root='d',
-                         split='test'),
-            expressions=10, protocol=dict(name='original'),
-            metrics={'mIoU': miou, 'oIoU': miou - 5, 'Prec@0.5': 40.0},
-            groups={'small': dict(count=3, mIoU=10.0 * seed, oIoU=1.0),
-                    '@held_out_pair': dict(count=2, mIoU=miou / 2,
-                                           oIoU=2.0)})))
+        write(
+            path,
+            json.dumps(
+                dict(
+                    kind='sgsrf-test-results',
+                    version=1,
+                    command='python TEST.py',
+                    config='c.py',
+                    checkpoint='ckpt.pth',
+                    dataset=dict(
+                        type='SyntheticRefSegRSDataset',
+                        data_root='d',
+                        split='test'),
+                    expressions=10,
+                    protocol=dict(name='original'),
+                    metrics={
+                        'mIoU': miou,
+                        'oIoU': miou - 5,
+                        'Prec@0.5': 40.0
+                    },
+                    groups={
+                        'small': dict(count=3, mIoU=10.0 * seed, oIoU=1.0),
+                        '@held_out_pair':
+                        dict(count=2, mIoU=miou / 2, oIoU=2.0)
+                    })))
 
 
 def write(path, text):
@@ -97,22 +114,35 @@ def write(path, text):
         f.write(text)
 
 
-def run(tmp_path, fake, variants=('full', 'no_scr'), seeds=(0, 1, 2),
-        options=(), jobs=1):
-    plans = plan_runs(list(variants), list(seeds), str(tmp_path / 'work'),
-                      '/repo', config='base.py', cfg_options=list(options))
+def run(tmp_path,
+        fake,
+        variants=('full', 'no_scr'),
+        seeds=(0, 1, 2),
+        options=(),
+        jobs=1):
+    plans = plan_runs(
+        list(variants),
+        list(seeds),
+        str(tmp_path / 'work'),
+        '/repo',
+        config='base.py',
+        cfg_options=list(options))
     records, failures = run_ablation(
         plans, TOOLS, jobs=jobs, run_command=fake, report=lambda _: None)
     out = str(tmp_path / 'work' / 'ablation.json')
-    return plans, records, failures, ablation_file(
-        plans, records, failures, out, 'python ablation.py')
+    return plans, records, failures, ablation_file(plans, records, failures,
+                                                   out, 'python ablation.py')
 
 
 def test_plan_order_of_options_and_configs(tmp_path):
-    plans = plan_runs(['no_scr', 'no_text'], [0, 1], str(tmp_path), '/repo',
+    plans = plan_runs(['no_scr', 'no_text'], [0, 1],
+                      str(tmp_path),
+                      '/repo',
                       cfg_options=['a.b=1'])
-    assert [(p.variant, p.seed) for p in plans] == [
-        ('no_scr', 0), ('no_scr', 1), ('no_text', 0), ('no_text', 1)]
+    assert [(p.variant, p.seed) for p in plans] == [('no_scr', 0),
+                                                    ('no_scr', 1),
+                                                    ('no_text', 0),
+                                                    ('no_text', 1)]
     assert plans[1].cfg_options == ('a.b=1', 'model.structural_loss=None',
                                     'randomness.seed=1')
     assert plans[1].run_dir == osp.join(str(tmp_path), 'no_scr', 'seed1')
@@ -146,8 +176,9 @@ def test_mean_and_std_over_seeds(tmp_path):
     plans, records, failures, ablation = run(tmp_path, fake, jobs=2)
     assert not failures and len(records) == 6
     assert ablation['kind'] == 'sgsrf-ablation'
-    assert ablation['metrics'] == ['mIoU', 'oIoU', 'Prec@0.5',
-                                   'mIoU@held_out_pair', 'mIoU_small']
+    assert ablation['metrics'] == [
+        'mIoU', 'oIoU', 'Prec@0.5', 'mIoU@held_out_pair', 'mIoU_small'
+    ]
     full, no_scr = ablation['variants']
     assert (full['name'], no_scr['name']) == ('full', 'no_scr')
     assert no_scr['cfg_options'] == {'model.structural_loss': None}
@@ -184,15 +215,20 @@ def test_test_runs_on_the_checkpoint_chosen_on_val(tmp_path):
     (_, _, train, _), (_, _, test, _) = fake.calls
     assert train[:3] == ['PY', 'TRAIN.py', 'base.py'] and '--resume' \
         not in train
-    assert test[:4] == ['PY', 'TEST.py', 'base.py', osp.join(
-        str(tmp_path / 'work'), 'full', 'seed0', 'train',
-        'best_mIoU_iter_2.pth')]
+    assert test[:4] == [
+        'PY', 'TEST.py', 'base.py',
+        osp.join(
+            str(tmp_path / 'work'), 'full', 'seed0', 'train',
+            'best_mIoU_iter_2.pth')
+    ]
     assert option_values(test) == option_values(train)
 
 
 def test_failures_are_reported_and_the_others_go_on(tmp_path):
-    fake = FakeTools(fail={('no_scr', 'test'): 'crash',
-                           ('no_gpg', 'train'): 'no-best'})
+    fake = FakeTools(fail={
+        ('no_scr', 'test'): 'crash',
+        ('no_gpg', 'train'): 'no-best'
+    })
     _, records, failures, ablation = run(
         tmp_path, fake, variants=['full', 'no_scr', 'no_gpg'], seeds=[0, 1])
     assert sorted(records) == [('full', 0), ('full', 1)]
@@ -207,21 +243,26 @@ def test_failures_are_reported_and_the_others_go_on(tmp_path):
     no_best = next(f for f in failures if f.plan.variant == 'no_gpg')
     assert 'has no best_checkpoint' in str(no_best)
     assert [v['name'] for v in ablation['variants']] == ['full']
-    assert {(f['variant'], f['stage']) for f in ablation['failed']} == {
-        ('no_scr', 'test'), ('no_gpg', 'train')}
+    assert {(f['variant'], f['stage'])
+            for f in ablation['failed']} == {('no_scr', 'test'),
+                                             ('no_gpg', 'train')}
 
 
 def test_resuming_runs_only_what_is_missing(tmp_path):
-    first = FakeTools(fail={('no_scr', 'test'): 'crash',
-                            ('no_gpg', 'train'): 'checkpoint-then-crash'})
+    first = FakeTools(fail={
+        ('no_scr', 'test'): 'crash',
+        ('no_gpg', 'train'): 'checkpoint-then-crash'
+    })
     variants = ['full', 'no_scr', 'no_gpg']
     run(tmp_path, first, variants=variants, seeds=[0])
     again = FakeTools()
     _, records, failures, ablation = run(
         tmp_path, again, variants=variants, seeds=[0])
     assert not failures
-    assert [(v, stage) for v, stage, _, _ in again.calls] == [
-        ('no_scr', 'test'), ('no_gpg', 'train'), ('no_gpg', 'test')]
+    assert [(v, stage)
+            for v, stage, _, _ in again.calls] == [('no_scr', 'test'),
+                                                   ('no_gpg', 'train'),
+                                                   ('no_gpg', 'test')]
     assert '--resume' in again.calls[1][2]
     assert records[('full', 0)]['reused'] is True
     assert records[('no_scr', 0)]['reused'] is False
@@ -229,11 +270,13 @@ def test_resuming_runs_only_what_is_missing(tmp_path):
 
 
 def test_a_folder_of_other_settings_is_refused(tmp_path):
-    run(tmp_path, FakeTools(), variants=['full'], seeds=[0],
+    run(tmp_path,
+        FakeTools(),
+        variants=['full'],
+        seeds=[0],
         options=['train_cfg.max_iters=2'])
     fake = FakeTools()
-    _, records, failures, _ = run(tmp_path, fake, variants=['full'],
-                                  seeds=[0])
+    _, records, failures, _ = run(tmp_path, fake, variants=['full'], seeds=[0])
     assert not records and not fake.calls
     failure, = failures
     assert isinstance(failure, RunFailed) and failure.stage == 'setup'

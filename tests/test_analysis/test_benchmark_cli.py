@@ -12,9 +12,8 @@ TOOL = osp.join('tools', 'analysis', 'benchmark.py')
 TINY = osp.join('configs', '_base_', 'models', 'sgsrf_tiny.py')
 
 TOP_FIELDS = ('config', 'device', 'device_name', 'torch', 'threads', 'dtype',
-              'batch_size', 'input_size', 'warmup', 'iters', 'texts',
-              'params', 'train', 'infer', 'flops', 'stages', 'floor',
-              'compare', 'notes')
+              'batch_size', 'input_size', 'warmup', 'iters', 'texts', 'params',
+              'train', 'infer', 'flops', 'stages', 'floor', 'compare', 'notes')
 TRAIN_FIELDS = ('step_ms', 'step_ms_min', 'images_per_s', 'forward_ms',
                 'backward_ms', 'optimizer_ms', 'peak_mib', 'peak_delta_mib',
                 'tflops_per_s', 'tflops_per_s_counted')
@@ -43,8 +42,14 @@ def result(tmp_path_factory):
     proc = subprocess.run([
         sys.executable, TOOL, TINY, '--device', 'cpu', '--batch-size', '2',
         '--input-size', '64', '--warmup', '1', '--iters', '1', '--compare',
-        'use_sdpa', 'freeze_encoders', '--out', str(out)
-    ], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        'use_sdpa', 'freeze_encoders', '--out',
+        str(out)
+    ],
+                          cwd=REPO,
+                          env=env,
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     with open(out) as f:
         return json.load(f), proc.stdout

@@ -30,8 +30,10 @@ def write_session(work, name, norms, config=CONFIG, val=()):
         f.write(config)
     with open(osp.join(folder, 'scalars.json'), 'w') as f:
         for it, norm in norms.items():
-            f.write(json.dumps(dict(lr=0.1, grad_norm=norm, loss=1.0,
-                                    iter=it, step=it)) + '\n')
+            f.write(
+                json.dumps(
+                    dict(lr=0.1, grad_norm=norm, loss=1.0, iter=it, step=it)) +
+                '\n')
         for line in val:
             f.write(json.dumps(line) + '\n')
     return folder
@@ -41,8 +43,8 @@ def test_share_of_clipped_iterations_overall_and_after_warmup(tmp_path):
     write_session(str(tmp_path), '20260101_000000', NORMS)
     report = clipping_report(str(tmp_path))
     assert report['max_norm'] == 1.0 and report['warmup_iters'] == 4
-    assert report['overall'] == dict(logged=6, clipped=3, fraction=0.5,
-                                     median=1.25, max=5.0)
+    assert report['overall'] == dict(
+        logged=6, clipped=3, fraction=0.5, median=1.25, max=5.0)
     after = report['after_warmup']
     assert (after['logged'], after['clipped']) == (4, 1)
     assert after['fraction'] == 0.25
@@ -102,8 +104,11 @@ def test_log_errors_name_the_file_and_line(tmp_path):
 
 def test_val_score_of_the_best_checkpoint(tmp_path):
     work = str(tmp_path)
-    write_session(work, 's1', {1: 1.0}, val=[dict(mIoU=40.0, step=2),
-                                             dict(mIoU=55.0, step=4)])
+    write_session(
+        work,
+        's1', {1: 1.0},
+        val=[dict(mIoU=40.0, step=2),
+             dict(mIoU=55.0, step=4)])
     write_session(work, 's2', {5: 1.0}, val=[dict(mIoU=50.0, step=6)])
     with pytest.raises(FileNotFoundError, match='has no best_checkpoint'):
         best_checkpoint_score(work)
@@ -111,8 +116,10 @@ def test_val_score_of_the_best_checkpoint(tmp_path):
     with open(pointer, 'w') as f:
         f.write(osp.join(work, 'best_mIoU_iter_4.pth'))
     assert best_checkpoint_score(work) == dict(
-        checkpoint=osp.join(work, 'best_mIoU_iter_4.pth'), metric='mIoU',
-        iter=4, score=55.0)
+        checkpoint=osp.join(work, 'best_mIoU_iter_4.pth'),
+        metric='mIoU',
+        iter=4,
+        score=55.0)
     with open(pointer, 'w') as f:
         f.write(osp.join(work, 'best_oIoU_iter_4.pth'))
     with pytest.raises(ValueError, match="no validation line with 'oIoU'"):

@@ -26,15 +26,17 @@ def test_marker_block_is_replaced_and_idempotent():
 
 
 def test_marker_errors_name_file_and_marker():
-    with pytest.raises(ValueError, match=r"README.md: marker "
-                       r"'<!-- results:speed -->' not found"):
+    with pytest.raises(
+            ValueError,
+            match=r"README.md: marker "
+            r"'<!-- results:speed -->' not found"):
         replace_marker_block(DOC, 'speed', 'x', 'README.md')
     twice = DOC + '<!-- results:demo-test -->\n'
     with pytest.raises(ValueError, match='found 2 times'):
         replace_marker_block(twice, 'demo-test', 'x', 'a.md')
     no_end = DOC.replace('<!-- /results:demo-test -->', '')
-    with pytest.raises(ValueError,
-                       match="a.md: marker '<!-- /results:demo-test -->'"):
+    with pytest.raises(
+            ValueError, match="a.md: marker '<!-- /results:demo-test -->'"):
         replace_marker_block(no_end, 'demo-test', 'x', 'a.md')
     swapped = ('<!-- /results:x -->\n<!-- results:x -->\n')
     with pytest.raises(ValueError, match='comes before'):
@@ -56,9 +58,12 @@ def test_metafile_results_replaced_as_text(tmp_path):
     text = open(path).read()
     assert not update_document(path, lambda t: edit(t, name))
     models = {m['Name']: m for m in yaml.safe_load(text)['Models']}
-    assert models[name]['Results'] == [dict(
-        Task='Referring Remote Sensing Image Segmentation',
-        Dataset='RRSIS-D', Metrics=metrics)]
+    assert models[name]['Results'] == [
+        dict(
+            Task='Referring Remote Sensing Image Segmentation',
+            Dataset='RRSIS-D',
+            Metrics=metrics)
+    ]
     assert models['sgsrf_tiny_synthetic']['Results'][0]['Metrics'] == metrics
     assert models[name]['Config'].endswith('rrsisd-512x512.py')
     assert models['sgsrf_vit-b16-sam-vit-b_1xb8-11k_refsegrs-512x512'][
@@ -69,14 +74,14 @@ def test_metafile_results_replaced_as_text(tmp_path):
              '      mIoU: 60.50\n      oIoU: 70.00\n      Prec@0.5: 66.67\n')
     at = original.index(f'- Name: {name}')
     null = original.index('  Results: null\n', at)
-    expected = (original[:null] + entry +
-                original[null + len('  Results: null\n'):])
+    expected = (
+        original[:null] + entry + original[null + len('  Results: null\n'):])
     before = {m['Name']: m for m in yaml.safe_load(original)['Models']}
     tiny = ('  Results:\n  - Task: Referring Remote Sensing Image '
-            'Segmentation\n    Dataset: synthetic (embedded)\n    Metrics:\n'
-            + ''.join(f'      {key}: {value:.2f}\n' for key, value in
-                      before['sgsrf_tiny_synthetic']['Results'][0]
-                      ['Metrics'].items()))
+            'Segmentation\n    Dataset: synthetic (embedded)\n    Metrics:\n' +
+            ''.join(f'      {key}: {value:.2f}\n'
+                    for key, value in before['sgsrf_tiny_synthetic']['Results']
+                    [0]['Metrics'].items()))
     assert expected.count(tiny) == 1
     assert text == expected.replace(tiny, entry)
     with pytest.raises(ValueError, match=f"{path}: model 'nope' not found"):

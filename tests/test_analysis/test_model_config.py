@@ -27,8 +27,7 @@ def test_switches_of_tiny_config():
     }
     # a whole-tower freeze already in the config is not offered again
     model_cfg['image_encoder']['frozen_stages'] = 3
-    assert 'freeze_clip_image' not in available_switches(
-        model_cfg, model, [])
+    assert 'freeze_clip_image' not in available_switches(model_cfg, model, [])
     with pytest.raises(ValueError, match='unknown switches'):
         available_switches(model_cfg, model, ['use_flash'])
 
@@ -55,9 +54,8 @@ def test_input_size_and_weights_dropped(tmp_path):
 
 def test_input_size_read_from_the_config(tmp_path):
     config = tmp_path / 'wide.py'
-    config.write_text(
-        f"_base_ = [{TINY!r}]\n"
-        "model = dict(data_preprocessor=dict(size=(64, 96)))\n")
+    config.write_text(f"_base_ = [{TINY!r}]\n"
+                      "model = dict(data_preprocessor=dict(size=(64, 96)))\n")
     with pytest.raises(ValueError, match=r'wide.py: .*\(64, 96\) is not sq'):
         load_model_cfg(BenchmarkSettings(str(config)))
     model_cfg, size = load_model_cfg(

@@ -4,18 +4,25 @@ import pytest
 from results_fixtures import (make_benchmark_results, make_test_results,
                               write_json)
 
-from sgsrf_mmseg.analysis.results_tables import (
-    benchmark_command, load_ablation, load_benchmark, load_test_results,
-    mean_std, render_ablation_block, render_benchmark_block,
-    render_test_block)
+# yapf: disable
+from sgsrf_mmseg.analysis.results_tables import (benchmark_command,
+                                                 load_ablation, load_benchmark,
+                                                 load_test_results, mean_std,
+                                                 render_ablation_block,
+                                                 render_benchmark_block,
+                                                 render_test_block)
+
+# yapf: enable
 
 
 def test_test_block_from_two_runs(tmp_path):
     full = write_json(tmp_path / 'full.json', make_test_results())
     notext = write_json(
         tmp_path / 'notext.json',
-        make_test_results('configs/sgsrf/sgsrf_tiny_synthetic_notext.py',
-                          mIoU=18.06, oIoU=15.77))
+        make_test_results(
+            'configs/sgsrf/sgsrf_tiny_synthetic_notext.py',
+            mIoU=18.06,
+            oIoU=15.77))
     runs = [(p, load_test_results(p)) for p in (full, notext)]
     block = render_test_block(runs, metrics=['mIoU', 'oIoU', 'Prec@0.7'])
     assert block.startswith(
@@ -67,10 +74,12 @@ def test_benchmark_block(tmp_path):
             '--compare use_sdpa` (torch 2.11.0, threads 16; ') in block
     recorded = make_benchmark_results(command='python bench.py x --iters 3')
     assert benchmark_command(recorded) == 'python bench.py x --iters 3'
-    bare = make_benchmark_results(infer=None, flops=None, compare=None,
-                                  stages=dict(train=None, infer=None))
-    assert benchmark_command(bare).endswith(
-        '--skip infer flops stages floor')
+    bare = make_benchmark_results(
+        infer=None,
+        flops=None,
+        compare=None,
+        stages=dict(train=None, infer=None))
+    assert benchmark_command(bare).endswith('--skip infer flops stages floor')
     row = render_benchmark_block([('b.json', bare)]).split('\n')[2]
     assert row.endswith('| - | - | - | - |')
     del bare['train']
@@ -134,17 +143,24 @@ def test_ablation_of_group_metrics(tmp_path):
 def test_ablation_errors_name_the_problem(tmp_path):
     write_json(tmp_path / 'a.json', make_test_results())
     write_json(tmp_path / 'b.json', make_test_results(split='val'))
-    twice = write_ablation(tmp_path, [dict(name='x', runs=[
-        dict(seed=0, results='a.json'), dict(seed=0, results='a.json')])])
+    twice = write_ablation(tmp_path, [
+        dict(
+            name='x',
+            runs=[
+                dict(seed=0, results='a.json'),
+                dict(seed=0, results='a.json')
+            ])
+    ])
     with pytest.raises(ValueError, match="variant 'x' lists seed 0 twice"):
         load_ablation(twice)
     mixed = write_ablation(tmp_path, [
         dict(name='x', runs=[dict(seed=0, results='a.json')]),
-        dict(name='y', runs=[dict(seed=0, results='b.json')])])
+        dict(name='y', runs=[dict(seed=0, results='b.json')])
+    ])
     with pytest.raises(ValueError, match='share the dataset.*b.json'):
         render_ablation_block(*load_ablation(mixed))
-    missing = write_ablation(tmp_path, [
-        dict(name='x', runs=[dict(seed=0, results='gone.json')])])
+    missing = write_ablation(
+        tmp_path, [dict(name='x', runs=[dict(seed=0, results='gone.json')])])
     with pytest.raises(FileNotFoundError, match='gone.json'):
         load_ablation(missing)
     empty = write_ablation(tmp_path, [dict(name='x', runs=[])])

@@ -2,8 +2,8 @@ import os.path as osp
 
 import torch
 
-from sgsrf_mmseg.analysis.benchmark import BenchmarkSettings, render, run
-from sgsrf_mmseg.analysis.benchmark import runner, switches
+from sgsrf_mmseg.analysis.benchmark import (BenchmarkSettings, render, run,
+                                            runner, switches)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = osp.join(REPO, 'configs', '_base_', 'models', 'sgsrf_tiny.py')
@@ -27,8 +27,13 @@ def test_out_of_memory_is_recorded_and_the_run_goes_on(monkeypatch):
     monkeypatch.setattr(switches, 'measure_train', baseline_out_of_memory)
     results = run(
         BenchmarkSettings(
-            TINY, device='cpu', batch_size=1, input_size=32, iters=1,
-            warmup=0, skip=['infer', 'flops', 'floor', 'stages'],
+            TINY,
+            device='cpu',
+            batch_size=1,
+            input_size=32,
+            iters=1,
+            warmup=0,
+            skip=['infer', 'flops', 'floor', 'stages'],
             compare=['use_sdpa']))
     assert results['train']['error'] == 'out of memory'
     assert results['train']['step_ms'] is None

@@ -113,8 +113,7 @@ def test_stage_times_follow_the_sleeps():
         assert expected * 0.99 <= ms[name] < expected + SLACK_MS, (name, ms)
     assert sum(ms.values()) == pytest.approx(total, rel=1e-6)
     table = stage_table([ms, ms], total)
-    assert table['ccr']['share'] == pytest.approx(ms['ccr'] / total,
-                                                  abs=1e-4)
+    assert table['ccr']['share'] == pytest.approx(ms['ccr'] / total, abs=1e-4)
     probe.remove()
 
 

@@ -14,14 +14,27 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def train_line(step, loss, dice, bce):
     """One training record of mmengine's ``scalars.json``."""
-    return dict(lr=1e-4, data_time=0.1, loss=loss, loss_dice=dice,
-                loss_mask_bce=bce, time=0.5, iter=step, memory=100, step=step)
+    return dict(
+        lr=1e-4,
+        data_time=0.1,
+        loss=loss,
+        loss_dice=dice,
+        loss_mask_bce=bce,
+        time=0.5,
+        iter=step,
+        memory=100,
+        step=step)
 
 
 def val_line(step, miou, oiou, prec):
     """One validation record of mmengine's ``scalars.json``."""
-    return dict(mIoU=miou, oIoU=oiou, **{'Prec@0.5': prec}, data_time=0.1,
-                time=0.2, step=step)
+    return dict(
+        mIoU=miou,
+        oIoU=oiou,
+        **{'Prec@0.5': prec},
+        data_time=0.1,
+        time=0.2,
+        step=step)
 
 
 ITER_LINES = [
@@ -49,8 +62,9 @@ def test_load_and_collect(tmp_path):
     losses = training_curves.collect_series(train, ['loss_*'])
     assert list(losses) == ['loss_dice', 'loss_mask_bce']
     assert losses['loss_dice'] == [(10, 0.9), (20, 0.7), (30, 0.5)]
-    assert training_curves.collect_series(val, ['mIoU'])['mIoU'] == [(20, 30.5),
-                                                                 (30, 35.0)]
+    assert training_curves.collect_series(val,
+                                          ['mIoU'])['mIoU'] == [(20, 30.5),
+                                                                (30, 35.0)]
 
 
 def test_epoch_based_validation_steps(tmp_path):

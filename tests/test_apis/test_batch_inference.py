@@ -40,8 +40,9 @@ def giant_png_fails(monkeypatch):
 def _list(tmp_path, rows):
     rng = np.random.RandomState(0)
     for i, name in enumerate(['img0', 'img1', 'img2', 'giant']):
-        cv2.imwrite(str(tmp_path / f'{name}.png'),
-                    rng.randint(0, 256, (24, 32 + i, 3), np.uint8))
+        cv2.imwrite(
+            str(tmp_path / f'{name}.png'),
+            rng.randint(0, 256, (24, 32 + i, 3), np.uint8))
     path = tmp_path / 'pairs.csv'
     path.write_text('image,text,name\n' + '\n'.join(rows) + '\n')
     return read_pair_list(str(path))
@@ -57,13 +58,16 @@ ROWS = [
 
 
 def test_every_row_failure_is_a_row_error(inferencer, tmp_path,
-                                         giant_png_fails):
+                                          giant_png_fails):
     entries = _list(tmp_path, ROWS)
     out_dir = tmp_path / 'out'
     out_dir.mkdir()
     report = segment_pair_list(
-        FailingOnText(inferencer, 'explode'), entries, str(out_dir),
-        batch_size=3, on_error='skip')
+        FailingOnText(inferencer, 'explode'),
+        entries,
+        str(out_dir),
+        batch_size=3,
+        on_error='skip')
     assert (report.rows, report.written, report.stopped) == (5, 2, False)
     assert [e.split(':')[0] for e in report.errors] == [
         'row 2 (pairs.csv line 3)', 'row 3 (pairs.csv line 4)',
@@ -78,14 +82,17 @@ def test_every_row_failure_is_a_row_error(inferencer, tmp_path,
     ]
     mask = cv2.imread(str(out_dir / 'img2_mask.png'), cv2.IMREAD_UNCHANGED)
     np.testing.assert_array_equal(
-        mask // 255, inferencer(str(tmp_path / 'img2.png'), 'a tank')['mask'])
+        mask // 255,
+        inferencer(str(tmp_path / 'img2.png'), 'a tank')['mask'])
 
 
-def test_stop_writes_the_rows_before_and_nothing_after(
-        inferencer, tmp_path, giant_png_fails):
+def test_stop_writes_the_rows_before_and_nothing_after(inferencer, tmp_path,
+                                                       giant_png_fails):
     entries = _list(tmp_path, ROWS)
     report = segment_pair_list(
-        FailingOnText(inferencer, 'explode'), entries, str(tmp_path),
+        FailingOnText(inferencer, 'explode'),
+        entries,
+        str(tmp_path),
         batch_size=3)
     assert report.stopped and report.written == 1
     assert report.errors[-1].startswith('row 2 (pairs.csv line 3): ')
@@ -98,22 +105,23 @@ def test_outputs_never_replace_inputs_or_old_results(inferencer, tmp_path):
     with pytest.raises(ValueError, match='img0_mask.png is the input'):
         (tmp_path / 'img0_mask.png').write_bytes(b'')
         check_batch_outputs(
-            _list(tmp_path, ['img0_mask.png,a car,img0']), str(tmp_path),
-            str(tmp_path / 'pairs.csv'), overwrite=True)
+            _list(tmp_path, ['img0_mask.png,a car,img0']),
+            str(tmp_path),
+            str(tmp_path / 'pairs.csv'),
+            overwrite=True)
     out_dir = tmp_path / 'out'
     out_dir.mkdir()
     check_batch_outputs(entries, str(out_dir), str(tmp_path / 'pairs.csv'))
     (out_dir / 'img0_mask.png').write_bytes(b'earlier result')
     with pytest.raises(OutputExistsError) as info:
-        check_batch_outputs(entries, str(out_dir),
-                            str(tmp_path / 'pairs.csv'))
+        check_batch_outputs(entries, str(out_dir), str(tmp_path / 'pairs.csv'))
     assert str(info.value) == (
         f'1 output file(s) already exist: {out_dir}/img0_mask.png; they are '
         'kept: choose another output folder, or ask to overwrite them '
         '(--overwrite)')
     # Found only at write time (another process wrote it): a row error.
-    report = segment_pair_list(inferencer, entries, str(out_dir),
-                               on_error='skip')
+    report = segment_pair_list(
+        inferencer, entries, str(out_dir), on_error='skip')
     assert report.written == 1 and 'img0_mask.png exists' in report.errors[0]
     assert (out_dir / 'img0_mask.png').read_bytes() == b'earlier result'
     assert not [n for n in os.listdir(out_dir) if n.endswith('.partial')]

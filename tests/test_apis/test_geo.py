@@ -6,16 +6,13 @@ import pytest
 
 rasterio = pytest.importorskip('rasterio')
 shapely = pytest.importorskip('shapely')
-from rasterio.transform import from_origin  # noqa: E402
-from shapely.geometry import shape  # noqa: E402
-from shapely.ops import unary_union  # noqa: E402
+from rasterio.transform import from_origin
+from shapely.geometry import shape
+from shapely.ops import unary_union
 
-from sgsrf_mmseg.apis.geo import (
-    blend_window,
-    segment_geotiff,  # noqa: E402
-    tile_starts)
-from sgsrf_mmseg.utils.atomic_file import OutputExistsError  # noqa: E402
-from sgsrf_mmseg.utils.image_io import to_rgb_uint8  # noqa: E402
+from sgsrf_mmseg.apis.geo import blend_window, segment_geotiff, tile_starts
+from sgsrf_mmseg.utils.atomic_file import OutputExistsError
+from sgsrf_mmseg.utils.image_io import to_rgb_uint8
 
 HEIGHT, WIDTH, PIXEL = 200, 300, 10.0
 TRANSFORM = from_origin(500000.0, 4500000.0, PIXEL, PIXEL)
@@ -175,16 +172,34 @@ def test_outputs_never_replace_the_input_or_old_results(tmp_path):
     assert str(info.value) == (f'the output {src} is the input {src}; '
                                'refusing to replace an input')
     with pytest.raises(ValueError, match='is the input'):
-        segment_geotiff(src, 'x', _all_ones, src, tile_size=128, overlap=32,
-                        overwrite=True)
+        segment_geotiff(
+            src,
+            'x',
+            _all_ones,
+            src,
+            tile_size=128,
+            overlap=32,
+            overwrite=True)
     with pytest.raises(ValueError, match='is the input'):
-        segment_geotiff(src, 'x', _all_ones, str(tmp_path / 'm.tif'),
-                        str(tmp_path / '.' / 'scene.tif'), tile_size=128,
-                        overlap=32)
-    with pytest.raises(ValueError, match='two outputs of this run are the '
-                       'same file'):
-        segment_geotiff(src, 'x', _all_ones, str(tmp_path / 'm.tif'),
-                        str(tmp_path / 'm.tif'), tile_size=128, overlap=32)
+        segment_geotiff(
+            src,
+            'x',
+            _all_ones,
+            str(tmp_path / 'm.tif'),
+            str(tmp_path / '.' / 'scene.tif'),
+            tile_size=128,
+            overlap=32)
+    with pytest.raises(
+            ValueError, match='two outputs of this run are the '
+            'same file'):
+        segment_geotiff(
+            src,
+            'x',
+            _all_ones,
+            str(tmp_path / 'm.tif'),
+            str(tmp_path / 'm.tif'),
+            tile_size=128,
+            overlap=32)
     assert open(src, 'rb').read() == before
     assert sorted(os.listdir(tmp_path)) == ['scene.tif']
 
@@ -192,11 +207,22 @@ def test_outputs_never_replace_the_input_or_old_results(tmp_path):
     segment_geotiff(src, 'x', _all_ones, out, tile_size=128, overlap=32)
     earlier = open(out, 'rb').read()
     with pytest.raises(OutputExistsError, match='mask.tif'):
-        segment_geotiff(src, 'x', lambda t, x: [np.zeros((128, 128))] * len(t),
-                        out, tile_size=128, overlap=32)
+        segment_geotiff(
+            src,
+            'x',
+            lambda t, x: [np.zeros((128, 128))] * len(t),
+            out,
+            tile_size=128,
+            overlap=32)
     assert open(out, 'rb').read() == earlier
-    segment_geotiff(src, 'x', lambda t, x: [np.zeros((128, 128))] * len(t),
-                    out, tile_size=128, overlap=32, overwrite=True)
+    segment_geotiff(
+        src,
+        'x',
+        lambda t, x: [np.zeros((128, 128))] * len(t),
+        out,
+        tile_size=128,
+        overlap=32,
+        overwrite=True)
     with rasterio.open(out) as written:
         assert not written.read(1).any()
 
@@ -213,10 +239,15 @@ def test_failed_run_leaves_no_partial_file(tmp_path):
         return _all_ones(tiles, text)
 
     with pytest.raises(OSError, match='No space'):
-        segment_geotiff(src, 'x', fail_on_third_call,
-                        str(tmp_path / 'out' / 'mask.tif'),
-                        str(tmp_path / 'out' / 'mask.geojson'),
-                        tile_size=128, overlap=32, batch_size=1)
+        segment_geotiff(
+            src,
+            'x',
+            fail_on_third_call,
+            str(tmp_path / 'out' / 'mask.tif'),
+            str(tmp_path / 'out' / 'mask.geojson'),
+            tile_size=128,
+            overlap=32,
+            batch_size=1)
     assert os.listdir(tmp_path / 'out') == []
 
 
@@ -225,9 +256,17 @@ def test_nodata_tiles_are_black_and_left_out_of_the_stretch(tmp_path):
     rng = np.random.RandomState(1)
     band = rng.randint(1000, 3000, (1, 100, 120)).astype(np.uint16)
     band[:, :, :50] = 65535  # nodata over 42% of the scene
-    with rasterio.open(src, 'w', driver='GTiff', height=100, width=120,
-                       count=1, dtype='uint16', crs='EPSG:32633',
-                       transform=TRANSFORM, nodata=65535) as dst:
+    with rasterio.open(
+            src,
+            'w',
+            driver='GTiff',
+            height=100,
+            width=120,
+            count=1,
+            dtype='uint16',
+            crs='EPSG:32633',
+            transform=TRANSFORM,
+            nodata=65535) as dst:
         dst.write(band)
     seen = []
 
@@ -235,8 +274,8 @@ def test_nodata_tiles_are_black_and_left_out_of_the_stretch(tmp_path):
         seen.extend(tiles)
         return [np.zeros(t.shape[:2], np.float32) for t in tiles]
 
-    segment_geotiff(src, 'x', record, str(tmp_path / 'm.tif'), tile_size=128,
-                    overlap=32)
+    segment_geotiff(
+        src, 'x', record, str(tmp_path / 'm.tif'), tile_size=128, overlap=32)
     tile = seen[0][:100, :120, 0]
     assert (tile[:, :50] == 0).all()
     valid = band[0, :, 50:]

@@ -34,11 +34,23 @@ def run_tool(args, cwd):
 
 def options(**kwargs):
     """The tool's options with its defaults."""
-    args = dict(config=CONFIG, checkpoint=None, image=None, batch=None,
-                geotiff=None, text=None, out_dir=None, overwrite=False,
-                device='cpu', batch_size=1, bands=None,
-                max_pixels=None, on_error='stop', tile_size=None,
-                overlap=None, cfg_options=None)
+    args = dict(
+        config=CONFIG,
+        checkpoint=None,
+        image=None,
+        batch=None,
+        geotiff=None,
+        text=None,
+        out_dir=None,
+        overwrite=False,
+        device='cpu',
+        batch_size=1,
+        bands=None,
+        max_pixels=None,
+        on_error='stop',
+        tile_size=None,
+        overlap=None,
+        cfg_options=None)
     args.update(kwargs)
     return argparse.Namespace(**args)
 
@@ -86,8 +98,8 @@ def write_images(folder, shapes):
 
 
 def read_pngs(out_dir, name):
-    mask = cv2.imread(osp.join(out_dir, f'{name}_mask.png'),
-                      cv2.IMREAD_UNCHANGED)
+    mask = cv2.imread(
+        osp.join(out_dir, f'{name}_mask.png'), cv2.IMREAD_UNCHANGED)
     overlay = cv2.imread(osp.join(out_dir, f'{name}_overlay.png'))
     assert mask is not None and overlay is not None
     return mask, overlay[..., ::-1]
@@ -102,8 +114,10 @@ def test_single_image_cli(inferencer, tmp_path):
     expected = inferencer(rgb, text)['mask']
     assert expected.any()  # the seeded weights segment something here
     out_dir = str(tmp_path / 'out')
-    args = ['--checkpoint', checkpoint, '--image', path, '--text', text,
-            '--out-dir', out_dir, '--device', 'cpu']
+    args = [
+        '--checkpoint', checkpoint, '--image', path, '--text', text,
+        '--out-dir', out_dir, '--device', 'cpu'
+    ]
     proc = run_tool(args, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     mask, overlay = read_pngs(out_dir, 'img0')
@@ -116,8 +130,7 @@ def test_single_image_cli(inferencer, tmp_path):
     target = mask > 0
     assert (body[target] != rgb[target]).any(axis=1).all()
     np.testing.assert_array_equal(body[~target], rgb[~target])
-    assert sorted(os.listdir(out_dir)) == ['img0_mask.png',
-                                           'img0_overlay.png']
+    assert sorted(os.listdir(out_dir)) == ['img0_mask.png', 'img0_overlay.png']
 
     cv2.imwrite(osp.join(out_dir, 'img0_mask.png'), np.zeros((2, 2)))
     proc = run_tool(args, tmp_path)
@@ -133,16 +146,17 @@ def test_single_image_cli(inferencer, tmp_path):
 
 @pytest.mark.parametrize('args,message', [
     (['--tile-size', '0'], '--tile-size must be at least 1, got 0'),
-    (['--tile-size', '64', '--overlap', '64'],
-     '--overlap must be >= 0 and smaller than --tile-size, got 64'),
-    (['--bands', '0', '1'],
-     '--bands takes 1 or 3 band indices, 0-based (>= 0), got 0 1'),
-    (['--bands', '-1'],
-     '--bands takes 1 or 3 band indices, 0-based (>= 0), got -1'),
+    (['--tile-size', '64', '--overlap', '64'
+      ], '--overlap must be >= 0 and smaller than --tile-size, got 64'),
+    (['--bands', '0', '1'
+      ], '--bands takes 1 or 3 band indices, 0-based (>= 0), got 0 1'),
+    (['--bands', '-1'
+      ], '--bands takes 1 or 3 band indices, 0-based (>= 0), got -1'),
 ])
 def test_bad_options_are_refused_at_once(tmp_path, args, message):
-    proc = run_tool(['--geotiff', 'scene.tif', '--text', 'tanks',
-                     '--out-dir', 'out', *args], tmp_path)
+    proc = run_tool([
+        '--geotiff', 'scene.tif', '--text', 'tanks', '--out-dir', 'out', *args
+    ], tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].endswith(f'error: {message}')
     assert not (tmp_path / 'out').exists()
@@ -153,9 +167,10 @@ def test_bad_inputs_are_reported_before_the_model(tmp_path, monkeypatch):
     monkeypatch.setattr(InferRun, 'build_model', lambda run: built.append(1))
     (image, _), = write_images(tmp_path, [(20, 20)]).items()
     out = str(tmp_path / 'out')
-    assert input_error(image=image, text=' \n', out_dir=out) == (
-        '--text is empty after removing white space and control characters '
-        "(got ' \\n'): there is nothing to ground")
+    assert input_error(
+        image=image, text=' \n', out_dir=out
+    ) == ('--text is empty after removing white space and control characters '
+          "(got ' \\n'): there is nothing to ground")
     assert input_error(image=str(tmp_path / 'nope.png'), text='a car',
                        out_dir=out) == \
         f'image file not found: {tmp_path}/nope.png'
@@ -163,9 +178,9 @@ def test_bad_inputs_are_reported_before_the_model(tmp_path, monkeypatch):
         f'image path {tmp_path} is a folder, not an image file'
     blocker = tmp_path / 'a_file'
     blocker.write_text('')
-    assert input_error(image=image, text='a car',
-                       out_dir=str(blocker / 'out')) == (
-        f'cannot create the output folder {blocker}/out: Not a directory')
+    assert input_error(
+        image=image, text='a car', out_dir=str(blocker / 'out')) == (
+            f'cannot create the output folder {blocker}/out: Not a directory')
     assert input_error(image=image, text='a car', out_dir=str(blocker)) == \
         f'output folder {blocker} exists and is not a folder'
     pairs = tmp_path / 'pairs.csv'
@@ -185,25 +200,38 @@ def test_geotiff_inputs_are_checked_before_the_model(tmp_path, monkeypatch):
     monkeypatch.setattr(InferRun, 'build_model', lambda run: None)
     garbage = tmp_path / 'scene.tif'
     garbage.write_bytes(b'II*\x00 not a tiff')
-    message = input_error(geotiff=str(garbage), text='tanks',
-                          out_dir=str(tmp_path / 'out'))
+    message = input_error(
+        geotiff=str(garbage), text='tanks', out_dir=str(tmp_path / 'out'))
     assert message.startswith(f'cannot read raster {garbage}: ')
     scene = tmp_path / 'rgb.tif'
-    with rasterio.open(str(scene), 'w', driver='GTiff', height=8, width=8,
-                       count=3, dtype='uint8') as dst:
+    with rasterio.open(
+            str(scene),
+            'w',
+            driver='GTiff',
+            height=8,
+            width=8,
+            count=3,
+            dtype='uint8') as dst:
         dst.write(np.zeros((3, 8, 8), np.uint8))
-    assert input_error(geotiff=str(scene), text='tanks', bands=[0, 1, 3],
-                       out_dir=str(tmp_path / 'out')) == (
-        f'bands=[0, 1, 3] invalid for {scene} with 3 bands: give 1 or 3 '
-        '0-based indices')
+    assert input_error(
+        geotiff=str(scene),
+        text='tanks',
+        bands=[0, 1, 3],
+        out_dir=str(tmp_path / 'out')) == (
+            f'bands=[0, 1, 3] invalid for {scene} with 3 bands: give 1 or 3 '
+            '0-based indices')
 
 
 def test_unreadable_checkpoints_name_the_file(tmp_path):
     (image, _), = write_images(tmp_path, [(20, 20)]).items()
     empty = tmp_path / 'empty.pth'
     empty.write_bytes(b'')
-    run = InferRun(options(image=image, text='a car', checkpoint=str(empty),
-                           out_dir=str(tmp_path / 'out')))
+    run = InferRun(
+        options(
+            image=image,
+            text='a car',
+            checkpoint=str(empty),
+            out_dir=str(tmp_path / 'out')))
     run.check_inputs()
     with pytest.raises(CheckpointError) as info:
         run.build_model()
@@ -227,10 +255,10 @@ def test_batch_csv(start, inferencer, tmp_path):
     run = start(batch=str(csv_path), out_dir=out_dir, batch_size=2)
     code, message = run.run()
     assert (code, message) == (0, f'3 rows: 3 written to {out_dir}, 0 '
-                                  'skipped')
+                               'skipped')
     for name, path, text in (('img0', paths[0], 'the red car'),
-                             ('second', paths[1], 'roofs, roads'),
-                             ('img2', paths[2], 'a pond')):
+                             ('second', paths[1],
+                              'roofs, roads'), ('img2', paths[2], 'a pond')):
         mask, overlay = read_pngs(out_dir, name)
         shape = images[path].shape[:2]
         assert mask.shape == shape and overlay.shape[1] == shape[1]
@@ -261,14 +289,13 @@ def test_batch_jsonl_stop_and_skip(start, tmp_path):
     assert lines[1] == (
         'row 3 (pairs.jsonl line 4): text is empty after removing white '
         "space and control characters (got '   '): there is nothing to ground")
-    assert [line.split(':')[0] for line in lines[2:]] == [
-        'row 4 (pairs.jsonl line 5)', 'row 6 (pairs.jsonl line 7)'
-    ]
+    assert [line.split(':')[0] for line in lines[2:]
+            ] == ['row 4 (pairs.jsonl line 5)', 'row 6 (pairs.jsonl line 7)']
     assert not out_dir.exists()  # nothing segmented, nothing created
 
     out_dir = str(tmp_path / 'skip')
-    run = start(batch=str(jsonl), out_dir=out_dir, on_error='skip',
-                batch_size=3)
+    run = start(
+        batch=str(jsonl), out_dir=out_dir, on_error='skip', batch_size=3)
     code, message = run.run()
     run.close()
     assert code == 0
@@ -288,8 +315,9 @@ def test_batch_jsonl_stop_and_skip(start, tmp_path):
 def test_batch_with_every_row_skipped_fails(tmp_path):
     pairs = tmp_path / 'pairs.csv'
     pairs.write_text('image,text\nnope.png,a car\n"b.png,ponds\nc.png,x\n')
-    proc = run_tool(['--batch', str(pairs), '--out-dir', 'out',
-                     '--on-error', 'skip'], tmp_path)
+    proc = run_tool(
+        ['--batch',
+         str(pairs), '--out-dir', 'out', '--on-error', 'skip'], tmp_path)
     assert proc.returncode == 1
     out = str(tmp_path / 'out')
     assert proc.stderr.strip().splitlines()[-3:] == [
@@ -310,12 +338,24 @@ def test_geotiff(start, tmp_path):
                                            np.uint8)
     scene = str(tmp_path / 'scene.tif')
     with rasterio.open(
-            scene, 'w', driver='GTiff', height=height, width=width, count=3,
-            dtype='uint8', crs='EPSG:32633', transform=transform) as dst:
+            scene,
+            'w',
+            driver='GTiff',
+            height=height,
+            width=width,
+            count=3,
+            dtype='uint8',
+            crs='EPSG:32633',
+            transform=transform) as dst:
         dst.write(rgb)
     out_dir = str(tmp_path / 'out')
-    run = start(geotiff=scene, text='the tanks', out_dir=out_dir,
-                tile_size=128, overlap=32, batch_size=4)
+    run = start(
+        geotiff=scene,
+        text='the tanks',
+        out_dir=out_dir,
+        tile_size=128,
+        overlap=32,
+        batch_size=4)
     code, message = run.run()
     run.close()
     assert code == 0 and message.startswith('4 tiles, ')

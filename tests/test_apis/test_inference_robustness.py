@@ -78,8 +78,14 @@ def test_band_layout_files(inferencer, tmp_path):
     paths.append(str(tmp_path / 'five.tif'))
     from rasterio.transform import from_origin
     with rasterio.open(
-            paths[-1], 'w', driver='GTiff', height=30, width=44, count=5,
-            dtype='uint16', crs='EPSG:32633',
+            paths[-1],
+            'w',
+            driver='GTiff',
+            height=30,
+            width=44,
+            count=5,
+            dtype='uint16',
+            crs='EPSG:32633',
             transform=from_origin(0.0, 0.0, 1.0, 1.0)) as dst:
         dst.write(cube)
     results = inferencer(paths, 'a pond', batch_size=len(paths))
@@ -132,7 +138,10 @@ def test_control_non_ascii_and_long_expressions(inferencer, monkeypatch):
     monkeypatch.setattr(clip_tokenizer, 'print_log',
                         lambda msg, **kwargs: messages.append(msg))
     results = inferencer(
-        image, texts, batch_size=len(texts), return_probability=True,
+        image,
+        texts,
+        batch_size=len(texts),
+        return_probability=True,
         return_vis=True)
     for result in results:
         check_result(result, (48, 48))
@@ -154,11 +163,12 @@ def test_tiny_and_large_images(inferencer):
         assert result['visualization'].shape[1:] == (shape[1], 3)
 
 
-CONTROL = st.sampled_from(['\x00', '\x07', '\x1b', '\x7f', '\u200b', '\ufeff',
-                           '\n', '\t', '\u2028', '\ud800'])
+CONTROL = st.sampled_from([
+    '\x00', '\x07', '\x1b', '\x7f', '\u200b', '\ufeff', '\n', '\t', '\u2028',
+    '\ud800'
+])
 EXPRESSIONS = st.text(
-    alphabet=st.one_of(st.characters(), CONTROL,
-                       st.sampled_from('abcdefgh ')),
+    alphabet=st.one_of(st.characters(), CONTROL, st.sampled_from('abcdefgh ')),
     min_size=0,
     max_size=300)
 IMAGES = st.tuples(
@@ -192,8 +202,9 @@ def test_clean_expression_properties(expression):
 def test_fuzz_expressions_and_images(inferencer, expression, image):
     height, width, channels, dtype, seed = image
     shape = (height, width) if channels == 0 else (height, width, channels)
-    array = np.random.RandomState(seed).randint(
-        0, np.iinfo(dtype).max + 1, shape).astype(dtype)
+    array = np.random.RandomState(seed).randint(0,
+                                                np.iinfo(dtype).max + 1,
+                                                shape).astype(dtype)
     try:
         clean_expression(expression)
     except ValueError:

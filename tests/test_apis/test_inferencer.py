@@ -36,8 +36,7 @@ def test_single_and_batched_masks_agree(inferencer):
         for image, text in zip(images, TEXTS)
     ]
     # Batches of 2 and 1: texts of different lengths share a batch.
-    batched = inferencer(
-        images, TEXTS, batch_size=2, return_probability=True)
+    batched = inferencer(images, TEXTS, batch_size=2, return_probability=True)
     assert len(batched) == 3
     for one, many in zip(single, batched):
         np.testing.assert_array_equal(one['mask'], many['mask'])
@@ -100,9 +99,8 @@ def test_pipeline_follows_the_config():
         dict(type='LoadReferringMask'),
         dict(type='PackReferringInputs'),
     ]
-    assert [s['type'] for s in inference_pipeline(cfg)] == [
-        'Resize', 'PackReferringInputs'
-    ]
+    assert [s['type'] for s in inference_pipeline(cfg)
+            ] == ['Resize', 'PackReferringInputs']
     assert inference_pipeline(cfg)[0]['scale'] == (96, 64)
 
 
@@ -124,7 +122,8 @@ def test_checkpoint_loads_strictly(inferencer, tmp_path, monkeypatch):
     loaded = ReferringSegInferencer(CONFIG, path, device='cpu')
     assert not messages
     np.testing.assert_array_equal(
-        loaded(image, TEXTS[0])['mask'], inferencer(image, TEXTS[0])['mask'])
+        loaded(image, TEXTS[0])['mask'],
+        inferencer(image, TEXTS[0])['mask'])
 
     missing = dict(state)
     dropped = sorted(missing)[0]
@@ -157,9 +156,9 @@ def test_checkpoint_is_read_before_the_model_is_built(tmp_path, monkeypatch):
 
 def test_pipeline_built_once_and_input_size_from_the_model(monkeypatch):
     calls = []
-    monkeypatch.setattr(inferencer_module, 'inference_pipeline',
-                        lambda cfg: calls.append(cfg) or inference_pipeline(
-                            cfg))
+    monkeypatch.setattr(
+        inferencer_module, 'inference_pipeline',
+        lambda cfg: calls.append(cfg) or inference_pipeline(cfg))
     cfg = Config.fromfile(CONFIG)
     cfg.model.data_preprocessor.size = (96, 96)
     cfg.model.image_encoder.img_size = 96

@@ -78,8 +78,11 @@ def test_header_is_checked(tmp_path, header, problem):
 
 
 def test_encoding_error_names_file_and_line(tmp_path):
-    path = _write(tmp_path, 'pairs.csv', 'image,text\na.png,a car\n'
-                  'b.png,le véhicule\n', encoding='latin-1')
+    path = _write(
+        tmp_path,
+        'pairs.csv', 'image,text\na.png,a car\n'
+        'b.png,le véhicule\n',
+        encoding='latin-1')
     with pytest.raises(PairListError) as info:
         read_pair_list(path)
     assert str(info.value) == (f'{path} line 3 is not UTF-8 text (byte 0xe9 '

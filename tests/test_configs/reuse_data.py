@@ -7,8 +7,12 @@ import cv2
 import numpy as np
 
 #: Colour of each ADE20K label the generated scenes use (RGB).
-ADE_COLOURS = {1: (70, 130, 180), 2: (120, 120, 70), 3: (200, 180, 160),
-               5: (30, 140, 40)}
+ADE_COLOURS = {
+    1: (70, 130, 180),
+    2: (120, 120, 70),
+    3: (200, 180, 160),
+    5: (30, 140, 40)
+}
 
 
 def _write(path: str, array: np.ndarray) -> None:
@@ -32,10 +36,11 @@ def _rectangles(rng: np.random.Generator, size: Tuple[int, int],
     return boxes
 
 
-def _write_dataset(root: str, layout: Tuple[str, str],
-                   splits: Sequence[Tuple[str, int]], size: Tuple[int, int],
-                   colours: Dict[int, tuple], ground: tuple, boxes: int,
-                   seed: int) -> str:
+def _write_dataset(root: str, layout: Tuple[str,
+                                            str], splits: Sequence[Tuple[str,
+                                                                         int]],
+                   size: Tuple[int, int], colours: Dict[int, tuple],
+                   ground: tuple, boxes: int, seed: int) -> str:
     """Write ``count`` scenes of each ``(split, count)`` under ``root``.
 
     Each scene has ``boxes`` rectangles, each of a random label of
@@ -66,8 +71,11 @@ def _write_dataset(root: str, layout: Tuple[str, str],
     return root
 
 
-def write_ade20k(root: str, size: Tuple[int, int] = (50, 80),
-                 num_train: int = 4, num_val: int = 2, seed: int = 0) -> str:
+def write_ade20k(root: str,
+                 size: Tuple[int, int] = (50, 80),
+                 num_train: int = 4,
+                 num_val: int = 2,
+                 seed: int = 0) -> str:
     """Scenes in ADE20K's layout (``ADEChallengeData2016``).
 
     ``images/{training,validation}/<name>.jpg`` and ``annotations/...
@@ -77,15 +85,17 @@ def write_ade20k(root: str, size: Tuple[int, int] = (50, 80),
     Returns:
         str: The dataset root to give as ``data_root``.
     """
-    return _write_dataset(
-        root, ('images/{split}/ADE_{split}_{i:08d}.jpg',
-               'annotations/{split}/ADE_{split}_{i:08d}.png'),
-        (('training', num_train), ('validation', num_val)), size,
-        ADE_COLOURS, (30, 30, 30), 3, seed)
+    return _write_dataset(root,
+                          ('images/{split}/ADE_{split}_{i:08d}.jpg',
+                           'annotations/{split}/ADE_{split}_{i:08d}.png'),
+                          (('training', num_train), ('validation', num_val)),
+                          size, ADE_COLOURS, (30, 30, 30), 3, seed)
 
 
-def write_building(root: str, size: Tuple[int, int] = (64, 64),
-                   num_train: int = 4, num_val: int = 2,
+def write_building(root: str,
+                   size: Tuple[int, int] = (64, 64),
+                   num_train: int = 4,
+                   num_val: int = 2,
                    seed: int = 0) -> str:
     """Tiles in the building-extraction layout of mmseg's BaseSegDataset.
 
@@ -95,8 +105,7 @@ def write_building(root: str, size: Tuple[int, int] = (64, 64),
     Returns:
         str: The dataset root to give as ``data_root``.
     """
-    return _write_dataset(
-        root, ('img_dir/{split}/tile_{i:03d}.png',
-               'ann_dir/{split}/tile_{i:03d}.png'),
-        (('train', num_train), ('val', num_val)), size,
-        {1: (200, 200, 195)}, (90, 110, 60), 2, seed)
+    return _write_dataset(root, ('img_dir/{split}/tile_{i:03d}.png',
+                                 'ann_dir/{split}/tile_{i:03d}.png'),
+                          (('train', num_train), ('val', num_val)), size,
+                          {1: (200, 200, 195)}, (90, 110, 60), 2, seed)

@@ -28,14 +28,23 @@ SAM_IMAGE = 'grounding-sam-head_sam-vit-b_1xb8-20k_building-512x512.py'
 SAM_FEATURES = 'grounding-sam-head_r50-d8_1xb8-20k_building-512x512.py'
 SGSRF_MMPRETRAIN = (
     'sgsrf_mmpretrain-vit-b16-sam-vit-b_1xb8-11k_refsegrs-512x512.py')
-TINY_SAM = dict(img_size=64, patch_size=8, embed_dim=32, depth=2,
-                num_heads=2, window_size=4, global_attn_indexes=(1, ),
-                prompt_embed_dim=32, decoder_mlp_dim=64,
-                iou_head_hidden_dim=32)
+TINY_SAM = dict(
+    img_size=64,
+    patch_size=8,
+    embed_dim=32,
+    depth=2,
+    num_heads=2,
+    window_size=4,
+    global_attn_indexes=(1, ),
+    prompt_embed_dim=32,
+    decoder_mlp_dim=64,
+    iou_head_hidden_dim=32)
 TINY_MMPRETRAIN_VIT = dict(
-    arch=dict(embed_dims=64, num_layers=3, num_heads=2,
-              feedforward_channels=128),
-    img_size=64, patch_size=8, out_indices=(0, 1, 2))
+    arch=dict(
+        embed_dims=64, num_layers=3, num_heads=2, feedforward_channels=128),
+    img_size=64,
+    patch_size=8,
+    out_indices=(0, 1, 2))
 SYNTHETIC = dict(num_train=6, num_val=2, num_test=2, image_size=64, seed=0)
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -79,9 +88,10 @@ def test_full_size_config_builds(name, module, kind):
 def set_data(cfg, **dataset):
     """Update the dataset of every loader, and shrink the loaders."""
     for loader in LOADERS:
-        cfg[loader].update(num_workers=0, persistent_workers=False,
-                           batch_size=2 if loader == 'train_dataloader'
-                           else 1)
+        cfg[loader].update(
+            num_workers=0,
+            persistent_workers=False,
+            batch_size=2 if loader == 'train_dataloader' else 1)
         cfg[loader].dataset.update(dataset)
 
 
@@ -148,10 +158,13 @@ def test_clip_tower_in_upernet_on_ade20k(tmp_path):
         assert model.data_preprocessor[key] == pytest.approx(
             CLIP_NORMALIZE[key])
     model.backbone.update(
-        model_name=None, embed_dim=32, img_size=64, out_indices=(0, 1, 2, 3),
+        model_name=None,
+        embed_dim=32,
+        img_size=64,
+        out_indices=(0, 1, 2, 3),
         pretrained=None,
-        vision_cfg=dict(layers=4, width=32, head_width=16, patch_size=8,
-                        image_size=64))
+        vision_cfg=dict(
+            layers=4, width=32, head_width=16, patch_size=8, image_size=64))
     model.neck.update(in_channels=[32] * 4, out_channels=32)
     model.decode_head.update(in_channels=[32] * 4, channels=16)
     model.auxiliary_head.update(in_channels=32, channels=8)
@@ -183,8 +196,7 @@ def test_sam_head_on_building_extraction(tmp_path, name):
     losses = ['loss', 'decode.loss_mask_bce', 'decode.loss_dice']
     if cfg.model.decode_head.input_mode == 'features':
         cfg.model.pretrained = None
-        cfg.model.backbone.update(depth=18, base_channels=16,
-                                  stem_channels=16)
+        cfg.model.backbone.update(depth=18, base_channels=16, stem_channels=16)
         cfg.model.decode_head.in_channels = 128
         cfg.model.auxiliary_head.update(in_channels=64, channels=16)
         losses += ['aux.loss_ce', 'aux.loss_dice']
@@ -206,16 +218,24 @@ def mmpretrain_checkpoint(tmp_path_factory):
     """
     pytest.importorskip('mmpretrain.models')
     torch.manual_seed(3)
-    backbone = dict(tiny_sgsrf_mmpretrain().model.image_encoder.backbone,
-                    img_size=32, out_type='cls_token')
+    backbone = dict(
+        tiny_sgsrf_mmpretrain().model.image_encoder.backbone,
+        img_size=32,
+        out_type='cls_token')
     classifier = MODELS.build(
-        dict(_scope_='mmpretrain', type='ImageClassifier', backbone=backbone,
-             head=dict(type='VisionTransformerClsHead', num_classes=5,
-                       in_channels=64)))
+        dict(
+            _scope_='mmpretrain',
+            type='ImageClassifier',
+            backbone=backbone,
+            head=dict(
+                type='VisionTransformerClsHead', num_classes=5,
+                in_channels=64)))
     classifier.init_weights()
     path = str(tmp_path_factory.mktemp('mmpretrain') / 'vit_classifier.pth')
-    torch.save(dict(meta=dict(mmpretrain_version='1.2.0'),
-                    state_dict=classifier.state_dict()), path)
+    torch.save(
+        dict(
+            meta=dict(mmpretrain_version='1.2.0'),
+            state_dict=classifier.state_dict()), path)
     return path, classifier.backbone
 
 
@@ -230,8 +250,11 @@ def tiny_sgsrf_mmpretrain(data_root=None):
     cfg.model.image_encoder.backbone.update(TINY_MMPRETRAIN_VIT)
     set_model_input_size(cfg.model, 64)
     if data_root is not None:
-        set_data(cfg, type='SyntheticRefSegRSDataset', data_root=data_root,
-                 generator=SYNTHETIC)
+        set_data(
+            cfg,
+            type='SyntheticRefSegRSDataset',
+            data_root=data_root,
+            generator=SYNTHETIC)
         cfg.train_dataloader.dataset.text_parser = dict(train_on_gold=True)
         set_pipeline_sizes(cfg, scale=(64, 64))
     return cfg
@@ -262,8 +285,9 @@ def test_mmpretrain_checkpoint_loads_strictly_into_sgsrf(
     head.grounding_adapters[0].register_forward_hook(
         lambda *args: calls.append(args[2].shape))
     with torch.no_grad():
-        model._forward(torch.rand(1, 3, 64, 64) * 255,
-                       [SegDataSample(metainfo=dict(text='the red car'))])
+        model._forward(
+            torch.rand(1, 3, 64, 64) * 255,
+            [SegDataSample(metainfo=dict(text='the red car'))])
     assert calls == [(1, 8, 8, 64)]
 
     cfg.model.image_encoder.backbone.arch.num_layers = 4
@@ -279,5 +303,7 @@ def test_sgsrf_with_mmpretrain_tower_on_synthetic_refsegrs(
     cfg = tiny_sgsrf_mmpretrain(root)
     cfg.model.image_encoder.pretrained = mmpretrain_checkpoint[0]
     result = train_and_test(cfg, tmp_path / 'run', iters=2)
-    check_run(result, ['loss', 'decode.loss_mask_bce', 'scr.loss_struct'],
-              ['mIoU', 'oIoU', 'Prec@0.5'], iters=2)
+    check_run(
+        result, ['loss', 'decode.loss_mask_bce', 'scr.loss_struct'],
+        ['mIoU', 'oIoU', 'Prec@0.5'],
+        iters=2)

@@ -51,8 +51,8 @@ def refsegrs_root(tmp_path):
             mask[:, 10:20] = 60
         cv2.imwrite(str(root / 'masks' / f'{i}.tif'), mask)
     write_lines(root / 'output_phrase_train.txt', [
-        '0 the car on the left   \r\n', '0 vehicle  near\tthe road\n',
-        '1 \n', '1 the large building\n', '\n', '2 road along the river\n'
+        '0 the car on the left   \r\n', '0 vehicle  near\tthe road\n', '1 \n',
+        '1 the large building\n', '\n', '2 road along the river\n'
     ])
     write_lines(root / 'output_phrase_val.txt', ['3 a pond at the top\n'])
     write_lines(root / 'output_phrase_test.txt', ['4 the white tank\n'])
@@ -73,8 +73,7 @@ def risbench_root(tmp_path):
         'a_001.png a ship in the harbour\n',
         'b_002.png the bridge over the river\n'
     ])
-    write_lines(root / 'output_phrase_val.txt',
-                ['c_003.png the stadium\n'])
+    write_lines(root / 'output_phrase_val.txt', ['c_003.png the stadium\n'])
     write_lines(root / 'output_phrase_test.txt',
                 ['c_003.png the stadium\n', 'c_003.png the round field\n'])
     return str(root)
@@ -105,46 +104,77 @@ def build_rrsisd(root, image_sizes=None, refs_override=None):
         name = f'{img_id:05d}.jpg'
         cv2.imwrite(osp.join(img_dir, name), make_image(img_id, ih, iw))
         images.append(dict(id=img_id, file_name=name, height=h, width=w))
-    part1, part2 = box_mask(0, 0, 6, 6, value=1), box_mask(4, 4, 12, 12,
-                                                            value=1)
+    part1, part2 = box_mask(
+        0, 0, 6, 6, value=1), box_mask(
+            4, 4, 12, 12, value=1)
     anns.append(
-        dict(id=100, image_id=1, categories_id=2,
-             segmentation=[rle_of(part1), rle_of(part2)]))
+        dict(
+            id=100,
+            image_id=1,
+            categories_id=2,
+            segmentation=[rle_of(part1), rle_of(part2)]))
     expected[10] = part1 | part2
     poly = [2.0, 2.0, 20.0, 2.0, 20.0, 10.0, 2.0, 10.0]
-    anns.append(dict(id=101, image_id=2, categories_id=1,
-                     segmentation=[poly]))
+    anns.append(dict(id=101, image_id=2, categories_id=1, segmentation=[poly]))
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', DeprecationWarning)
         expected[11] = coco_mask.decode(
             [coco_mask.merge(coco_mask.frPyObjects([poly], h, w))])[..., 0]
     m3 = box_mask(10, 10, 30, 30, value=1)
-    anns.append(dict(id=102, image_id=3, categories_id=1,
-                     segmentation=[rle_of(m3)]))
+    anns.append(
+        dict(id=102, image_id=3, categories_id=1, segmentation=[rle_of(m3)]))
     expected[12] = expected[13] = m3
     categories = [dict(id=1, name='airplane'), dict(id=2, name='vehicle')]
     with open(osp.join(root, 'rrsisd', 'instances.json'), 'w') as f:
-        json.dump(dict(images=images, annotations=anns,
-                       categories=categories), f)
+        json.dump(
+            dict(images=images, annotations=anns, categories=categories), f)
 
     def sents(texts, base):
-        return [dict(raw=t, sent=t.strip().lower(), tokens=t.split(),
-                     sent_id=base + k) for k, t in enumerate(texts)]
+        return [
+            dict(
+                raw=t,
+                sent=t.strip().lower(),
+                tokens=t.split(),
+                sent_id=base + k) for k, t in enumerate(texts)
+        ]
 
     refs = [
-        dict(image_id=1, split='train', file_name='00001_100.jpg',
-             category_id=2, ann_id=100, ref_id=10, sent_ids=[1000, 1001],
-             sentences=sents(['The vehicle on the left\n', 'small car'],
-                             1000)),
-        dict(image_id=2, split='train', file_name='00002_101.jpg',
-             category_id=1, ann_id=101, ref_id=11, sent_ids=[1100, 1101],
-             sentences=sents(['an airplane at the top', '   '], 1100)),
-        dict(image_id=3, split='val', file_name='00003_102.jpg',
-             category_id=1, ann_id=102, ref_id=12, sent_ids=[1200],
-             sentences=sents(['the plane'], 1200)),
-        dict(image_id=3, split='test', file_name='00003_102.jpg',
-             category_id=1, ann_id=102, ref_id=13, sent_ids=[1300, 1301],
-             sentences=sents(['the plane', 'the airplane below'], 1300)),
+        dict(
+            image_id=1,
+            split='train',
+            file_name='00001_100.jpg',
+            category_id=2,
+            ann_id=100,
+            ref_id=10,
+            sent_ids=[1000, 1001],
+            sentences=sents(['The vehicle on the left\n', 'small car'], 1000)),
+        dict(
+            image_id=2,
+            split='train',
+            file_name='00002_101.jpg',
+            category_id=1,
+            ann_id=101,
+            ref_id=11,
+            sent_ids=[1100, 1101],
+            sentences=sents(['an airplane at the top', '   '], 1100)),
+        dict(
+            image_id=3,
+            split='val',
+            file_name='00003_102.jpg',
+            category_id=1,
+            ann_id=102,
+            ref_id=12,
+            sent_ids=[1200],
+            sentences=sents(['the plane'], 1200)),
+        dict(
+            image_id=3,
+            split='test',
+            file_name='00003_102.jpg',
+            category_id=1,
+            ann_id=102,
+            ref_id=13,
+            sent_ids=[1300, 1301],
+            sentences=sents(['the plane', 'the airplane below'], 1300)),
     ]
     if refs_override is not None:
         refs = refs_override

@@ -12,7 +12,7 @@ from sgsrf_mmseg.analysis.dataset_check import (DefectReport, check_dataset,
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tests', 'test_tools'))
-from tool_runner import run_tool  # noqa: E402
+from tool_runner import run_tool
 
 TOOL = osp.join('tools', 'misc', 'check_dataset.py')
 
@@ -27,7 +27,10 @@ def test_clean_dataset_passes_and_previews(risbench_root, tmp_path):
     report, splits = _check('risbench', risbench_root, num_preview=1)
     assert not report.has_fatal
     assert report.summary() == 'no defects found'
-    assert {k: s.usable for k, s in splits.items()} == dict(
+    assert {
+        k: s.usable
+        for k, s in splits.items()
+    } == dict(
         train=3, val=1, test=2)
     for name, split in splits.items():
         write_previews(split.previews, name, preview)
@@ -41,8 +44,7 @@ def test_clean_dataset_passes_and_previews(risbench_root, tmp_path):
 def test_defects_reported(refsegrs_root):
     root = refsegrs_root
     os.remove(osp.join(root, 'images', '3.tif'))
-    cv2.imwrite(osp.join(root, 'masks', '4.tif'), np.zeros((32, 32),
-                                                           np.uint8))
+    cv2.imwrite(osp.join(root, 'masks', '4.tif'), np.zeros((32, 32), np.uint8))
     with open(osp.join(root, 'output_phrase_test.txt'), 'a') as f:
         f.write('x7 bad id\n4 ' + ' '.join(['word'] * 90) + '\n')
     report, _ = _check('refsegrs', root)
@@ -102,8 +104,9 @@ def test_five_band_geotiff_read_like_the_loader(refsegrs_root):
     rasterio = pytest.importorskip('rasterio')
     path = osp.join(refsegrs_root, 'images', '3.tif')
     cube = np.random.default_rng(0).integers(0, 256, (5, 32, 32), np.uint8)
-    with rasterio.open(path, 'w', driver='GTiff', width=32, height=32,
-                       count=5, dtype='uint8') as dst:
+    with rasterio.open(
+            path, 'w', driver='GTiff', width=32, height=32, count=5,
+            dtype='uint8') as dst:
         dst.write(cube)
     assert cv2.imread(path, cv2.IMREAD_UNCHANGED) is None
     with pytest.warns(rasterio.errors.NotGeoreferencedWarning):
@@ -135,8 +138,8 @@ def test_byte_order_mark_is_not_a_malformed_line(risbench_root):
 def test_zero_one_masks(risbench_root, refsegrs_root):
     for name in ('a_001.png', 'b_002.png', 'c_003.png'):
         mask = cv2.imread(osp.join(risbench_root, 'mask', name), 0)
-        cv2.imwrite(osp.join(risbench_root, 'mask', name),
-                    (mask > 0).astype(np.uint8))
+        cv2.imwrite(
+            osp.join(risbench_root, 'mask', name), (mask > 0).astype(np.uint8))
     report, _ = _check('risbench', risbench_root)
     assert report.summary() == 'no defects found'
     # RefSegRS keeps its > 50 rule: 0/1 masks are empty targets, fatal
@@ -161,7 +164,8 @@ def test_missing_files_all_reported(rrsisd_root):
     report, splits = _check('rrsisd', root)
     # each file once, though val and test both name 00003.jpg
     assert report.places['missing image'] == [
-        osp.join(img_dir, '00001.jpg'), osp.join(img_dir, '00003.jpg')
+        osp.join(img_dir, '00001.jpg'),
+        osp.join(img_dir, '00003.jpg')
     ]
     assert [s.usable for s in splits.values()] == [1, 0, 0]
 
@@ -180,8 +184,10 @@ def test_tool_end_to_end(risbench_root, tmp_path):
     preview = str(tmp_path / 'preview')
     missing = osp.join(risbench_root, 'img_rgb', 'b_002.png')
     os.remove(missing)
-    proc = run_tool([sys.executable, TOOL, 'risbench', risbench_root,
-                     '--preview-dir', preview, '--num-preview', '1'])
+    proc = run_tool([
+        sys.executable, TOOL, 'risbench', risbench_root, '--preview-dir',
+        preview, '--num-preview', '1'
+    ])
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.splitlines() == [
         'train: 2 usable expressions', 'val: 1 usable expressions',

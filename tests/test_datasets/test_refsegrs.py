@@ -8,8 +8,8 @@ import pytest
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-from sgsrf_mmseg.datasets import LoadReferringMask, RefSegRSDataset
 import sgsrf_mmseg.datasets.referring_dataset as referring_dataset
+from sgsrf_mmseg.datasets import LoadReferringMask, RefSegRSDataset
 
 init_default_scope('mmseg')
 
@@ -34,8 +34,9 @@ def test_counts_texts_and_ids(refsegrs_root):
     assert info['seg_fields'] == [] and info['reduce_zero_label'] is False
     assert test_mode.metainfo['classes'] == ('background', 'target')
     for split, n in (('val', 1), ('test', 1)):
-        assert len(RefSegRSDataset(data_root=refsegrs_root, split=split,
-                                   test_mode=True)) == n
+        assert len(
+            RefSegRSDataset(
+                data_root=refsegrs_root, split=split, test_mode=True)) == n
 
 
 def test_registered_and_training_sentence_sampling(refsegrs_root):
@@ -62,14 +63,17 @@ def test_empty_expression_skipped_with_warning(refsegrs_root, monkeypatch):
 
 
 def test_mask_threshold(refsegrs_root):
-    ds = RefSegRSDataset(data_root=refsegrs_root, split='train',
-                         test_mode=True)
+    ds = RefSegRSDataset(
+        data_root=refsegrs_root, split='train', test_mode=True)
     info = ds.get_data_info(3)  # id 2: values 40 (<= 50) and 60 (> 50)
     mask = LoadReferringMask()(info)['gt_seg_map']
     assert mask.dtype == np.uint8
     assert mask[:, :10].max() == 0 and mask[:, 10:20].min() == 1
-    ds = RefSegRSDataset(data_root=refsegrs_root, split='train',
-                         test_mode=True, mask_threshold=30)
+    ds = RefSegRSDataset(
+        data_root=refsegrs_root,
+        split='train',
+        test_mode=True,
+        mask_threshold=30)
     assert LoadReferringMask()(ds.get_data_info(3))['gt_seg_map'][:, :10].all()
 
 
@@ -115,8 +119,8 @@ def test_missing_files_fail_at_construction(refsegrs_root):
         for path in ('images/1.tif', 'masks/0.tif', 'masks/2.tif')
     ]
     # the check runs with the data list: a lazy dataset fails when it loads
-    lazy = RefSegRSDataset(data_root=refsegrs_root, split='train',
-                           lazy_init=True)
+    lazy = RefSegRSDataset(
+        data_root=refsegrs_root, split='train', lazy_init=True)
     with pytest.raises(FileNotFoundError, match='3 of the 6'):
         lazy.full_init()
 
@@ -145,8 +149,9 @@ def test_unreadable_mask_and_size_mismatch(refsegrs_root):
 
 def test_empty_mask_warns(refsegrs_root, monkeypatch):
     import sgsrf_mmseg.datasets.transforms.loading as loading
-    cv2.imwrite(osp.join(refsegrs_root, 'masks', '4.tif'),
-                np.zeros((32, 32), np.uint8))
+    cv2.imwrite(
+        osp.join(refsegrs_root, 'masks', '4.tif'), np.zeros((32, 32),
+                                                            np.uint8))
     logged = []
     monkeypatch.setattr(loading, 'print_log',
                         lambda msg, **kw: logged.append(msg))
@@ -190,7 +195,6 @@ def test_byte_order_mark_is_read(refsegrs_root):
     with open(path, 'rb') as f:
         assert f.read(4) == b'\xef\xbb\xbf3'
     ds = RefSegRSDataset(data_root=refsegrs_root, split='val', test_mode=True)
-    assert [ds.get_data_info(i)['text'] for i in range(2)] == [
-        'a pond at the top', 'the pond'
-    ]
+    assert [ds.get_data_info(i)['text']
+            for i in range(2)] == ['a pond at the top', 'the pond']
     assert ds.get_data_info(0)['ref_id'] == '3'

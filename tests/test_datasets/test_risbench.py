@@ -11,14 +11,13 @@ from sgsrf_mmseg.datasets import LoadReferringMask, RISBenchDataset
 def test_layout_counts_and_masks(risbench_root):
     train = RISBenchDataset(data_root=risbench_root, split='train')
     assert len(train) == 2
-    test = RISBenchDataset(data_root=risbench_root, split='test',
-                           test_mode=True)
+    test = RISBenchDataset(
+        data_root=risbench_root, split='test', test_mode=True)
     assert len(test) == 2
     info = test.get_data_info(1)
     assert info['text'] == 'the round field'
     assert info['img_path'] == osp.join(risbench_root, 'img_rgb', 'c_003.png')
-    assert info['seg_map_path'] == osp.join(risbench_root, 'mask',
-                                            'c_003.png')
+    assert info['seg_map_path'] == osp.join(risbench_root, 'mask', 'c_003.png')
     assert info['ref_id'] == info['image_id'] == 'c_003'
     mask = LoadReferringMask()(info)['gt_seg_map']
     assert mask.sum() == 10 * 8 and set(np.unique(mask)) == {0, 1}
@@ -43,19 +42,21 @@ def test_find_missing_files(risbench_root, tmp_path):
     assert RISBenchDataset.find_missing_files(
         data_root=risbench_root, split='val') == [
             f'data_root {risbench_root} has no output_phrase_val.txt '
-            '(ann_file)',
-            f'data_root {risbench_root} has no folder mask '
+            '(ann_file)', f'data_root {risbench_root} has no folder mask '
             '(data_prefix.seg_map_path)'
         ]
     assert RISBenchDataset.find_missing_files(
-        data_root=risbench_root, split='train',
+        data_root=risbench_root,
+        split='train',
         data_prefix=dict(img_path='img_rgb', seg_map_path='m')) == []
 
 
 def test_missing_mask_fails_at_construction(risbench_root):
     os.remove(osp.join(risbench_root, 'mask', 'b_002.png'))
-    with pytest.raises(FileNotFoundError, match=r'1 of the 4 .*masks: 1\):\n'
-                       r'  .*mask[/\\]b_002.png$'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'1 of the 4 .*masks: 1\):\n'
+            r'  .*mask[/\\]b_002.png$'):
         RISBenchDataset(data_root=risbench_root, split='train')
 
 
@@ -65,7 +66,6 @@ def test_zero_one_and_zero_255_masks_agree(risbench_root, foreground):
     mask = np.zeros((32, 32), np.uint8)
     mask[:4, :5] = foreground
     cv2.imwrite(osp.join(risbench_root, 'mask', 'c_003.png'), mask)
-    ds = RISBenchDataset(data_root=risbench_root, split='val',
-                         test_mode=True)
+    ds = RISBenchDataset(data_root=risbench_root, split='val', test_mode=True)
     mask = LoadReferringMask()(ds.get_data_info(0))['gt_seg_map']
     assert mask.sum() == 5 * 4

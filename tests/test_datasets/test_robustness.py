@@ -45,8 +45,14 @@ LINES = [
 def _five_band(path: str, cube: np.ndarray) -> None:
     rasterio = pytest.importorskip('rasterio')
     h, w, c = cube.shape
-    with rasterio.open(path, 'w', driver='GTiff', width=w, height=h,
-                       count=c, dtype=cube.dtype.name) as dst:
+    with rasterio.open(
+            path,
+            'w',
+            driver='GTiff',
+            width=w,
+            height=h,
+            count=c,
+            dtype=cube.dtype.name) as dst:
         dst.write(cube.transpose(2, 0, 1))
 
 
@@ -69,8 +75,8 @@ def odd_root(tmp_path):
         if src.ndim == 3 and src.shape[2] == 5:
             _five_band(path, src)
         elif src.ndim == 3:  # OpenCV writes BGR(A)
-            cv2.imwrite(path, np.concatenate(
-                [src[..., 2::-1], src[..., 3:]], axis=2))
+            cv2.imwrite(
+                path, np.concatenate([src[..., 2::-1], src[..., 3:]], axis=2))
         else:
             cv2.imwrite(path, src)
     corrupt = str(root / 'images' / '5.tif')
@@ -104,8 +110,10 @@ def test_every_raster_gives_the_inference_pixels(odd_root):
         assert inputs.shape == (3, 64, 64) and inputs.dtype == torch.uint8
         # Packed in BGR order; the data preprocessor turns it to RGB.
         expected = mmcv.imresize(to_rgb_uint8(src)[..., ::-1], (64, 64))
-        np.testing.assert_array_equal(inputs.numpy().transpose(1, 2, 0),
-                                      expected, err_msg=f'image {key}')
+        np.testing.assert_array_equal(
+            inputs.numpy().transpose(1, 2, 0),
+            expected,
+            err_msg=f'image {key}')
         meta = out['data_samples'].metainfo
         assert meta['ori_shape'] == src.shape[:2]
         assert out['data_samples'].gt_sem_seg.data.shape == (1, 64, 64)
@@ -119,8 +127,8 @@ def test_bands_and_float32(odd_root):
     out = LoadRasterImage(bands=(4, 2, 0), to_float32=True)(info)
     assert out['img'].dtype == np.float32
     assert out['img_shape'] == out['ori_shape'] == (SIZE, SIZE)
-    np.testing.assert_array_equal(out['img'],
-                                  sources['3'][..., [0, 2, 4]])  # BGR
+    np.testing.assert_array_equal(out['img'], sources['3'][...,
+                                                           [0, 2, 4]])  # BGR
     with pytest.raises(FileNotFoundError, match='missing.tif'):
         LoadRasterImage()(dict(img_path=osp.join(root, 'missing.tif')))
     empty = osp.join(root, 'empty.tif')

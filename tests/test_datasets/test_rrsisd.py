@@ -18,16 +18,15 @@ def test_counts_texts_categories_masks(rrsisd_root):
     root, expected = rrsisd_root
     train = RRSISDDataset(data_root=root, split='train')
     assert len(train) == 2
-    train_test_mode = RRSISDDataset(data_root=root, split='train',
-                                    test_mode=True)
+    train_test_mode = RRSISDDataset(
+        data_root=root, split='train', test_mode=True)
     assert len(train_test_mode) == 3  # the whitespace-only sentence skipped
     infos = [train_test_mode.get_data_info(i) for i in range(3)]
     assert [i['text'] for i in infos] == [
         'The vehicle on the left', 'small car', 'an airplane at the top'
     ]
     assert [i['sent_id'] for i in infos] == [1000, 1001, 1100]
-    assert [i['category'] for i in infos] == ['vehicle', 'vehicle',
-                                              'airplane']
+    assert [i['category'] for i in infos] == ['vehicle', 'vehicle', 'airplane']
     assert infos[0]['ref_id'] == 10 and infos[0]['image_id'] == 1
     assert infos[0]['img_path'] == osp.join(root, 'images', 'rrsisd',
                                             'JPEGImages', '00001.jpg')
@@ -37,8 +36,7 @@ def test_counts_texts_categories_masks(rrsisd_root):
         np.testing.assert_array_equal(mask, expected[info['ref_id']])
     test = RRSISDDataset(data_root=root, split='test', test_mode=True)
     assert len(test) == 2
-    assert len(RRSISDDataset(data_root=root, split='val',
-                             test_mode=True)) == 1
+    assert len(RRSISDDataset(data_root=root, split='val', test_mode=True)) == 1
 
 
 def test_missing_instances_file(rrsisd_root):
@@ -68,7 +66,7 @@ def test_malicious_refs_refused(tmp_path, rrsisd_builder):
 
 
 def test_size_mismatch_repaired_or_refused(tmp_path, monkeypatch,
-                                          rrsisd_builder):
+                                           rrsisd_builder):
     root = str(tmp_path / 'd')
     # image 1 is one row taller than its RLE (like 800x801 vs 800x800);
     # image 2 is 12 columns narrower
@@ -105,8 +103,8 @@ def test_unknown_annotation_named(rrsisd_root):
 
 def test_find_missing_files(rrsisd_root, tmp_path):
     root, _ = rrsisd_root
-    assert RRSISDDataset.find_missing_files(data_root=root, split='val',
-                                            lazy_init=True) == []
+    assert RRSISDDataset.find_missing_files(
+        data_root=root, split='val', lazy_init=True) == []
     missing = str(tmp_path / 'nowhere')
     assert RRSISDDataset.find_missing_files(data_root=missing) == [
         f'data_root {missing} does not exist'
@@ -119,7 +117,8 @@ def test_find_missing_files(rrsisd_root, tmp_path):
     ]
     elsewhere = str(tmp_path / 'refs.p')
     problems = RRSISDDataset.find_missing_files(
-        data_root=root, ann_file=elsewhere,
+        data_root=root,
+        ann_file=elsewhere,
         data_prefix=dict(img_path='JPEGImages'))
     assert problems == [
         f'ann_file {elsewhere} does not exist',
@@ -159,6 +158,6 @@ def test_missing_images_fail_at_construction(rrsisd_root):
         f'1, masks: 0):\n  {osp.join(img_dir, "00002.jpg")}')
     RRSISDDataset(data_root=root, split='val')  # its image is there
     os.remove(osp.join(img_dir, '00001.jpg'))
-    with pytest.raises(FileNotFoundError,
-                       match=r'2 of the 2 .*none of them exists'):
+    with pytest.raises(
+            FileNotFoundError, match=r'2 of the 2 .*none of them exists'):
         RRSISDDataset(data_root=root, split='train')

@@ -23,8 +23,8 @@ PLAIN_STATE = (3, '<', None, None, None, -1, -1, 0)
 
 
 def _crafted_scalar(code='i8', state=PLAIN_STATE, data=bytes(8)):
-    return _Reduces(SCALAR, (_Reduces(np.dtype, (code, False, True),
-                                      state), data))
+    return _Reduces(SCALAR, (_Reduces(np.dtype,
+                                      (code, False, True), state), data))
 
 
 class _RunsCommand:
@@ -45,10 +45,19 @@ def _dump(path, obj, protocol=pickle.HIGHEST_PROTOCOL):
 @pytest.mark.parametrize('protocol', [0, 2, pickle.HIGHEST_PROTOCOL])
 def test_plain_refs_load(tmp_path, protocol):
     refs = [
-        dict(ref_id=1, split='train', sent_ids=[3, 4], ratio=0.5,
-             flags={1, 2}, frozen=frozenset([7]), raw=b'x', none=None,
-             od=collections.OrderedDict(a=1), t=(1, 'a'),
-             buffer=bytearray(b'a\xff'), empty=bytearray())
+        dict(
+            ref_id=1,
+            split='train',
+            sent_ids=[3, 4],
+            ratio=0.5,
+            flags={1, 2},
+            frozen=frozenset([7]),
+            raw=b'x',
+            none=None,
+            od=collections.OrderedDict(a=1),
+            t=(1, 'a'),
+            buffer=bytearray(b'a\xff'),
+            empty=bytearray())
     ]
     assert safe_load_pickle(_dump(tmp_path / 'r.p', refs, protocol)) == refs
 
@@ -84,19 +93,33 @@ def test_bytearray_from_a_size_refused(tmp_path):
     path = tmp_path / 'refs(unc).p'
     path.write_bytes(b'\x80\x02c__builtin__\nbytearray\nJ\x00\x00\x00@\x85R.')
     assert path.stat().st_size == 33
-    with pytest.raises(pickle.UnpicklingError,
-                       match=r'refs\(unc\).p: refused bytearray\(int\)'):
+    with pytest.raises(
+            pickle.UnpicklingError,
+            match=r'refs\(unc\).p: refused bytearray\(int\)'):
         safe_load_pickle(str(path))
 
 
 @pytest.mark.parametrize('protocol', [0, 2, 4, 5])
 def test_numpy_scalars_load_as_python_numbers(tmp_path, protocol):
-    refs = [dict(ref_id=np.int64(7), ann_id=np.int32(-3),
-                 sent_ids=[np.uint16(9), np.int8(1)], area=np.float32(0.5),
-                 score=np.float64(2.25), big=np.dtype('>i8').type(2**40))]
+    refs = [
+        dict(
+            ref_id=np.int64(7),
+            ann_id=np.int32(-3),
+            sent_ids=[np.uint16(9), np.int8(1)],
+            area=np.float32(0.5),
+            score=np.float64(2.25),
+            big=np.dtype('>i8').type(2**40))
+    ]
     loaded = safe_load_pickle(_dump(tmp_path / 'n.p', refs, protocol))
-    assert loaded == [dict(ref_id=7, ann_id=-3, sent_ids=[9, 1], area=0.5,
-                           score=2.25, big=2**40)]
+    assert loaded == [
+        dict(
+            ref_id=7,
+            ann_id=-3,
+            sent_ids=[9, 1],
+            area=0.5,
+            score=2.25,
+            big=2**40)
+    ]
     assert type(loaded[0]['ref_id']) is int
     assert type(loaded[0]['area']) is float
 
@@ -113,14 +136,17 @@ def test_numpy_1_scalar_name_loads(tmp_path):
 @pytest.mark.parametrize('crafted, message', [
     (_crafted_scalar(code='O8'), r"numpy.dtype\('O8'\)"),
     (_crafted_scalar(code='V8'), r"numpy.dtype\('V8'\)"),
-    (_crafted_scalar(state=(3, '|', None, ('a', ), {'a': 1}, 8, 1, 16)),
-     'numpy.dtype state'),
-    (_crafted_scalar(state=(4, '<', None, None, None, -1, -1, 0, {'x': 1})),
-     'numpy.dtype state'),
+    (_crafted_scalar(state=(3, '|', None, ('a', ), {
+        'a': 1
+    }, 8, 1, 16)), 'numpy.dtype state'),
+    (_crafted_scalar(state=(4, '<', None, None, None, -1, -1, 0, {
+        'x': 1
+    })), 'numpy.dtype state'),
     (_crafted_scalar(data=bytes(4096)), '4096 bytes instead of 8'),
     (_Reduces(SCALAR, ('i8', bytes(8))), 'expected a numeric numpy.dtype'),
-    (_Reduces(SCALAR, (_Reduces(np.dtype, ('i8', False, True), PLAIN_STATE),
-                       8)), 'expected a numeric numpy.dtype and bytes'),
+    (_Reduces(SCALAR, (_Reduces(np.dtype,
+                                ('i8', False, True), PLAIN_STATE), 8)),
+     'expected a numeric numpy.dtype and bytes'),
 ])
 def test_crafted_numpy_scalars_refused(tmp_path, crafted, message):
     path = _dump(tmp_path / 'c.p', [crafted], protocol=2)

@@ -10,8 +10,7 @@ from mmengine.registry import init_default_scope
 
 from sgsrf_mmseg.datasets import (RefSegRSDataset, ensure_synthetic_dataset,
                                   generate_synthetic_dataset)
-from sgsrf_mmseg.datasets.synthetic.queries import (Query, SceneObject,
-                                                   resolve)
+from sgsrf_mmseg.datasets.synthetic.queries import Query, SceneObject, resolve
 from sgsrf_mmseg.datasets.synthetic.vocabulary import KIND_WORDS
 
 init_default_scope('mmseg')
@@ -33,8 +32,10 @@ def _mentions(text, colour, kind):
 def test_deterministic(synthetic_root, tmp_path):
     other = str(tmp_path / 'again')
     generate_synthetic_dataset(other, **COUNTS)
-    names = ['output_phrase_train.txt', 'output_phrase_test.txt',
-             'images/0.tif', 'masks/0.tif', 'images/85.tif', 'masks/85.tif']
+    names = [
+        'output_phrase_train.txt', 'output_phrase_test.txt', 'images/0.tif',
+        'masks/0.tif', 'images/85.tif', 'masks/85.tif'
+    ]
     match, mismatch, errors = filecmp.cmpfiles(
         synthetic_root, other, names, shallow=False)
     assert match == names, (mismatch, errors)
@@ -42,8 +43,8 @@ def test_deterministic(synthetic_root, tmp_path):
 
 def test_layout_and_info(synthetic_root):
     for split in ('train', 'val', 'test'):
-        assert osp.isfile(osp.join(synthetic_root,
-                                   f'output_phrase_{split}.txt'))
+        assert osp.isfile(
+            osp.join(synthetic_root, f'output_phrase_{split}.txt'))
     assert len(os.listdir(osp.join(synthetic_root, 'images'))) == 86
     with open(osp.join(synthetic_root, 'synthetic_info.json')) as f:
         info = json.load(f)
@@ -71,19 +72,24 @@ def test_read_back_with_pipeline(synthetic_root):
         dict(type='LoadImageFromFile'),
         dict(type='LoadReferringMask'),
         dict(type='Resize', scale=(48, 48)),
-        dict(type='TextAwareRandomFlip', prob=0.5,
-             direction=['horizontal', 'vertical']),
+        dict(
+            type='TextAwareRandomFlip',
+            prob=0.5,
+            direction=['horizontal', 'vertical']),
         dict(type='PackReferringInputs')
     ]
-    train = RefSegRSDataset(data_root=synthetic_root, split='train',
-                            pipeline=pipeline)
+    train = RefSegRSDataset(
+        data_root=synthetic_root, split='train', pipeline=pipeline)
     assert len(train) == 40
     sample = train[0]
     assert sample['inputs'].shape == (3, 48, 48)
     assert sample['data_samples'].gt_sem_seg.data.shape == (1, 48, 48)
     assert sample['data_samples'].metainfo['text']
-    test = RefSegRSDataset(data_root=synthetic_root, split='test',
-                           test_mode=True, pipeline=pipeline[:2])
+    test = RefSegRSDataset(
+        data_root=synthetic_root,
+        split='test',
+        test_mode=True,
+        pipeline=pipeline[:2])
     assert len(test) >= 40
     for i in range(len(test)):
         out = test[i]
@@ -147,10 +153,8 @@ def test_samples_say_whether_their_pair_was_held_out(synthetic_root):
     for image_id, category in test_categories.items():
         assert category == ('held_out_pair'
                             if image_id in held_out else 'seen_pair')
-    assert {
-        train.get_data_info(i)['category']
-        for i in range(len(train))
-    } == {'seen_pair'}
+    assert {train.get_data_info(i)['category']
+            for i in range(len(train))} == {'seen_pair'}
 
 
 def test_same_files_whatever_the_hash_seed(tmp_path):
@@ -170,5 +174,5 @@ def test_same_files_whatever_the_hash_seed(tmp_path):
                        env=dict(os.environ, PYTHONHASHSEED=seed))
     for name in ('output_phrase_train.txt', 'output_phrase_test.txt',
                  'synthetic_info.json'):
-        assert filecmp.cmp(tmp_path / '1' / name, tmp_path / '2' / name,
-                           shallow=False), name
+        assert filecmp.cmp(
+            tmp_path / '1' / name, tmp_path / '2' / name, shallow=False), name

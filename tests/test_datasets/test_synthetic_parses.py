@@ -7,29 +7,31 @@ import pytest
 from sgsrf_mmseg.datasets import generate_synthetic_dataset
 from sgsrf_mmseg.datasets.synthetic.phrasing import phrase
 from sgsrf_mmseg.datasets.synthetic.queries import Query
+from sgsrf_mmseg.utils.dependency_parse import DependencyParse
 
-LABELS = {'det', 'amod', 'compound', 'nummod', 'predet', 'prep', 'pobj',
-          'advmod', 'ROOT'}
+LABELS = {
+    'det', 'amod', 'compound', 'nummod', 'predet', 'prep', 'pobj', 'advmod',
+    'ROOT'
+}
 
 
 @pytest.fixture(scope='module')
 def synthetic_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('synthetic_parses'))
-    generate_synthetic_dataset(root, num_train=80, num_val=10, num_test=40,
-                               image_size=96, seed=7)
+    generate_synthetic_dataset(
+        root, num_train=80, num_val=10, num_test=40, image_size=96, seed=7)
     return root
 
 
 def check_tree(text, parse):
-    words, heads = parse['words'], parse['heads']
-    assert ''.join(w + (' ' if s else '')
-                   for w, s in zip(words, parse['spaces'])) == text
-    assert words == text.split(' ')
-    assert len(heads) == len(parse['deps']) == len(words)
+    words, heads = parse.words, parse.heads
+    assert parse.text == text
+    assert list(words) == text.split(' ')
+    assert len(heads) == len(parse.deps) == len(words)
     roots = [i for i, h in enumerate(heads) if h == i]
     assert len(roots) == 1, text
-    assert [i for i, d in enumerate(parse['deps']) if d == 'ROOT'] == roots
-    assert set(parse['deps']) <= LABELS, text
+    assert [i for i, d in enumerate(parse.deps) if d == 'ROOT'] == roots
+    assert set(parse.deps) <= LABELS, text
     for i in range(len(words)):  # every word reaches the root, no cycle
         seen = {i}
         while heads[i] != i:
@@ -42,13 +44,14 @@ def check_tree(text, parse):
 def test_every_expression_has_a_gold_tree(synthetic_root, split):
     with open(osp.join(synthetic_root, f'output_phrase_{split}.txt')) as f:
         texts = {line.rstrip('\n').split(' ', 1)[1] for line in f}
-    with open(osp.join(synthetic_root,
-                       f'output_phrase_{split}.gold_parses.json')) as f:
+    with open(
+            osp.join(synthetic_root,
+                     f'output_phrase_{split}.gold_parses.json')) as f:
         gold = json.load(f)
     assert gold['format'] == 1 and gold['parser'] == 'gold'
     assert set(gold['parses']) == texts
     for text, parse in gold['parses'].items():
-        check_tree(text, parse)
+        check_tree(text, DependencyParse.from_dict(parse, text))
 
 
 class ScriptedChoices:
@@ -70,27 +73,27 @@ class ScriptedChoices:
 RED_BUILDING = Query('building', 'red')
 HAND_CHECKED = [
     # (query, count, integer draws, random draws, text, heads, deps)
-    (Query('vehicle', 'red', cell=(0, 0)), None, [1, 0], [],
-     'the red car at the top left', [2, 2, 2, 2, 6, 6, 3],
-     ['det', 'amod', 'ROOT', 'prep', 'det', 'amod', 'pobj']),
+    (Query('vehicle', 'red',
+           cell=(0, 0)), None, [1, 0], [], 'the red car at the top left',
+     [2, 2, 2, 2, 6, 6,
+      3], ['det', 'amod', 'ROOT', 'prep', 'det', 'amod', 'pobj']),
     (Query('storage tank'), None, [0], [], 'the storage tank', [2, 2, 2],
      ['det', 'compound', 'ROOT']),
     (Query('vehicle', 'red', group=True), 5, [0, 0], [], 'all red vehicles',
      [2, 2, 2], ['predet', 'amod', 'ROOT']),
     (Query('storage tank', group=True), 3, [0, 1], [0.5],
-     'all the storage tanks', [3, 3, 3, 3],
-     ['predet', 'det', 'compound', 'ROOT']),
+     'all the storage tanks', [3, 3, 3,
+                               3], ['predet', 'det', 'compound', 'ROOT']),
     (Query('vehicle', 'red', group=True), 2, [0], [0.1],
-     'the two red vehicles', [3, 3, 3, 3],
-     ['det', 'nummod', 'amod', 'ROOT']),
-    (Query('vehicle', relation='next to', landmark=RED_BUILDING), None,
-     [1, 0], [], 'the car next to the red building', [1, 1, 1, 2, 6, 6, 3],
+     'the two red vehicles', [3, 3, 3, 3], ['det', 'nummod', 'amod', 'ROOT']),
+    (Query('vehicle', relation='next to', landmark=RED_BUILDING), None, [1, 0],
+     [], 'the car next to the red building', [1, 1, 1, 2, 6, 6, 3],
      ['det', 'ROOT', 'advmod', 'prep', 'det', 'amod', 'pobj']),
     (Query('pond', size='large'), None, [0], [], 'the large pond', [2, 2, 2],
      ['det', 'amod', 'ROOT']),
-    (Query('vehicle', relation='left of', landmark=Query('building')), None,
-     [1, 0], [0.2], 'the car to the left of the building',
-     [1, 1, 1, 4, 2, 4, 7, 5],
+    (Query('vehicle', relation='left of',
+           landmark=Query('building')), None, [1, 0], [0.2],
+     'the car to the left of the building', [1, 1, 1, 4, 2, 4, 7, 5],
      ['det', 'ROOT', 'prep', 'det', 'pobj', 'prep', 'det', 'pobj']),
     (Query('vehicle', relation='right of', landmark=Query('building')), None,
      [0, 0], [0.7], 'the vehicle right of the building', [1, 1, 1, 2, 5, 3],
@@ -101,17 +104,19 @@ HAND_CHECKED = [
     (Query('pond', cell=(None, 2)), None, [0, 1], [],
      'the pond at the bottom of the image', [1, 1, 1, 4, 2, 4, 7, 5],
      ['det', 'ROOT', 'prep', 'det', 'pobj', 'prep', 'det', 'pobj']),
-    (Query('building', cell=(0, None)), None, [0, 1], [],
-     'the building on the left side', [1, 1, 1, 5, 5, 2],
-     ['det', 'ROOT', 'prep', 'det', 'amod', 'pobj']),
-    (Query('vehicle', 'black', relation='above', landmark=Query('pond')),
-     None, [0, 0], [], 'the black vehicle above the pond', [2, 2, 2, 2, 5, 3],
+    (Query('building',
+           cell=(0, None)), None, [0, 1], [], 'the building on the left side',
+     [1, 1, 1, 5, 5, 2], ['det', 'ROOT', 'prep', 'det', 'amod', 'pobj']),
+    (Query('vehicle', 'black', relation='above', landmark=Query('pond')), None,
+     [0, 0], [], 'the black vehicle above the pond', [2, 2, 2, 2, 5, 3],
      ['det', 'amod', 'ROOT', 'prep', 'det', 'pobj']),
 ]
 
 
-@pytest.mark.parametrize('query,count,integers,randoms,text,heads,deps',
-                         HAND_CHECKED, ids=[c[4] for c in HAND_CHECKED])
+@pytest.mark.parametrize(
+    'query,count,integers,randoms,text,heads,deps',
+    HAND_CHECKED,
+    ids=[c[4] for c in HAND_CHECKED])
 def test_hand_checked_trees(query, count, integers, randoms, text, heads,
                             deps):
     choices = ScriptedChoices(integers, randoms)

@@ -60,7 +60,8 @@ def test_rerun_removes_only_generated_files(tmp_path):
         with open(osp.join(root, name), 'rb') as f:
             assert f.read() == content
     assert sorted(os.listdir(osp.join(root, 'images'))) == [
-        '0.tif', '1.tif', '2.tif', '3.tif', '4.tif', '5.tif', 'notes.txt']
+        '0.tif', '1.tif', '2.tif', '3.tif', '4.tif', '5.tif', 'notes.txt'
+    ]
     assert not osp.exists(osp.join(root, 'masks', '7.tif'))
     assert info['complete'] and 'images/6.tif' not in info['files']
 
@@ -71,15 +72,17 @@ def test_refuses_to_replace_a_user_file_a_rerun_would_write(tmp_path):
     with open(osp.join(root, 'images', '6.tif'), 'wb') as f:
         f.write(b'mine')
     before = snapshot(root)
-    with pytest.raises(ForeignDataError, match=r'1 file\(s\) it would write '
-                       r'are there and were not written by the generator '
-                       r'\(images/6.tif\)'):
+    with pytest.raises(
+            ForeignDataError,
+            match=r'1 file\(s\) it would write '
+            r'are there and were not written by the generator '
+            r'\(images/6.tif\)'):
         ensure_synthetic_dataset(root, **SMALL)
     assert snapshot(root) == before
 
 
 def test_tiny_config_reads_a_foreign_refsegrs_folder(refsegrs_root,
-                                                      monkeypatch):
+                                                     monkeypatch):
     cfg = Config.fromfile(
         osp.join(REPO, 'configs/sgsrf/sgsrf_tiny_synthetic.py'))
     before = snapshot(refsegrs_root)
@@ -101,8 +104,8 @@ def test_tiny_config_reads_a_foreign_refsegrs_folder(refsegrs_root,
     train = DATASETS.build(train_cfg)
     test = DATASETS.build(test_cfg)
     assert isinstance(train, SyntheticRefSegRSDataset)
-    assert [train.get_data_info(i)['ref_id'] for i in range(len(train))
-            ] == ['0', '1', '2']
+    assert [train.get_data_info(i)['ref_id']
+            for i in range(len(train))] == ['0', '1', '2']
     assert [test.get_data_info(i)['text']
             for i in range(len(test))] == ['the white tank']
     assert test.get_data_info(0)['category'] is None
@@ -123,8 +126,8 @@ def test_dataset_refuses_a_folder_that_is_neither(tmp_path):
     root.mkdir()
     (root / 'notes.txt').write_text('mine')
     with pytest.raises(ForeignDataError) as info:
-        SyntheticRefSegRSDataset(data_root=str(root), generator=SMALL,
-                                 pipeline=[])
+        SyntheticRefSegRSDataset(
+            data_root=str(root), generator=SMALL, pipeline=[])
     message = str(info.value)
     assert f'into {root}: the folder is not empty' in message
     assert 'It holds: notes.txt.' in message
@@ -137,16 +140,20 @@ def test_dataset_refuses_a_folder_that_is_neither(tmp_path):
         data_root=str(tmp_path / 'new'), generator=dict(num_trian=3)) == [
             "generator: unknown synthetic generator parameter(s) "
             "['num_trian']; known: ['num_train', 'num_val', 'num_test', "
-            "'image_size', 'seed']"]
+            "'image_size', 'seed']"
+        ]
 
 
 def test_tool_exits_non_zero_on_a_foreign_folder(refsegrs_root):
     before = snapshot(refsegrs_root)
-    result = subprocess.run(
-        [sys.executable, 'tools/misc/generate_synthetic.py', refsegrs_root,
-         '--num-train', '2', '--force'],
-        cwd=REPO, capture_output=True, text=True,
-        env=dict(os.environ, OMP_NUM_THREADS='1'))
+    result = subprocess.run([
+        sys.executable, 'tools/misc/generate_synthetic.py', refsegrs_root,
+        '--num-train', '2', '--force'
+    ],
+                            cwd=REPO,
+                            capture_output=True,
+                            text=True,
+                            env=dict(os.environ, OMP_NUM_THREADS='1'))
     assert result.returncode == 1
     assert (f'error: refusing to write the synthetic dataset into '
             f'{refsegrs_root}: the folder is not empty') in result.stderr
@@ -171,8 +178,9 @@ def test_interrupted_generation_is_recovered(tmp_path, monkeypatch):
     with open(osp.join(root, 'synthetic_info.json')) as f:
         marker = json.load(f)
     assert not marker['complete']
-    written = [name for name in marker['files']
-               if osp.exists(osp.join(root, name))]
+    written = [
+        name for name in marker['files'] if osp.exists(osp.join(root, name))
+    ]
     assert 'images/0.tif' in written and 'images/7.tif' in marker['files']
     with open(osp.join(root, 'images', 'notes.txt'), 'wb') as f:
         f.write(b'mine')
@@ -181,15 +189,18 @@ def test_interrupted_generation_is_recovered(tmp_path, monkeypatch):
     assert info['complete']
     fresh = str(tmp_path / 'fresh')
     generate_synthetic_dataset(fresh, **SMALL)
-    assert snapshot(root) == dict(snapshot(fresh), **{
-        'images/notes.txt': b'mine'})
+    assert snapshot(root) == dict(
+        snapshot(fresh), **{'images/notes.txt': b'mine'})
 
 
 def test_folder_of_an_older_generator_version_is_regenerated(tmp_path):
     root = str(tmp_path / 'synthetic')
     info = generate_synthetic_dataset(root, **SMALL)
-    older = {k: info[k] for k in ('layout', 'kinds', 'kind_colours',
-                                  'held_out_combos', 'splits')}
+    older = {
+        k: info[k]
+        for k in ('layout', 'kinds', 'kind_colours', 'held_out_combos',
+                  'splits')
+    }
     older['params'] = dict(info['params'], version=3)
     with open(osp.join(root, 'synthetic_info.json'), 'w') as f:
         json.dump(older, f)

@@ -33,8 +33,12 @@ def _results(text='the car on the left at the top'):
     mask = np.zeros((4, 6), np.uint8)
     mask[0, 0] = 1
     return dict(
-        img=img, gt_seg_map=mask, seg_fields=['gt_seg_map'], text=text,
-        img_shape=(4, 6), ori_shape=(4, 6))
+        img=img,
+        gt_seg_map=mask,
+        seg_fields=['gt_seg_map'],
+        text=text,
+        img_shape=(4, 6),
+        ori_shape=(4, 6))
 
 
 @pytest.mark.parametrize('direction,pixel,text', [
@@ -56,10 +60,18 @@ def test_no_flip_keeps_text():
 
 def test_pack_referring_inputs():
     results = _results()
-    results.update(ref_id=3, sent_id=7, image_id='x', category='vehicle',
-                   img_path='a.tif', seg_map_path='b.tif', pad_shape=(4, 6),
-                   scale_factor=(1.0, 1.0), flip=False, flip_direction=None,
-                   reduce_zero_label=False)
+    results.update(
+        ref_id=3,
+        sent_id=7,
+        image_id='x',
+        category='vehicle',
+        img_path='a.tif',
+        seg_map_path='b.tif',
+        pad_shape=(4, 6),
+        scale_factor=(1.0, 1.0),
+        flip=False,
+        flip_direction=None,
+        reduce_zero_label=False)
     packed = PackReferringInputs()(results)
     assert packed['inputs'].shape == (3, 4, 6)
     sample = packed['data_samples']

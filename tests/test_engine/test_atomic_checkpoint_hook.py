@@ -7,7 +7,6 @@ import sys
 
 import pytest
 import torch
-
 from toy_training import build_runner
 
 from sgsrf_mmseg.utils.compat import load_local_checkpoint
@@ -25,8 +24,8 @@ def test_keeps_newest_and_points_last_checkpoint_to_it(tmp_path):
     assert 'iter_6.pth' in names
     assert not any(n.startswith('iter_') and n != 'iter_6.pth' for n in names)
     assert not any(n.endswith('.partial') for n in names)
-    assert open(tmp_path / 'last_checkpoint').read() == str(
-        tmp_path / 'iter_6.pth')
+    assert open(tmp_path / 'last_checkpoint').read() == str(tmp_path /
+                                                            'iter_6.pth')
 
 
 def test_never_removes_the_checkpoint_it_just_wrote(tmp_path):
@@ -42,8 +41,9 @@ def test_refuses_to_save_non_finite_weights(tmp_path):
     runner = build_runner(str(tmp_path))
     with torch.no_grad():
         runner.model.linear.weight[0, 0] = float('nan')
-    hook = [h for h in runner.hooks if type(h).__name__ ==
-            'AtomicCheckpointHook'][0]
+    hook = [
+        h for h in runner.hooks if type(h).__name__ == 'AtomicCheckpointHook'
+    ][0]
     with pytest.raises(FloatingPointError, match='linear.weight'):
         hook._save_checkpoint_with_step(runner, 1, dict(iter=1))
     assert not [n for n in os.listdir(tmp_path) if n.endswith('.pth')]
@@ -61,8 +61,10 @@ def test_sigkill_during_save_then_resume_matches_uninterrupted(tmp_path):
     assert not (killed / 'iter_4.pth').exists()
     assert open(killed / 'last_checkpoint').read().endswith('iter_2.pth')
     # The half-written file is left under its temporary name only.
-    assert [n for n in os.listdir(killed) if n.startswith('.iter_4.pth.')
-            and n.endswith('.partial')]
+    assert [
+        n for n in os.listdir(killed)
+        if n.startswith('.iter_4.pth.') and n.endswith('.partial')
+    ]
 
     subprocess.run([sys.executable, SCRIPT,
                     str(killed), '--resume'],

@@ -12,16 +12,24 @@ TINY_MODEL = 'configs/_base_/models/sgsrf_tiny.py'
 def test_missing_dataset_files_in_the_one_message(tmp_path):
     cfg = Config.fromfile(TINY_MODEL)
     cfg.train_dataloader = dict(
-        dataset=dict(type='RefSegRSDataset', data_root=str(tmp_path),
-                     split='train', pipeline=[],
-                     text_parser=dict(model=str(tmp_path / 'parser'))))
+        dataset=dict(
+            type='RefSegRSDataset',
+            data_root=str(tmp_path),
+            split='train',
+            pipeline=[],
+            text_parser=dict(model=str(tmp_path / 'parser'))))
     cfg.val_dataloader = dict(
-        dataset=dict(type='RepeatDataset', times=2,
-                     dataset=dict(type='SyntheticRefSegRSDataset',
-                                  data_root=str(tmp_path / 'synthetic'))))
+        dataset=dict(
+            type='RepeatDataset',
+            times=2,
+            dataset=dict(
+                type='SyntheticRefSegRSDataset',
+                data_root=str(tmp_path / 'synthetic'))))
     with pytest.raises(ConfigCheckError) as info:
-        check_config(cfg, stages=('train', 'val'),
-                     checkpoint=str(tmp_path / 'missing.pth'))
+        check_config(
+            cfg,
+            stages=('train', 'val'),
+            checkpoint=str(tmp_path / 'missing.pth'))
     message = str(info.value)
     root = str(tmp_path)
     assert (f'train_dataloader.dataset: data_root {root} has no '
@@ -40,12 +48,13 @@ def test_missing_dataset_files_in_the_one_message(tmp_path):
      "the spaCy pipeline 'en_core_web_nothere' is not installed"),
 ])
 def test_a_structure_loss_on_parses_needs_a_parser(tmp_path, text_parser,
-                                                    expected):
+                                                   expected):
     cfg = Config.fromfile(TINY_MODEL)
     cfg.train_dataloader = dict(
-        dataset=dict(type='SyntheticRefSegRSDataset',
-                     data_root=str(tmp_path / 'synthetic'),
-                     text_parser=text_parser))
+        dataset=dict(
+            type='SyntheticRefSegRSDataset',
+            data_root=str(tmp_path / 'synthetic'),
+            text_parser=text_parser))
     with pytest.raises(ConfigCheckError, match=expected) as info:
         check_config(cfg, stages=('train', ))
     assert 'python -m spacy download' in str(info.value)

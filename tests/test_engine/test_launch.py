@@ -62,14 +62,16 @@ def test_resume_options(tmp_path):
     assert cfg.load_from == str(tmp_path / 'iter_10.pth')
     checkpoint = tmp_path / 'iter_4.pth'
     (tmp_path / 'last_checkpoint').write_text(str(checkpoint))
-    with pytest.raises(NothingToResumeError,
-                       match=f'names {checkpoint}, which does not exist'):
+    with pytest.raises(
+            NothingToResumeError,
+            match=f'names {checkpoint}, which does not exist'):
         _set_resume(cfg, 'latest')
     checkpoint.write_bytes(b'')
     _set_resume(cfg, 'latest')
     assert (cfg.resume, cfg.load_from) == (True, str(checkpoint))
-    with pytest.raises(NothingToResumeError,
-                       match='--resume: checkpoint nope.pth does not exist'):
+    with pytest.raises(
+            NothingToResumeError,
+            match='--resume: checkpoint nope.pth does not exist'):
         _set_resume(cfg, 'nope.pth')
     _set_resume(cfg, 'auto')
     assert (cfg.resume, cfg.load_from) == ('auto', None)

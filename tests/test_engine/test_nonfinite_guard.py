@@ -24,9 +24,7 @@ def _wrapper(policy, max_skips=10, wrapper_type='OptimWrapper', **kwargs):
     wrapper = build_optim_wrapper(
         model,
         dict(
-            type=wrapper_type,
-            optimizer=dict(type='AdamW', lr=0.1),
-            **kwargs))
+            type=wrapper_type, optimizer=dict(type='AdamW', lr=0.1), **kwargs))
     return model, _guard(wrapper, nonfinite=policy, max_skips=max_skips)
 
 
@@ -44,7 +42,8 @@ def test_raise_names_iteration_and_samples_and_keeps_weights():
     model, wrapper = _wrapper('raise')
     _step(model, wrapper)
     before = model.weight.detach().clone()
-    with pytest.raises(NonFiniteLossError, match=r'iteration 7.*ref 3 / sent 5'):
+    with pytest.raises(
+            NonFiniteLossError, match=r'iteration 7.*ref 3 / sent 5'):
         _step(model, wrapper, poison=True)
     assert torch.equal(model.weight, before)
 
@@ -122,8 +121,10 @@ def test_segmentor_nan_report_names_the_samples():
             metainfo=dict(
                 text='the red car',
                 text_parse=dict(
-                    words=['the', 'red', 'car'], spaces=[True, True, False],
-                    heads=[2, 2, 2], deps=['det', 'amod', 'ROOT']),
+                    words=['the', 'red', 'car'],
+                    spaces=[True, True, False],
+                    heads=[2, 2, 2],
+                    deps=['det', 'amod', 'ROOT']),
                 img_path=f'scene_{i}.tif',
                 ref_id=i,
                 sent_id=i,
@@ -147,8 +148,9 @@ def test_segmentor_nan_report_names_the_samples():
         data_samples=samples)
     runner = SimpleNamespace(message_hub=hub)
     NonFiniteLossGuardHook().before_train_iter(runner, 11, data)
-    with pytest.raises(NonFiniteLossError,
-                       match=r'iteration 11.*scene_0\.tif \(ref 0, sent 0\)'):
+    with pytest.raises(
+            NonFiniteLossError,
+            match=r'iteration 11.*scene_0\.tif \(ref 0, sent 0\)'):
         model.train_step(data, wrapper)
 
 
@@ -157,8 +159,9 @@ def test_every_wrapper_of_a_dict_is_guarded_once():
     models = [torch.nn.Linear(3, 1), torch.nn.Linear(3, 1)]
     wrappers = OptimWrapperDict(
         **{
-            name: build_optim_wrapper(
-                model, dict(optimizer=dict(type='SGD', lr=0.1)))
+            name:
+            build_optim_wrapper(model, dict(
+                optimizer=dict(type='SGD', lr=0.1)))
             for name, model in zip('ab', models)
         })
     _guard(wrappers)

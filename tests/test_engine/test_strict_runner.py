@@ -16,10 +16,12 @@ def _strict(work_dir, **kwargs):
 def test_load_from_another_model_is_an_error(tmp_path):
     other = tmp_path / 'other.pth'
     torch.save(
-        dict(state_dict={
-            'linear.weight': torch.zeros(3, 4),  # wrong shape
-            'head.bias': torch.zeros(1),  # not in the model
-        }), other)
+        dict(
+            state_dict={
+                'linear.weight': torch.zeros(3, 4),  # wrong shape
+                'head.bias': torch.zeros(1),  # not in the model
+            }),
+        other)
     runner = _strict(tmp_path / 'work', load_from=str(other))
     with pytest.raises(CheckpointError) as info:
         runner.train()

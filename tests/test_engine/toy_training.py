@@ -15,9 +15,9 @@ import torch
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-import sgsrf_mmseg  # noqa: E402,F401
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import sgsrf_mmseg  # noqa: F401
 
 
 class ToyModel(BaseModel):

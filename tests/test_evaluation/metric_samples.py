@@ -2,7 +2,6 @@
 import numpy as np
 import torch
 from mmengine.structures import PixelData
-
 from mmseg.structures import SegDataSample
 
 
@@ -32,4 +31,3 @@ def masks_with_iou(inter, union, size=4):
     flat_gt[:union] = 1  # gt covers the whole union
     flat_pred[:inter] = 1  # prediction is a subset of gt
     return flat_pred.reshape(size, size), flat_gt.reshape(size, size)
-

@@ -5,10 +5,10 @@ import os.path as osp
 import cv2
 import numpy as np
 import pytest
-from mmengine.config import Config
 from metric_samples import make_sample, masks_with_iou
-
+from mmengine.config import Config
 from mmseg.registry import METRICS
+
 from sgsrf_mmseg.evaluation import (EXPRESSIONS_FILE, ReferringRecord,
                                     ReferringSegMetric, summarize_records)
 
@@ -90,9 +90,17 @@ def test_size_and_category_breakdown_counted_once():
         ReferringRecord(0, 10, 0, 10000, 'tank'),  # empty gt, 0.0
     ]
     summary = summarize_records(records)
-    assert {k: g.count for k, g in summary.groups.items()} == {
-        'small': 1, 'medium': 2, 'large': 1, 'empty': 1, '@tank': 2,
-        '@vehicle': 2}
+    assert {
+        k: g.count
+        for k, g in summary.groups.items()
+    } == {
+        'small': 1,
+        'medium': 2,
+        'large': 1,
+        'empty': 1,
+        '@tank': 2,
+        '@vehicle': 2
+    }
     m = summary.to_metrics()
     assert m['mIoU_small'] == 50.0
     assert m['oIoU_small'] == 50.0
@@ -164,8 +172,13 @@ def test_mmseg_test_tool_out_keeps_expression_records(tmp_path):
     pred, gt = masks_with_iou(3, 4)
     empty = np.zeros((4, 4), np.int64)
     metric.process({}, [
-        make_sample(pred, gt, ref_id='a', sent_id=1, category='ship',
-                    img_path='x/a.tif'),
+        make_sample(
+            pred,
+            gt,
+            ref_id='a',
+            sent_id=1,
+            category='ship',
+            img_path='x/a.tif'),
         make_sample(empty, empty, ref_id='b', sent_id=2, img_path='x/b.tif'),
     ])
     metric.evaluate(2)
@@ -178,8 +191,8 @@ def test_mmseg_test_tool_out_keeps_expression_records(tmp_path):
                  ('a', '1', 'ship', 'x/a.tif', 0.75, 3, 4, 3, 4, 16, 'large'),
                  ('b', '2', '', 'x/b.tif', 0.0, 0, 0, 0, 0, 16, 'empty'),
              ]
-    assert sorted(p.name for p in tmp_path.glob('*.png')) == ['a_1.png',
-                                                              'b_2.png']
+    assert sorted(p.name
+                  for p in tmp_path.glob('*.png')) == ['a_1.png', 'b_2.png']
 
 
 def test_bad_input_is_loud():

@@ -11,8 +11,8 @@ from sgsrf_mmseg.evaluation import (TEST_RESULTS_KIND, ReferringSegMetric,
                                     collect_test_results, save_test_results,
                                     write_text_atomic)
 
-DATASET = dict(type='RRSISDDataset', data_root='data/rrsisd', split='test',
-               pipeline=[])
+DATASET = dict(
+    type='RRSISDDataset', data_root='data/rrsisd', split='test', pipeline=[])
 
 
 def scored_evaluator(**kwargs):
@@ -27,17 +27,23 @@ def scored_evaluator(**kwargs):
 
 
 def test_results_file_fields(tmp_path):
-    paths = [str(tmp_path / 'log' / 'test_results.json'),
-             str(tmp_path / 'copy.json')]
+    paths = [
+        str(tmp_path / 'log' / 'test_results.json'),
+        str(tmp_path / 'copy.json')
+    ]
     results = save_test_results(
-        scored_evaluator(), paths, command='python tools/test.py a.py b.pth',
-        config='a.py', checkpoint='b.pth', dataset_cfg=DATASET)
+        scored_evaluator(),
+        paths,
+        command='python tools/test.py a.py b.pth',
+        config='a.py',
+        checkpoint='b.pth',
+        dataset_cfg=DATASET)
     for path in paths:
         with open(path) as f:
             assert json.load(f) == results
     assert results['kind'] == TEST_RESULTS_KIND and results['version'] == 1
-    assert results['dataset'] == dict(type='RRSISDDataset',
-                                      data_root='data/rrsisd', split='test')
+    assert results['dataset'] == dict(
+        type='RRSISDDataset', data_root='data/rrsisd', split='test')
     assert (results['config'], results['checkpoint']) == ('a.py', 'b.pth')
     assert results['expressions'] == 2
     assert results['protocol']['name'] == 'lavt-480'

@@ -5,14 +5,14 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from metric_samples import make_sample
 from mmengine.config import Config
 from mmengine.logging import MMLogger
-from metric_samples import make_sample
+from mmseg.registry import METRICS
 from PIL import Image
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
 
-from mmseg.registry import METRICS
 from sgsrf_mmseg.evaluation import (PROTOCOLS, ReferringRecord,
                                     ReferringSegMetric, resolve_protocol)
 
@@ -44,17 +44,28 @@ def two_expressions():
     ]
 
 
-@pytest.mark.parametrize('protocol, expected', [
-    # IoUs (0.5, 1): mIoU 75, oIoU (1 + 1) / (2 + 1); Prec@0.5 >=: both.
-    ('original', dict(mIoU=75.0, oIoU=66.67, **{'Prec@0.5': 100.0,
-                                                'Prec@0.6': 50.0})),
-    # Same IoUs; Prec@0.5 >: only B.
-    ('rsrefseg', dict(mIoU=75.0, oIoU=66.67, **{'Prec@0.5': 50.0,
-                                                'Prec@0.6': 50.0})),
-    # IoUs (0.5, 0): mIoU 25, oIoU 1 / 2; Prec@0.5: A only.
-    ('lavt-480', dict(mIoU=25.0, oIoU=50.0, **{'Prec@0.5': 50.0,
-                                               'Prec@0.6': 0.0})),
-])
+@pytest.mark.parametrize(
+    'protocol, expected',
+    [
+        # IoUs (0.5, 1): mIoU 75, oIoU (1 + 1) / (2 + 1); Prec@0.5 >=: both.
+        ('original',
+         dict(mIoU=75.0, oIoU=66.67, **{
+             'Prec@0.5': 100.0,
+             'Prec@0.6': 50.0
+         })),
+        # Same IoUs; Prec@0.5 >: only B.
+        ('rsrefseg',
+         dict(mIoU=75.0, oIoU=66.67, **{
+             'Prec@0.5': 50.0,
+             'Prec@0.6': 50.0
+         })),
+        # IoUs (0.5, 0): mIoU 25, oIoU 1 / 2; Prec@0.5: A only.
+        ('lavt-480',
+         dict(mIoU=25.0, oIoU=50.0, **{
+             'Prec@0.5': 50.0,
+             'Prec@0.6': 0.0
+         })),
+    ])
 def test_presets_score_by_hand(protocol, expected):
     metric = ReferringSegMetric(protocol=protocol, size_bins={})
     metric.process({}, two_expressions())
@@ -69,10 +80,12 @@ def test_lavt_ground_truth_resize_is_torchvision_on_pil():
     rng = np.random.default_rng(0)
     gt = (rng.random((512, 512)) > 0.7).astype(np.int64)
     reference = np.asarray(
-        TF.resize(Image.fromarray(gt.astype(np.uint8)), [480, 480],
-                  interpolation=InterpolationMode.NEAREST))
+        TF.resize(
+            Image.fromarray(gt.astype(np.uint8)), [480, 480],
+            interpolation=InterpolationMode.NEAREST))
     exact = torch.nn.functional.interpolate(
-        torch.from_numpy(gt)[None, None].float(), size=(480, 480),
+        torch.from_numpy(gt)[None, None].float(),
+        size=(480, 480),
         mode='nearest-exact')[0, 0].numpy()
     assert (exact != reference).any()
     metric = ReferringSegMetric(protocol='lavt-480')
@@ -118,8 +131,8 @@ def test_overrides_are_named_and_described():
     assert custom.name == "lavt-480 (resolution=(512, 512), prec_rule='>')"
     assert custom.to_dict()['resolution'] == [512, 512]
     text = PROTOCOLS['lavt-480'].describe()
-    for part in ("'lavt-480'", '480x480', 'PIL nearest', 'bilinearly',
-                 '> 0.5', 'IoU >= X', 'scores IoU 0'):
+    for part in ("'lavt-480'", '480x480', 'PIL nearest', 'bilinearly', '> 0.5',
+                 'IoU >= X', 'scores IoU 0'):
         assert part in text
     assert 'IoU > X' in PROTOCOLS['rsrefseg'].describe()
     assert 'original image size' in PROTOCOLS['original'].describe()

@@ -6,6 +6,7 @@ from tool_runner import GENERATOR, REPO
 
 from sgsrf_mmseg.datasets import generate_synthetic_dataset
 
+TINY_CONFIG = 'configs/sgsrf/sgsrf_tiny_synthetic.py'
 
 
 @pytest.fixture(scope='session')
@@ -25,11 +26,12 @@ def write_config(tmp_path, synthetic_root):
                   f"batch_size=2, dataset=dict(data_root={synthetic_root!r},"
                   f" generator={GENERATOR!r}))")
         path.write_text(
-            f"_base_ = {osp.join(REPO, 'configs/sgsrf/sgsrf_tiny_synthetic.py')!r}\n"
+            f"_base_ = {osp.join(REPO, TINY_CONFIG)!r}\n"
             f"train_dataloader = {loader}\n"
             f"val_dataloader = {loader}\n"
             f"test_dataloader = {loader}\n"
-            f"train_cfg = dict(max_iters={max_iters}, val_interval={max_iters})\n"
+            f"train_cfg = dict(max_iters={max_iters}, "
+            f"val_interval={max_iters})\n"
             "param_scheduler = [dict(type='ConstantLR', factor=1.0, "
             "by_epoch=False)]\n"
             f"default_hooks = dict(logger=dict(interval=1), checkpoint=dict("

@@ -10,7 +10,7 @@ from mmseg.registry import HOOKS
 
 @HOOKS.register_module()
 class RankWeightsHook(Hook):
-    """Save ``rank<r>_weights.pth`` with the weights and ``iter`` at the end."""
+    """Save ``rank<r>_weights.pth``: the weights and ``iter`` at the end."""
 
     def after_train(self, runner):
         model = runner.model.module if is_model_wrapper(

@@ -9,14 +9,14 @@ from mmengine.config import Config
 from tool_runner import run_tool
 
 
-def test_two_variants_trained_chosen_on_val_and_tested(
-        tmp_path, write_config):
+def test_two_variants_trained_chosen_on_val_and_tested(tmp_path, write_config):
     config = write_config(max_iters=2, interval=2)
     work = tmp_path / 'ablation'
     done = run_tool([
         sys.executable, 'tools/analysis/ablation.py', '--config', config,
         '--variants', 'full', 'no_scr', '--seeds', '0', '--jobs', '2',
-        '--work-dir', str(work)
+        '--work-dir',
+        str(work)
     ])
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert '2 of 2 runs finished' in done.stdout
@@ -32,14 +32,15 @@ def test_two_variants_trained_chosen_on_val_and_tested(
         assert results['checkpoint'] == run['checkpoint']
         assert results['dataset']['split'] == 'test'
         assert run['metrics']['mIoU'] == results['metrics']['mIoU']
-        assert variant['summary']['mIoU']['mean'] == results['metrics'][
-            'mIoU']
+        assert variant['summary']['mIoU']['mean'] == results['metrics']['mIoU']
         assert run['train_s'] > 0 and run['test_s'] > 0
     # what each run trained: the variant's change and the seed reached it
     trained = {
-        name: Config.fromfile(
-            glob.glob(str(work / name / 'seed0' / 'train' / '*' / 'vis_data' /
-                          'config.py'))[0])
+        name:
+        Config.fromfile(
+            glob.glob(
+                str(work / name / 'seed0' / 'train' / '*' / 'vis_data' /
+                    'config.py'))[0])
         for name in ('full', 'no_scr')
     }
     assert trained['no_scr'].model.structural_loss is None

@@ -14,13 +14,14 @@ def test_two_cpu_processes_train_in_step(tmp_path, write_config):
                "'rank_weights_hook'], allow_failed_imports=False)\n"
                "custom_hooks = [dict(type='RankWeightsHook')]\n"))
     work_dir = tmp_path / 'work'
-    result = run_tool(
-        ['bash',
-         osp.join(REPO, 'tools/dist_train.sh'), config, '2', '--work-dir',
-         str(work_dir)],
-        cwd=str(tmp_path),
-        env=dict(PORT='29517', PYTHONPATH=osp.dirname(__file__)),
-        timeout=600)
+    result = run_tool([
+        'bash',
+        osp.join(REPO, 'tools/dist_train.sh'), config, '2', '--work-dir',
+        str(work_dir)
+    ],
+                      cwd=str(tmp_path),
+                      env=dict(PORT='29517', PYTHONPATH=osp.dirname(__file__)),
+                      timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     ranks = [
         torch.load(work_dir / f'rank{r}_weights.pth', weights_only=True)

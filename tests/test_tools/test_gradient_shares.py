@@ -7,8 +7,7 @@ import pytest
 from mmengine.config import Config
 from tool_runner import GENERATOR, REPO, run_tool
 
-from sgsrf_mmseg.analysis.gradient_shares import (gradient_shares,
-                                                  render_table)
+from sgsrf_mmseg.analysis.gradient_shares import gradient_shares, render_table
 
 
 @pytest.fixture(scope='module')
@@ -29,11 +28,15 @@ def report(config):
 
 def test_every_term_on_every_part(report):
     norms, share = report['norms'], report['mask_share']
-    assert {'decode.loss_mask_bce', 'decode.loss_dice', 'scr.loss_struct',
-            'scr.loss_ground', 'scr.loss_affinity'} == set(norms)
-    assert {'image_encoder', 'text_encoder', 'refiner', 'prompt_generator',
-            'decode_head.image_encoder', 'decode_head.mask_decoder',
-            'decode_head.grounding_adapters'} <= set(share)
+    assert {
+        'decode.loss_mask_bce', 'decode.loss_dice', 'scr.loss_struct',
+        'scr.loss_ground', 'scr.loss_affinity'
+    } == set(norms)
+    assert {
+        'image_encoder', 'text_encoder', 'refiner', 'prompt_generator',
+        'decode_head.image_encoder', 'decode_head.mask_decoder',
+        'decode_head.grounding_adapters'
+    } <= set(share)
     # SCR acts on CCR's output: it never reaches GPG or SAM
     for part in ('prompt_generator', 'decode_head.mask_decoder'):
         assert norms['scr.loss_ground'][part] == 0
@@ -59,11 +62,11 @@ def test_a_term_weight_scales_its_gradients(config, report):
 def test_command_line_writes_the_report(config, tmp_path):
     out = tmp_path / 'shares.json'
     result = run_tool([
-        sys.executable, 'tools/analysis/gradient_shares.py', config, '--batches',
-        '1', '--out', str(out)
+        sys.executable, 'tools/analysis/gradient_shares.py', config,
+        '--batches', '1', '--out',
+        str(out)
     ])
     assert result.returncode == 0, result.stderr[-3000:]
     assert '| refiner |' in result.stdout
-    assert set(json.loads(out.read_text())) == {
-        'norms', 'mask_share', 'batches', 'checkpoint'
-    }
+    assert set(json.loads(
+        out.read_text())) == {'norms', 'mask_share', 'batches', 'checkpoint'}

@@ -16,15 +16,14 @@ import torch
 from tool_runner import REPO, run_tool
 
 MMSEG_TOOLS = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools')
-ENV = dict(PYTHONPATH=os.pathsep.join(
-    p for p in (REPO, os.environ.get('PYTHONPATH')) if p))
+ENV = dict(
+    PYTHONPATH=os.pathsep.join(
+        p for p in (REPO, os.environ.get('PYTHONPATH')) if p))
 
 
 def _mmseg_tool(name, *args, cwd):
-    result = run_tool([sys.executable,
-                       osp.join(MMSEG_TOOLS, name), *args],
-                      cwd=cwd,
-                      env=ENV)
+    result = run_tool(
+        [sys.executable, osp.join(MMSEG_TOOLS, name), *args], cwd=cwd, env=ENV)
     return result, result.stdout + result.stderr
 
 
@@ -98,8 +97,8 @@ def test_mmseg_train_resume_and_test(tmp_path, write_config, synthetic_root):
        'custom_hooks.0.max_skips=2'),
       r'non-finite training loss \(inf\) at iteration 2; .*; '
       r'3 steps in a row')])
-def test_mmseg_train_keeps_the_nonfinite_guard(tmp_path, write_config,
-                                               options, message):
+def test_mmseg_train_keeps_the_nonfinite_guard(tmp_path, write_config, options,
+                                               message):
     config = write_config(
         max_iters=4,
         interval=2,
@@ -107,7 +106,11 @@ def test_mmseg_train_keeps_the_nonfinite_guard(tmp_path, write_config,
         '\n')
     work_dir = str(tmp_path / 'work')
     train, log = _mmseg_tool(
-        'train.py', config, '--work-dir', work_dir, *options,
+        'train.py',
+        config,
+        '--work-dir',
+        work_dir,
+        *options,
         cwd=str(tmp_path))
     assert train.returncode != 0
     assert re.search('NonFiniteLossError: ' + message, log), log[-3000:]
@@ -118,7 +121,11 @@ def test_mmseg_amp_config_is_ours_to_accept_until_mmengine_refuses_the_cpu(
         tmp_path, write_config):
     config = write_config(max_iters=2, interval=2)
     train, log = _mmseg_tool(
-        'train.py', config, '--work-dir', str(tmp_path / 'work'), '--amp',
+        'train.py',
+        config,
+        '--work-dir',
+        str(tmp_path / 'work'),
+        '--amp',
         cwd=str(tmp_path))
     assert train.returncode != 0
     # mmseg switched our optimizer wrapper to mmengine's AMP wrapper ...
@@ -130,15 +137,13 @@ def test_mmseg_amp_config_is_ours_to_accept_until_mmengine_refuses_the_cpu(
     traceback = log[log.index('Traceback'):]
     frames = re.findall(r'File "([^"]+)", line \d+, in (\w+)', traceback)
     assert frames[-1][0].endswith(
-        osp.join('mmengine', 'optim', 'optimizer',
-                 'amp_optimizer_wrapper.py'))
-    assert ('runner.py', 'build_optim_wrapper') in [
-        (osp.basename(path), func) for path, func in frames
-    ]
+        osp.join('mmengine', 'optim', 'optimizer', 'amp_optimizer_wrapper.py'))
+    assert ('runner.py', 'build_optim_wrapper') in [(osp.basename(path), func)
+                                                    for path, func in frames]
     # nothing of ours refuses it (StrictRunner.train only passes through)
-    assert not any('sgsrf_mmseg' in path
-                   and not path.endswith('strict_runner.py')
-                   for path, _ in frames)
+    assert not any(
+        'sgsrf_mmseg' in path and not path.endswith('strict_runner.py')
+        for path, _ in frames)
     assert traceback.strip().splitlines()[-1] == (
         'AssertionError: ``AmpOptimizerWrapper`` is only available training '
         'on gpu, npu, mlu or musa')
@@ -149,7 +154,11 @@ def test_mmseg_amp_config_is_ours_to_accept_until_mmengine_refuses_the_cpu(
 def test_mmseg_amp_trains_on_gpu(tmp_path, write_config):
     config = write_config(max_iters=2, interval=2)
     train, log = _mmseg_tool(
-        'train.py', config, '--work-dir', str(tmp_path / 'work'), '--amp',
+        'train.py',
+        config,
+        '--work-dir',
+        str(tmp_path / 'work'),
+        '--amp',
         cwd=str(tmp_path))
     assert train.returncode == 0, log[-3000:]
     assert [i for i, _ in _train_iters(log)] == [1, 2]

@@ -4,21 +4,20 @@ import sys
 
 from tool_runner import REPO, run_tool
 
-from sgsrf_mmseg.datasets.text_parse import (parse_text, read_parse_file,
-                                             write_parse_file)
+from sgsrf_mmseg.datasets.text_parse import read_parse_file, write_parse_file
 
 TREES = (
     ('the red car at the top left', [2, 2, 2, 2, 6, 6, 3],
      ['det', 'amod', 'ROOT', 'prep', 'det', 'amod', 'pobj']),
-    ('all white storage tanks', [3, 3, 3, 3],
-     ['predet', 'amod', 'compound', 'ROOT']),
+    ('all white storage tanks', [3, 3, 3,
+                                 3], ['predet', 'amod', 'compound', 'ROOT']),
     ('the building next to the blue pond', [1, 1, 1, 2, 6, 6, 3],
      ['det', 'ROOT', 'advmod', 'prep', 'det', 'amod', 'pobj']),
     ('the large vehicle', [2, 2, 2], ['det', 'amod', 'ROOT']),
     ('the two grey buildings', [3, 3, 3, 3], ['det', 'nummod', 'amod',
                                               'ROOT']),
-    ('the pond on the left', [1, 1, 1, 4, 2], ['det', 'ROOT', 'prep', 'det',
-                                               'pobj']),
+    ('the pond on the left', [1, 1, 1, 4,
+                              2], ['det', 'ROOT', 'prep', 'det', 'pobj']),
 )
 
 
@@ -27,8 +26,11 @@ def test_train_a_parser_then_parse_a_split(tmp_path, write_config,
     gold = {}
     for text, heads, deps in TREES:
         words = text.split()
-        gold[text] = dict(words=words, spaces=[True] * (len(words) - 1) +
-                          [False], heads=heads, deps=deps)
+        gold[text] = dict(
+            words=words,
+            spaces=[True] * (len(words) - 1) + [False],
+            heads=heads,
+            deps=deps)
     gold_file = str(tmp_path / 'output_phrase_train.gold_parses.json')
     write_parse_file(gold_file, 'gold', gold)
     pipeline = str(tmp_path / 'parser')
@@ -46,8 +48,9 @@ def test_train_a_parser_then_parse_a_split(tmp_path, write_config,
     cache = str(tmp_path / 'val_parses.json')
     result = run_tool([
         sys.executable,
-        osp.join(REPO, 'tools/misc/parse_expressions.py'), write_config(),
-        '--split', 'val', '--parser', pipeline, '--cache-file', cache
+        osp.join(REPO, 'tools/misc/parse_expressions.py'),
+        write_config(), '--split', 'val', '--parser', pipeline, '--cache-file',
+        cache
     ])
     assert result.returncode == 0, result.stderr
     assert f'parsed in {cache}' in result.stdout
@@ -57,4 +60,4 @@ def test_train_a_parser_then_parse_a_split(tmp_path, write_config,
     with open(osp.join(synthetic_root, 'output_phrase_val.txt')) as f:
         texts = {line.split(' ', 1)[1].strip() for line in f if line.strip()}
     assert set(parses) == texts
-    assert all(parse_text(p) == t for t, p in parses.items())
+    assert all(p.text == t for t, p in parses.items())

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 import torch
 import yaml
 from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
 from tool_runner import REPO, run_tool
 
-from mmseg.structures import SegDataSample
 from sgsrf_mmseg.evaluation import ReferringSegMetric, save_test_results
 
 TOOL = osp.join(REPO, 'tools/analysis/render_results.py')
@@ -30,7 +30,8 @@ def write_test_results(path):
     save_test_results(
         SimpleNamespace(metrics=[metric]), [str(path)],
         command='python tools/test.py configs/sgsrf/sgsrf_tiny_synthetic.py '
-        'best.pth', config='configs/sgsrf/sgsrf_tiny_synthetic.py',
+        'best.pth',
+        config='configs/sgsrf/sgsrf_tiny_synthetic.py',
         checkpoint='best.pth',
         dataset_cfg=dict(type='SyntheticRefSegRSDataset', split='test'))
 
@@ -43,25 +44,35 @@ def test_render_into_readme_and_metafile(tmp_path):
                       '<!-- /results:demo-test -->\n\nEnd.\n')
     metafile = tmp_path / 'metafile.yaml'
     shutil.copy(osp.join(REPO, 'configs/sgsrf/metafile.yaml'), metafile)
-    args = [sys.executable, TOOL, 'test', str(results), '--target',
-            f'{readme}:demo-test', '--metafile', f'{metafile}:{MODEL}',
-            '--metrics', 'mIoU', 'oIoU', 'Prec@0.5', '--no-groups']
+    args = [
+        sys.executable, TOOL, 'test',
+        str(results), '--target', f'{readme}:demo-test', '--metafile',
+        f'{metafile}:{MODEL}', '--metrics', 'mIoU', 'oIoU', 'Prec@0.5',
+        '--no-groups'
+    ]
     first = run_tool(args, cwd=str(tmp_path))
     assert first.returncode == 0, first.stderr[-3000:]
     assert 'results:demo-test updated' in first.stdout
     text = readme.read_text()
-    assert ('| `sgsrf_tiny_synthetic` | 2 | 75.00 | 75.00 | 100.00 |'
-            in text)
+    assert ('| `sgsrf_tiny_synthetic` | 2 | 75.00 | 75.00 | 100.00 |' in text)
     assert ('`python tools/test.py configs/sgsrf/sgsrf_tiny_synthetic.py '
             'best.pth`' in text)
     assert text.startswith('# Results\n\n<!-- results:demo-test -->\n\n|')
     assert text.endswith('\n\n<!-- /results:demo-test -->\n\nEnd.\n')
-    models = {m['Name']: m for m in yaml.safe_load(metafile.read_text())[
-        'Models']}
+    models = {
+        m['Name']: m
+        for m in yaml.safe_load(metafile.read_text())['Models']
+    }
     assert models[MODEL]['Results'][0]['Metrics'] == {
-        'mIoU': 75.0, 'oIoU': 75.0, 'Prec@0.5': 100.0}
-    missing = run_tool([sys.executable, TOOL, 'test', str(results),
-                        '--target', f'{readme}:speed'], cwd=str(tmp_path))
+        'mIoU': 75.0,
+        'oIoU': 75.0,
+        'Prec@0.5': 100.0
+    }
+    missing = run_tool([
+        sys.executable, TOOL, 'test',
+        str(results), '--target', f'{readme}:speed'
+    ],
+                       cwd=str(tmp_path))
     assert missing.returncode != 0
     assert (f"error: {readme}: marker '<!-- results:speed -->' not found"
             in missing.stderr)

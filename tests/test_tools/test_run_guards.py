@@ -13,8 +13,8 @@ from sgsrf_mmseg.utils.folder_lock import FolderLock
 
 
 def _tool(name, *args, cwd):
-    return run_tool([sys.executable, osp.join(REPO, 'tools', name), *args],
-                    cwd=cwd)
+    return run_tool(
+        [sys.executable, osp.join(REPO, 'tools', name), *args], cwd=cwd)
 
 
 def test_test_refuses_a_checkpoint_of_another_model(tmp_path, write_config):
@@ -25,8 +25,13 @@ def test_test_refuses_a_checkpoint_of_another_model(tmp_path, write_config):
     other = str(tmp_path / 'other_model.pth')
     torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), other)
 
-    result = _tool('test.py', config, other, '--work-dir',
-                   str(tmp_path / 'test'), cwd=str(tmp_path))
+    result = _tool(
+        'test.py',
+        config,
+        other,
+        '--work-dir',
+        str(tmp_path / 'test'),
+        cwd=str(tmp_path))
     assert result.returncode == 1, result.stderr[-3000:]
     error = result.stderr.strip().splitlines()[-1]
     assert error.startswith(f'error: cannot load checkpoint {other} into the '
@@ -37,8 +42,13 @@ def test_test_refuses_a_checkpoint_of_another_model(tmp_path, write_config):
 
 def test_resume_with_nothing_to_resume_is_an_error(tmp_path, write_config):
     work_dir = tmp_path / 'work_dri'  # mistyped: holds nothing
-    result = _tool('train.py', write_config(), '--work-dir', str(work_dir),
-                   '--resume', cwd=str(tmp_path))
+    result = _tool(
+        'train.py',
+        write_config(),
+        '--work-dir',
+        str(work_dir),
+        '--resume',
+        cwd=str(tmp_path))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f'error: --resume: nothing to resume in {work_dir}: it has no '
@@ -52,8 +62,12 @@ def test_resume_with_nothing_to_resume_is_an_error(tmp_path, write_config):
 def test_work_dir_in_use_is_refused(tmp_path, write_config):
     work_dir = tmp_path / 'work'
     with FolderLock(str(work_dir), role='work dir'):
-        result = _tool('train.py', write_config(), '--work-dir',
-                       str(work_dir), cwd=str(tmp_path))
+        result = _tool(
+            'train.py',
+            write_config(),
+            '--work-dir',
+            str(work_dir),
+            cwd=str(tmp_path))
         assert result.returncode == 1
         error = result.stderr.strip().splitlines()[-1]
         assert error.startswith(f'error: the work dir {work_dir} is in use '

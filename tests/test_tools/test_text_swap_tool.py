@@ -33,10 +33,9 @@ def one_thread():
 
 
 def test_each_scene_gets_another_scenes_expression(write_config):
-    result = text_swap_test(write_config(), None, num=4, seed=1,
-                            device='cpu')
-    assert (result['kind'], result['split'], result['num']) == (
-        'sgsrf-text-swap', 'val', 4)
+    result = text_swap_test(write_config(), None, num=4, seed=1, device='cpu')
+    assert (result['kind'], result['split'],
+            result['num']) == ('sgsrf-text-swap', 'val', 4)
     scenes = result['scenes']
     assert len({scene['img_path'] for scene in scenes}) == 4
     own = {scene['index']: scene['text'] for scene in scenes}
@@ -57,8 +56,8 @@ def test_each_scene_gets_another_scenes_expression(write_config):
 
 
 def test_identical_expressions_give_identical_ious(write_config):
-    result = text_swap_test(write_config(extra=SAME_TEXT), None, num=5,
-                            device='cpu')
+    result = text_swap_test(
+        write_config(extra=SAME_TEXT), None, num=5, device='cpu')
     assert result['same_text'] == 5
     for scene in result['scenes']:
         assert scene['text'] == scene['swapped_text'] == 'the red car'
@@ -67,8 +66,10 @@ def test_identical_expressions_give_identical_ious(write_config):
 
 
 def test_more_scenes_than_the_split_has(write_config):
-    with pytest.raises(ValueError, match='between 2 and the 6 images of the '
-                       'val split, got 50'):
+    with pytest.raises(
+            ValueError,
+            match='between 2 and the 6 images of the '
+            'val split, got 50'):
         text_swap_test(write_config(), None, num=50, device='cpu')
 
 

@@ -11,8 +11,11 @@ def _last_metrics(work_dir):
     """The metrics tools/test.py wrote to its JSON log."""
     logs = []
     for root, _, files in os.walk(work_dir):
-        logs += [osp.join(root, f) for f in files if f.endswith('.json')
-                 and not f.startswith(('scalars', 'test_results'))]
+        logs += [
+            osp.join(root, f) for f in files
+            if f.endswith('.json') and not f.startswith(('scalars',
+                                                         'test_results'))
+        ]
     with open(sorted(logs)[-1]) as f:
         return json.loads(f.read().strip().splitlines()[-1])
 
@@ -23,7 +26,8 @@ def test_train_then_test_as_subprocesses(tmp_path, write_config):
     train = run_tool([
         sys.executable,
         osp.join(REPO, 'tools/train.py'), config, '--work-dir', work_dir
-    ], cwd=str(tmp_path))
+    ],
+                     cwd=str(tmp_path))
     assert train.returncode == 0, train.stderr[-3000:]
     assert osp.isfile(osp.join(work_dir, 'iter_4.pth'))
     best = open(osp.join(work_dir, 'best_checkpoint')).read()
@@ -35,7 +39,8 @@ def test_train_then_test_as_subprocesses(tmp_path, write_config):
         str(tmp_path / 'test'), '--out',
         str(tmp_path / 'masks'), '--show-dir', 'vis', '--results',
         str(tmp_path / 'results.json')
-    ], cwd=str(tmp_path))
+    ],
+                    cwd=str(tmp_path))
     assert test.returncode == 0, test.stderr[-3000:]
     metrics = _last_metrics(str(tmp_path / 'test'))
     for key in ('mIoU', 'oIoU', 'Prec@0.5', 'Prec@0.9'):
@@ -55,14 +60,15 @@ def test_train_then_test_as_subprocesses(tmp_path, write_config):
 
 
 def test_bad_config_is_reported_before_training(tmp_path, write_config):
-    config = write_config(extra=(
-        "model = dict(decode_head=dict(pretrained='no/such/sam.pth'), "
-        "image_encoder=dict(img_size=100))\n"))
+    config = write_config(
+        extra=("model = dict(decode_head=dict(pretrained='no/such/sam.pth'), "
+               "image_encoder=dict(img_size=100))\n"))
     result = run_tool([
         sys.executable,
         osp.join(REPO, 'tools/train.py'), config, '--work-dir',
         str(tmp_path / 'work')
-    ], cwd=str(tmp_path))
+    ],
+                      cwd=str(tmp_path))
     assert result.returncode != 0
     assert 'no/such/sam.pth does not exist' in result.stderr
     assert 'img_size=100 is not a multiple' in result.stderr

@@ -18,7 +18,6 @@ print('locked', flush=True)
 time.sleep(300)
 '''
 
-
 # The same lock taken the way FolderLock takes it, without importing the
 # package (fast): flock on the lock file.
 HOLD_FLOCK = f'''
@@ -33,8 +32,11 @@ time.sleep(300)
 def _holder(folder, script=HOLD):
     """A process that holds the folder's lock until it is killed."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.Popen([sys.executable, '-c', script, str(folder)],
-                            stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen([sys.executable, '-c', script,
+                             str(folder)],
+                            stdout=subprocess.PIPE,
+                            text=True,
+                            env=env)
     assert proc.stdout.readline().strip() == 'locked'
     return proc
 
@@ -95,8 +97,8 @@ def test_lock_survives_its_file_being_replaced(tmp_path):
     assert not os.path.exists(lock.path)
     again = FolderLock(str(tmp_path))
     again.acquire()
-    assert os.path.samestat(os.fstat(again._file.fileno()),
-                            os.stat(again.path))
+    assert os.path.samestat(
+        os.fstat(again._file.fileno()), os.stat(again.path))
     stale.close()
     again.release()
 
@@ -105,15 +107,18 @@ def test_forked_children_do_not_keep_the_lock(tmp_path):
     """A data loader worker that outlives its killed parent."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     parent = subprocess.Popen([
-        sys.executable, '-c', HOLD.replace(
-            "print('locked', flush=True)",
-            "pid = os.fork()\n"
+        sys.executable, '-c',
+        HOLD.replace(
+            "print('locked', flush=True)", "pid = os.fork()\n"
             "if pid == 0:\n"
             "    time.sleep(300)\n"
             "print('locked', pid, flush=True)").replace(
                 'import sys, time', 'import os, sys, time'),
         str(tmp_path)
-    ], stdout=subprocess.PIPE, text=True, env=env)
+    ],
+                              stdout=subprocess.PIPE,
+                              text=True,
+                              env=env)
     word, child = parent.stdout.readline().split()
     assert word == 'locked'
     try:

@@ -111,9 +111,15 @@ def _geotiff(path, cube, nodata):
     rasterio = pytest.importorskip('rasterio')
     from rasterio.transform import from_origin
     with rasterio.open(
-            path, 'w', driver='GTiff', height=cube.shape[1],
-            width=cube.shape[2], count=cube.shape[0], dtype=cube.dtype.name,
-            crs='EPSG:32633', transform=from_origin(0.0, 0.0, 1.0, 1.0),
+            path,
+            'w',
+            driver='GTiff',
+            height=cube.shape[1],
+            width=cube.shape[2],
+            count=cube.shape[0],
+            dtype=cube.dtype.name,
+            crs='EPSG:32633',
+            transform=from_origin(0.0, 0.0, 1.0, 1.0),
             nodata=nodata) as dst:
         dst.write(cube)
     return str(path)
@@ -199,8 +205,9 @@ def test_pixel_limit_is_checked_before_decoding(tmp_path, monkeypatch):
 
 def test_decoder_errors_name_the_file(tmp_path):
     huge = _png_header_only(tmp_path / 'giant.png', 40000, 30000)
-    with pytest.raises(ValueError, match='could not decode image file .*'
-                       'giant.png'):
+    with pytest.raises(
+            ValueError, match='could not decode image file .*'
+            'giant.png'):
         read_image_rgb(huge, max_pixels=None)  # OpenCV's own limit
     with pytest.raises(IsADirectoryError, match='is a folder'):
         read_image_rgb(str(tmp_path))

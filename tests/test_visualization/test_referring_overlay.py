@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 from mmengine.structures import PixelData
-
-import sgsrf_mmseg  # noqa: F401
 from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
+
+import sgsrf_mmseg  # noqa: F401
 from sgsrf_mmseg.visualization import (LEGEND_COLORS, ReferringSegVisualizer,
                                        ascii_safe, draw_mask_overlay,
                                        draw_referring_overlay,

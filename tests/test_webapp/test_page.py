@@ -151,8 +151,10 @@ def test_segment_an_example_in_the_browser(page, tmp_path):
 
     assert page.locator('#image-status .sgsrf-error').count() == 0
     rows = page.locator('#legend tbody tr')
-    assert [rows.nth(i).locator('td').nth(1).inner_text()
-            for i in range(rows.count())] == texts
+    assert [
+        rows.nth(i).locator('td').nth(1).inner_text()
+        for i in range(rows.count())
+    ] == texts
     overlay = page.locator('#overlay img')
     overlay.wait_for()
     natural = overlay.evaluate('img => [img.naturalWidth, img.naturalHeight]')
@@ -186,8 +188,8 @@ def raised(call, *args) -> str:
 def test_bad_input_gets_a_message_in_the_browser(page, tmp_path):
     page.locator('#expressions textarea').fill('  \n ')
     page.locator('#segment').click()
-    assert page_message(page, '#image-status') == raised(
-        clean_expression, '  \n ')
+    assert page_message(page,
+                        '#image-status') == raised(clean_expression, '  \n ')
     assert page.locator('#overlay img').count() == 0  # no stale result
 
     notes = tmp_path / 'notes.png'
@@ -195,9 +197,8 @@ def test_bad_input_gets_a_message_in_the_browser(page, tmp_path):
     upload(page, '#image-file', str(notes))
     page.locator('#expressions textarea').fill('the pond')
     page.locator('#segment').click()
-    page.wait_for_function(
-        "document.querySelector('#image-status').innerText"
-        ".includes('notes.png')")
+    page.wait_for_function("document.querySelector('#image-status').innerText"
+                           ".includes('notes.png')")
     # The inferencer's words, naming the file as the user uploaded it.
     assert page_message(page, '#image-status') == raised(
         read_image_rgb, str(notes)).replace(str(notes), 'notes.png')
@@ -217,10 +218,9 @@ def test_geotiff_example_in_the_browser(page, tmp_path):
     assert page.inner_text('#scene-summary').startswith('25 tiles')
     page.locator('#scene-preview img').wait_for()
     links = page.locator('#scene-files a.download-link')
-    assert [links.nth(i).get_attribute('download')
-            for i in range(links.count())] == [
-                'synthetic_mosaic_mask.tif', 'synthetic_mosaic.geojson'
-            ]
+    assert [
+        links.nth(i).get_attribute('download') for i in range(links.count())
+    ] == ['synthetic_mosaic_mask.tif', 'synthetic_mosaic.geojson']
     with page.expect_download() as download:
         links.nth(0).click()
     path = str(tmp_path / 'mask.tif')

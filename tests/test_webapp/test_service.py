@@ -14,8 +14,8 @@ from sgsrf_mmseg.apis import ReferringSegInferencer, clean_expression
 from sgsrf_mmseg.utils.image_io import read_image_rgb
 from sgsrf_mmseg.visualization import (LEGEND_COLORS, draw_referring_overlay,
                                        draw_referring_overlays)
-from sgsrf_mmseg.webapp import (DemoInputError, DemoService,
-                                bundled_examples, write_example_scene)
+from sgsrf_mmseg.webapp import (DemoInputError, DemoService, bundled_examples,
+                                write_example_scene)
 from sgsrf_mmseg.webapp.scene_preview import polygon_mask
 from sgsrf_mmseg.webapp.service import GEOTIFF_TAB_HINT
 
@@ -145,9 +145,9 @@ def test_geotiff_scene_tile_by_tile(service, tmp_path):
     rasterio = pytest.importorskip('rasterio')
     src = write_example_scene(str(tmp_path / 'mosaic.tif'))
     seen = []
-    result = service.segment_scene(src, ' all the vehicles ', 64,
-                                   lambda done, total: seen.append(
-                                       (done, total)))
+    result = service.segment_scene(
+        src, ' all the vehicles ', 64, lambda done, total: seen.append(
+            (done, total)))
     # 256 px with 64 px tiles and 16 px overlap: 5 x 5 tiles, row by row.
     assert seen == [(5 * row, 25) for row in range(6)]
     assert result.num_tiles == 25 and result.text == 'all the vehicles'
@@ -204,13 +204,21 @@ def test_polygons_are_drawn_where_they_lie(tmp_path):
 def test_scene_preview_is_decimated_with_its_transform(tmp_path):
     rasterio = pytest.importorskip('rasterio')
     from rasterio.transform import from_origin
+
     from sgsrf_mmseg.webapp.scene_preview import read_scene_preview
     path = str(tmp_path / 'grey16.tif')
     data = np.arange(300 * 200, dtype=np.uint16).reshape(1, 200, 300)
     transform = from_origin(500000.0, 4500000.0, 0.5, 0.5)
-    with rasterio.open(path, 'w', driver='GTiff', width=300, height=200,
-                       count=1, dtype='uint16', crs='EPSG:32633',
-                       transform=transform) as dst:
+    with rasterio.open(
+            path,
+            'w',
+            driver='GTiff',
+            width=300,
+            height=200,
+            count=1,
+            dtype='uint16',
+            crs='EPSG:32633',
+            transform=transform) as dst:
         dst.write(data)
     preview, preview_transform = read_scene_preview(path, max_side=100)
     assert preview.shape == (67, 100, 3) and preview.dtype == np.uint8
@@ -225,8 +233,7 @@ def test_scene_preview_is_decimated_with_its_transform(tmp_path):
             corner(transform, col * 3, row * 200 / 67))
 
 
-def test_large_image_advice_names_the_geotiff_tab(service, scene,
-                                                  monkeypatch):
+def test_large_image_advice_names_the_geotiff_tab(service, scene, monkeypatch):
     advice = (f'image file {scene} is 9000 x 9000 pixels, over the limit: '
               'segment it tile by tile with --geotiff')
 
@@ -256,8 +263,14 @@ def test_multiband_16bit_tiff_by_the_band_rule(service, tmp_path):
     path = str(tmp_path / 'five_bands.tif')
     cube = np.random.default_rng(0).integers(
         0, 4000, (5, 40, 60), dtype=np.uint16)
-    with rasterio.open(path, 'w', driver='GTiff', width=60, height=40,
-                       count=5, dtype='uint16') as dst:
+    with rasterio.open(
+            path,
+            'w',
+            driver='GTiff',
+            width=60,
+            height=40,
+            count=5,
+            dtype='uint16') as dst:
         dst.write(cube)
     result = service.segment_image(path, 'the pond')
     assert result.image_size == (40, 60)

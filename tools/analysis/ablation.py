@@ -23,12 +23,13 @@ from typing import Optional, Sequence
 TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.dirname(TOOLS))
 
-from sgsrf_mmseg.analysis.ablation import (DEFAULT_CONFIG,  # noqa: E402
-                                           VARIANTS, Tools, plan_runs,
-                                           prepare_datasets, run_ablation)
-from sgsrf_mmseg.analysis.ablation_results import (  # noqa: E402
-    DEFAULT_METRICS, ablation_file, format_summary)
-from sgsrf_mmseg.evaluation import write_results_json  # noqa: E402
+from sgsrf_mmseg.analysis.ablation import (DEFAULT_CONFIG, VARIANTS, Tools,
+                                           plan_runs, prepare_datasets,
+                                           run_ablation)
+from sgsrf_mmseg.analysis.ablation_results import (DEFAULT_METRICS,
+                                                   ablation_file,
+                                                   format_summary)
+from sgsrf_mmseg.evaluation import write_results_json
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -36,28 +37,38 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='variants:\n' + '\n'.join(
-            f'  {name:20s} {variant.description}'
-            for name, variant in VARIANTS.items()))
+        epilog='variants:\n' +
+        '\n'.join(f'  {name:20s} {variant.description}'
+                  for name, variant in VARIANTS.items()))
     parser.add_argument(
         '--config',
         help=f'config to ablate (default: {DEFAULT_CONFIG}); variants with '
         'their own config file (no_text) only go with the default')
     parser.add_argument(
-        '--variants', nargs='+', default=list(VARIANTS),
-        choices=list(VARIANTS), metavar='NAME',
+        '--variants',
+        nargs='+',
+        default=list(VARIANTS),
+        choices=list(VARIANTS),
+        metavar='NAME',
         help='variants to run (default: all)')
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--work-dir', default='work_dirs/ablation')
     parser.add_argument(
-        '--jobs', type=int, default=1,
+        '--jobs',
+        type=int,
+        default=1,
         help='runs in parallel, each with OMP_NUM_THREADS = cores / jobs')
     parser.add_argument(
-        '--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        metavar='KEY=VALUE',
         help='options of every run (e.g. the data roots), before the '
         "variant's and the seed")
     parser.add_argument(
-        '--metrics', nargs='+', default=list(DEFAULT_METRICS),
+        '--metrics',
+        nargs='+',
+        default=list(DEFAULT_METRICS),
         help='metrics of the table')
     parser.add_argument(
         '--out', help='the ablation file (default: WORK_DIR/ablation.json)')

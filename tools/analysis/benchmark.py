@@ -18,48 +18,67 @@ import os.path as osp
 import sys
 from typing import Optional, Sequence, Tuple
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmengine.config import DictAction  # noqa: E402
+from mmengine.config import DictAction
 
-from sgsrf_mmseg.analysis.benchmark import (SKIPPABLE,  # noqa: E402
-                                            SWITCHES, BenchmarkSettings,
-                                            render, run)
+from sgsrf_mmseg.analysis.benchmark import (SKIPPABLE, SWITCHES,
+                                            BenchmarkSettings, render, run)
 
 
-def parse_args(argv: Optional[Sequence[str]] = None
-               ) -> Tuple[BenchmarkSettings, Optional[str]]:
+def parse_args(
+    argv: Optional[Sequence[str]] = None
+) -> Tuple[BenchmarkSettings, Optional[str]]:
     """Parse the command line into the settings and the JSON path."""
     parser = argparse.ArgumentParser(
         description='Benchmark training/inference speed, memory and FLOPs')
     parser.add_argument('config', help='config file with a model dict')
     parser.add_argument(
-        '--device', choices=['cpu', 'cuda'],
+        '--device',
+        choices=['cpu', 'cuda'],
         help='device (default: cuda if available)')
     parser.add_argument(
-        '--dtype', default='fp32', choices=['fp32', 'bf16'],
+        '--dtype',
+        default='fp32',
+        choices=['fp32', 'bf16'],
         help='bf16 runs forward passes under torch.autocast')
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument(
-        '--input-size', type=int, default=None,
+        '--input-size',
+        type=int,
+        default=None,
         help='square input size; also sets the CLIP and SAM image sizes '
         '(default: the data preprocessor size of the config)')
-    parser.add_argument('--iters', type=int, default=10,
-                        help='timed iterations per measurement')
-    parser.add_argument('--warmup', type=int, default=2,
-                        help='untimed iterations before each measurement')
     parser.add_argument(
-        '--compare', nargs='*', default=None, choices=sorted(SWITCHES),
+        '--iters',
+        type=int,
+        default=10,
+        help='timed iterations per measurement')
+    parser.add_argument(
+        '--warmup',
+        type=int,
+        default=2,
+        help='untimed iterations before each measurement')
+    parser.add_argument(
+        '--compare',
+        nargs='*',
+        default=None,
+        choices=sorted(SWITCHES),
         help='measure the training step with each switch flipped; without '
         'names: every switch the config offers')
     parser.add_argument(
-        '--skip', nargs='+', default=[], choices=list(SKIPPABLE),
+        '--skip',
+        nargs='+',
+        default=[],
+        choices=list(SKIPPABLE),
         help='measurements to leave out (their JSON fields are null)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', help='write the results to this JSON file')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the config, key=value')
     args = vars(parser.parse_args(argv))
     out = args.pop('out')

@@ -14,25 +14,28 @@ import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from sgsrf_mmseg.analysis.clipping import (  # noqa: E402
-    clipping_report, format_clipping_report)
-from sgsrf_mmseg.evaluation import write_results_json  # noqa: E402
+from sgsrf_mmseg.analysis.clipping import (clipping_report,
+                                           format_clipping_report)
+from sgsrf_mmseg.evaluation import write_results_json
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
-        'path', help='work dir (all its sessions), one session folder or a '
+        'path',
+        help='work dir (all its sessions), one session folder or a '
         'vis_data/scalars.json file')
     parser.add_argument(
-        '--config', help='the run\'s config (default: the config.py saved '
+        '--config',
+        help='the run\'s config (default: the config.py saved '
         'beside scalars.json)')
     parser.add_argument(
-        '--warmup-iters', type=int,
+        '--warmup-iters',
+        type=int,
         help='warm-up length (default: read from param_scheduler)')
     parser.add_argument('--out', help='also write the report as JSON here')
     return parser.parse_args(argv)

@@ -8,14 +8,15 @@ import json
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
 
-import sgsrf_mmseg  # noqa: E402,F401
-from sgsrf_mmseg.analysis.gradient_shares import (gradient_shares,  # noqa
-                                                  render_table)
+import sgsrf_mmseg  # noqa: F401
+from sgsrf_mmseg.analysis.gradient_shares import gradient_shares  # noqa
+from sgsrf_mmseg.analysis.gradient_shares import render_table
 
 
 def parse_args(argv=None):

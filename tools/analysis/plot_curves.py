@@ -9,9 +9,10 @@ import argparse
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from sgsrf_mmseg.analysis.training_curves import plot_curves  # noqa: E402
+from sgsrf_mmseg.analysis.training_curves import plot_curves
 
 
 def parse_args() -> argparse.Namespace:

@@ -27,15 +27,22 @@ import sys
 from functools import partial
 from typing import List, Optional, Sequence, Tuple
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from sgsrf_mmseg.analysis.document_blocks import (  # noqa: E402
-    replace_marker_block, replace_metafile_results, update_document)
-from sgsrf_mmseg.analysis.results_tables import (  # noqa: E402
-    dataset_name, load_ablation, load_benchmark, load_json, load_test_results,
-    metric_value, render_ablation_block, render_benchmark_block,
-    render_test_block)
+from sgsrf_mmseg.analysis.document_blocks import (replace_marker_block,
+                                                  replace_metafile_results,
+                                                  update_document)
+# yapf: disable
+from sgsrf_mmseg.analysis.results_tables import (dataset_name, load_ablation,
+                                                 load_benchmark, load_json,
+                                                 load_test_results,
+                                                 metric_value,
+                                                 render_ablation_block,
+                                                 render_benchmark_block,
+                                                 render_test_block)
+
+# yapf: enable
 
 
 def file_and_name(value: str) -> Tuple[str, str]:
@@ -52,17 +59,25 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('kind', choices=['test', 'benchmark', 'ablation'])
     parser.add_argument('files', nargs='+', help='the results JSON file(s)')
     parser.add_argument(
-        '--target', type=file_and_name, action='append', default=[],
-        metavar='FILE:NAME', help='markdown file and block name to replace')
+        '--target',
+        type=file_and_name,
+        action='append',
+        default=[],
+        metavar='FILE:NAME',
+        help='markdown file and block name to replace')
     parser.add_argument(
-        '--metafile', type=file_and_name, metavar='FILE:MODEL',
+        '--metafile',
+        type=file_and_name,
+        metavar='FILE:MODEL',
         help='(test, one run) metafile and model whose Results to replace')
     parser.add_argument(
-        '--metrics', nargs='+',
+        '--metrics',
+        nargs='+',
         help='(test, ablation) metrics to show; test default: mIoU, oIoU, '
         'Prec@0.5..0.9; ablation default: the file\'s "metrics"')
     parser.add_argument(
-        '--no-groups', action='store_true',
+        '--no-groups',
+        action='store_true',
         help='(test) leave out the size and category breakdown')
     args = parser.parse_args(argv)
     if args.metafile and (args.kind != 'test' or len(args.files) != 1):
@@ -95,19 +110,25 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         print(block)
     for path, name in args.target:
         changed = update_document(
-            path, partial(replace_marker_block, name=name, block=block,
-                          source=path))
+            path,
+            partial(replace_marker_block, name=name, block=block, source=path))
         state = 'updated' if changed else 'unchanged'
         print(f'{path}: results:{name} {state}')
     if args.metafile:
         path, model = args.metafile
         results_path, results = runs[0]
-        metrics = {m: metric_value(results, m, results_path)
-                   for m in args.metrics or ('mIoU', 'oIoU')}
+        metrics = {
+            m: metric_value(results, m, results_path)
+            for m in args.metrics or ('mIoU', 'oIoU')
+        }
         changed = update_document(
-            path, partial(replace_metafile_results, model=model,
-                          dataset=dataset_name(results), metrics=metrics,
-                          source=path))
+            path,
+            partial(
+                replace_metafile_results,
+                model=model,
+                dataset=dataset_name(results),
+                metrics=metrics,
+                source=path))
         state = 'updated' if changed else 'unchanged'
         print(f'{path}: {model} Results {state}')
 

@@ -15,14 +15,14 @@ import shlex
 import sys
 from typing import Optional, Sequence
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmengine.config import DictAction  # noqa: E402
+from mmengine.config import DictAction
 
-from sgsrf_mmseg.evaluation import write_results_json  # noqa: E402
-from sgsrf_mmseg.analysis.text_swap import (SPLITS,  # noqa: E402
-                                            format_text_swap, text_swap_test)
+from sgsrf_mmseg.analysis.text_swap import (SPLITS, format_text_swap,
+                                            text_swap_test)
+from sgsrf_mmseg.evaluation import write_results_json
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -33,16 +33,23 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--num', type=int, default=50, help='scenes')
     parser.add_argument('--split', default='val', choices=SPLITS)
     parser.add_argument(
-        '--seed', type=int, default=0,
+        '--seed',
+        type=int,
+        default=0,
         help='seed of the scene choice and the derangement')
     parser.add_argument('--batch-size', type=int, default=8)
-    parser.add_argument('--device', help='torch device (default: cuda if '
-                        'available, else cpu)')
     parser.add_argument(
-        '--out', help='JSON file (default: text_swap_<split>.json beside '
+        '--device',
+        help='torch device (default: cuda if '
+        'available, else cpu)')
+    parser.add_argument(
+        '--out',
+        help='JSON file (default: text_swap_<split>.json beside '
         'the checkpoint)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction,
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
         help='override settings of the config, key=value')
     return parser.parse_args(argv)
 
@@ -51,8 +58,13 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Command-line entry point; returns the result."""
     args = parse_args(argv)
     result = text_swap_test(
-        args.config, args.checkpoint, num=args.num, split=args.split,
-        seed=args.seed, batch_size=args.batch_size, device=args.device,
+        args.config,
+        args.checkpoint,
+        num=args.num,
+        split=args.split,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        device=args.device,
         cfg_options=args.cfg_options)
     result['command'] = shlex.join(['python'] + sys.argv)
     out = args.out or osp.join(

@@ -13,11 +13,10 @@ import os.path as osp
 import sys
 from typing import Optional, Sequence
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from sgsrf_mmseg.analysis.dataset_check import (DATASETS,  # noqa: E402
-                                                check_dataset,
+from sgsrf_mmseg.analysis.dataset_check import (DATASETS, check_dataset,
                                                 write_previews)
 
 

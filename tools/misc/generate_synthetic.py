@@ -14,12 +14,12 @@ import time
 from dataclasses import fields
 from typing import Optional, Sequence
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from sgsrf_mmseg.datasets.synthetic import (  # noqa: E402
-    ForeignDataError, GeneratorParams, ensure_synthetic_dataset,
-    generate_synthetic_dataset)
+from sgsrf_mmseg.datasets.synthetic import (ForeignDataError, GeneratorParams,
+                                            ensure_synthetic_dataset,
+                                            generate_synthetic_dataset)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -42,11 +42,13 @@ def parse_args(argv: Optional[Sequence[str]] = None):
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    params = {param.name: getattr(args, param.name)
-              for param in fields(GeneratorParams)}
+    params = {
+        param.name: getattr(args, param.name)
+        for param in fields(GeneratorParams)
+    }
     start = time.time()
-    generate = (generate_synthetic_dataset
-                if args.force else ensure_synthetic_dataset)
+    generate = (
+        generate_synthetic_dataset if args.force else ensure_synthetic_dataset)
     try:
         info = generate(args.root, **params)
     except (ForeignDataError, ValueError) as e:

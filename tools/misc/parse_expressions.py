@@ -19,20 +19,21 @@ import sys
 import time
 from typing import Optional, Sequence
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config, DictAction
 
-import sgsrf_mmseg  # noqa: E402,F401
-from sgsrf_mmseg.datasets.text_parse import parse_dataset_split  # noqa: E402
+import sgsrf_mmseg  # noqa: F401
+from sgsrf_mmseg.datasets.text_parse import parse_dataset_split
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
     parser = argparse.ArgumentParser(
         description='Parse the expressions of dataset splits with spaCy')
-    parser.add_argument('config', help='config whose dataloaders name the '
-                        'dataset')
+    parser.add_argument(
+        'config', help='config whose dataloaders name the '
+        'dataset')
     parser.add_argument(
         '--split',
         nargs='+',
@@ -63,8 +64,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         cfg.merge_from_dict(args.cfg_options)
     for split in args.split:
         start = time.time()
-        dataset = parse_dataset_split(cfg, split, args.parser,
-                                      args.cache_file)
+        dataset = parse_dataset_split(cfg, split, args.parser, args.cache_file)
         texts = {dataset.get_data_info(i)['text'] for i in range(len(dataset))}
         print(f'{split}: {len(dataset)} expressions ({len(texts)} distinct) '
               f'parsed in {dataset.text_parse_file} '

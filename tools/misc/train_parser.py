@@ -17,13 +17,14 @@ import sys
 import time
 from typing import Optional, Sequence
 
-sys.path.insert(
-    0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+sys.path.insert(0,
+                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-import sgsrf_mmseg  # noqa: E402,F401
-from sgsrf_mmseg.datasets.text_parse import (  # noqa: E402
-    evaluate_parser, load_spacy_pipeline, read_gold_parses,
-    train_dependency_parser)
+import sgsrf_mmseg  # noqa: F401
+from sgsrf_mmseg.datasets.text_parse import (evaluate_parser,
+                                             load_spacy_pipeline,
+                                             read_gold_parses,
+                                             train_dependency_parser)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):

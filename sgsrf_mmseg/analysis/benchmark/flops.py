@@ -38,8 +38,7 @@ def flop_counter() -> FlopCounterMode:
     return FlopCounterMode(
         display=False,
         custom_mapping={
-            aten._scaled_dot_product_flash_attention_for_cpu:
-            _sdpa_cpu_flops,
+            aten._scaled_dot_product_flash_attention_for_cpu: _sdpa_cpu_flops,
             aten._scaled_dot_product_flash_attention_for_cpu_backward:
             _sdpa_cpu_backward_flops,
             aten._native_multi_head_attention: _native_mha_flops,

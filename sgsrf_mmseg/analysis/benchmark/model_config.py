@@ -11,7 +11,6 @@ from mmseg.registry import MODELS
 
 from sgsrf_mmseg.models.utils.input_geometry import (model_input_size,
                                                      set_model_input_size)
-
 from .settings import BenchmarkSettings
 
 
@@ -85,8 +84,7 @@ def load_model_cfg(settings: BenchmarkSettings) -> Tuple[ConfigDict, int]:
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model_cfg = copy.deepcopy(cfg.model)
     strip_weights(model_cfg)
-    size = settings.input_size or square_input_size(model_cfg,
-                                                    settings.config)
+    size = settings.input_size or square_input_size(model_cfg, settings.config)
     set_model_input_size(model_cfg, size)
     return model_cfg, size
 

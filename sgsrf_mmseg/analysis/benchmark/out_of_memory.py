@@ -14,8 +14,8 @@ T = TypeVar('T')
 
 def is_oom(error: BaseException) -> bool:
     """Whether ``error`` is an out-of-memory error."""
-    return isinstance(error, torch.cuda.OutOfMemoryError) or (
-        isinstance(error, RuntimeError) and 'out of memory' in str(error))
+    return isinstance(error, torch.cuda.OutOfMemoryError) or (isinstance(
+        error, RuntimeError) and 'out of memory' in str(error))
 
 
 def empty_device_cache(device: torch.device) -> None:

@@ -16,7 +16,8 @@ def gflop(value: Optional[int]) -> str:
     return '-' if value is None else f'{value / 1e9:.2f}'
 
 
-def table(headers: Sequence[str], rows: List[Sequence],
+def table(headers: Sequence[str],
+          rows: List[Sequence],
           text_columns: int = 1) -> str:
     """Left-aligned text columns first, then right-aligned numbers."""
     cells = [list(headers)] + [[str(c) for c in row] for row in rows]
@@ -33,43 +34,54 @@ def table(headers: Sequence[str], rows: List[Sequence],
 
 def _header(results: dict) -> str:
     params = results['params']
-    return (
-        f"{results['config']} | {results['device']} "
-        f"({results['device_name']}) | {results['dtype']} | batch "
-        f"{results['batch_size']} | {results['input_size']} px | torch "
-        f"{results['torch']} | {results['threads']} threads | warmup "
-        f"{results['warmup']}, iters {results['iters']}\n"
-        f"params: {params['total'] / 1e6:.2f} M total, "
-        f"{params['trainable'] / 1e6:.2f} M trainable")
+    return (f"{results['config']} | {results['device']} "
+            f"({results['device_name']}) | {results['dtype']} | batch "
+            f"{results['batch_size']} | {results['input_size']} px | torch "
+            f"{results['torch']} | {results['threads']} threads | warmup "
+            f"{results['warmup']}, iters {results['iters']}\n"
+            f"params: {params['total'] / 1e6:.2f} M total, "
+            f"{params['trainable'] / 1e6:.2f} M trainable")
 
 
 def _train(train: dict) -> str:
-    return table(
-        ['training step', 'ms/step', 'images/s', 'fwd ms', 'bwd ms',
-         'optim ms', 'peak MiB', '+MiB', 'TFLOP/s', 'TFLOP/s cnt', ''],
-        [['train', fmt(train['step_ms']), fmt(train['images_per_s'], 2),
-          fmt(train['forward_ms']), fmt(train['backward_ms']),
-          fmt(train['optimizer_ms']), fmt(train['peak_mib'], 0),
-          fmt(train['peak_delta_mib'], 0), fmt(train['tflops_per_s'], 3),
-          fmt(train['tflops_per_s_counted'], 3), train['error'] or '']])
+    return table([
+        'training step', 'ms/step', 'images/s', 'fwd ms', 'bwd ms', 'optim ms',
+        'peak MiB', '+MiB', 'TFLOP/s', 'TFLOP/s cnt', ''
+    ], [[
+        'train',
+        fmt(train['step_ms']),
+        fmt(train['images_per_s'], 2),
+        fmt(train['forward_ms']),
+        fmt(train['backward_ms']),
+        fmt(train['optimizer_ms']),
+        fmt(train['peak_mib'], 0),
+        fmt(train['peak_delta_mib'], 0),
+        fmt(train['tflops_per_s'], 3),
+        fmt(train['tflops_per_s_counted'], 3), train['error'] or ''
+    ]])
 
 
 def _infer(infer: dict) -> str:
-    return table(
-        ['inference', 'ms/batch', 'ms/image', 'images/s', 'peak MiB',
-         '+MiB', 'TFLOP/s', ''],
-        [['predict', fmt(infer['ms_per_batch']), fmt(infer['ms_per_image']),
-          fmt(infer['images_per_s'], 2), fmt(infer['peak_mib'], 0),
-          fmt(infer['peak_delta_mib'], 0), fmt(infer['tflops_per_s'], 3),
-          infer['error'] or '']])
+    return table([
+        'inference', 'ms/batch', 'ms/image', 'images/s', 'peak MiB', '+MiB',
+        'TFLOP/s', ''
+    ], [[
+        'predict',
+        fmt(infer['ms_per_batch']),
+        fmt(infer['ms_per_image']),
+        fmt(infer['images_per_s'], 2),
+        fmt(infer['peak_mib'], 0),
+        fmt(infer['peak_delta_mib'], 0),
+        fmt(infer['tflops_per_s'], 3), infer['error'] or ''
+    ]])
 
 
 def _flops(flops: dict) -> str:
     return (f"GFLOP per batch: forward (train) "
             f"{gflop(flops['forward_train'])}, backward (counted) "
             f"{gflop(flops['backward_train'])}, forward (predict) "
-            f"{gflop(flops['forward_infer'])}"
-            + (f" ({flops['error']})" if flops['error'] else ''))
+            f"{gflop(flops['forward_infer'])}" +
+            (f" ({flops['error']})" if flops['error'] else ''))
 
 
 def _stages(stages: dict) -> str:
@@ -88,12 +100,15 @@ def _stages(stages: dict) -> str:
 
 def _floor(floor: dict) -> str:
     rows = [[
-        name, fmt(part['forward_ms']), fmt(part['forward_backward_ms']),
-        fmt(part.get('peak_mib'), 0), part.get('error') or ''
+        name,
+        fmt(part['forward_ms']),
+        fmt(part['forward_backward_ms']),
+        fmt(part.get('peak_mib'), 0),
+        part.get('error') or ''
     ] for name, part in floor.items() if isinstance(part, dict)]
-    return (table(['floor (library towers)', 'fwd ms', 'fwd+bwd ms',
-                   'peak MiB', ''], rows) +
-            f"\ntrain step / towers fwd+bwd: "
+    return (table(
+        ['floor (library towers)', 'fwd ms', 'fwd+bwd ms', 'peak MiB', ''],
+        rows) + f"\ntrain step / towers fwd+bwd: "
             f"{fmt(floor['train_step_over_floor'], 2)}x; "
             f"predict / towers fwd: {fmt(floor['predict_over_floor'], 2)}x")
 
@@ -101,12 +116,16 @@ def _floor(floor: dict) -> str:
 def _compare(compare: dict) -> str:
     rows = [[
         name, ', '.join(f'{k}={v}' for k, v in entry['changes'].items()),
-        fmt(entry['step_ms']), fmt(entry['images_per_s'], 2),
-        fmt(entry['speedup'], 2), fmt(entry['peak_mib'], 0),
-        entry['error'] or ''
+        fmt(entry['step_ms']),
+        fmt(entry['images_per_s'], 2),
+        fmt(entry['speedup'], 2),
+        fmt(entry['peak_mib'], 0), entry['error'] or ''
     ] for name, entry in compare.items()]
-    return table(['switch', 'changes', 'ms/step', 'images/s', 'speedup',
-                  'peak MiB', ''], rows, text_columns=2)
+    return table([
+        'switch', 'changes', 'ms/step', 'images/s', 'speedup', 'peak MiB', ''
+    ],
+                 rows,
+                 text_columns=2)
 
 
 def render(results: dict) -> str:

@@ -144,8 +144,7 @@ def _add_rates(results: dict) -> None:
     train['tflops_per_s'] = tflops(flops['train_step_3x'], train['step_ms'])
     if flops['forward_train'] is not None:
         train['tflops_per_s_counted'] = tflops(
-            flops['forward_train'] + flops['backward_train'],
-            train['step_ms'])
+            flops['forward_train'] + flops['backward_train'], train['step_ms'])
     if infer is not None:
         infer['tflops_per_s'] = tflops(flops['forward_infer'],
                                        infer['ms_per_batch'])
@@ -169,13 +168,24 @@ def run(settings: BenchmarkSettings) -> dict:
     texts = [s.metainfo['text'] for s in batch['data_samples']]
     model = build_model(model_cfg, device)
     results = dict(
-        config=settings.config, device=device.type,
-        device_name=device_name(device), torch=torch.__version__,
-        threads=torch.get_num_threads(), dtype=settings.dtype,
-        batch_size=settings.batch_size, input_size=size,
-        warmup=settings.warmup, iters=settings.iters, texts=texts,
-        params=count_params(model), train=None, infer=None, flops=None,
-        stages=dict(train=None, infer=None), floor=None, compare=None,
+        config=settings.config,
+        device=device.type,
+        device_name=device_name(device),
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        dtype=settings.dtype,
+        batch_size=settings.batch_size,
+        input_size=size,
+        warmup=settings.warmup,
+        iters=settings.iters,
+        texts=texts,
+        params=count_params(model),
+        train=None,
+        infer=None,
+        flops=None,
+        stages=dict(train=None, infer=None),
+        floor=None,
+        compare=None,
         notes=NOTES)
     train_data = preprocess(model, batch, True)
     infer_data = preprocess(model, batch, False)
@@ -188,8 +198,8 @@ def run(settings: BenchmarkSettings) -> dict:
         TRAIN_FIELDS, measure_train, model, train_data, settings, with_stages)
     if 'flops' not in skip:
         flops, error = measure_or_oom(device, count_flops, model, train_data,
-                                      infer_data, settings,
-                                      'infer' not in skip)
+                                      infer_data, settings, 'infer'
+                                      not in skip)
         results['flops'] = flops or dict(empty(FLOP_FIELDS), error=error)
     variants = (
         available_switches(model_cfg, model, settings.compare)
@@ -201,11 +211,10 @@ def run(settings: BenchmarkSettings) -> dict:
     if 'floor' not in skip:
         floor = measure_floor(model_cfg, size, texts, settings)
         floor['train_step_over_floor'] = ratio(
-            results['train']['step_ms'],
-            floor['total']['forward_backward_ms'])
-        floor['predict_over_floor'] = ratio(
-            (results['infer'] or {}).get('ms_per_batch'),
-            floor['total']['forward_ms'])
+            results['train']['step_ms'], floor['total']['forward_backward_ms'])
+        floor['predict_over_floor'] = ratio((results['infer']
+                                             or {}).get('ms_per_batch'),
+                                            floor['total']['forward_ms'])
         results['floor'] = floor
     if variants is not None:
         results['compare'] = compare_switches(model_cfg, variants, batch,

@@ -44,8 +44,7 @@ class StageProbe:
         clock (Clock): Timestamp source.
     """
 
-    def __init__(self, model: nn.Module, stages: Mapping[str,
-                                                         Sequence[str]],
+    def __init__(self, model: nn.Module, stages: Mapping[str, Sequence[str]],
                  clock: Clock):
         self.clock = clock
         self.active = False
@@ -115,8 +114,7 @@ class StageProbe:
         ms = dict.fromkeys(self.stages, 0.0)
         ms[OTHER] = 0.0
         spans = [(forward_start, None)] + self.marks + [(forward_end, None)]
-        for i, ((start, stage), (end, _)) in enumerate(zip(spans,
-                                                           spans[1:])):
+        for i, ((start, stage), (end, _)) in enumerate(zip(spans, spans[1:])):
             name = stage or (tail if i == len(spans) - 2 and i else OTHER)
             ms[name] = ms.get(name, 0.0) + self.clock.ms(start, end)
         ms[OTHER] = ms.pop(OTHER)  # last, after the tail

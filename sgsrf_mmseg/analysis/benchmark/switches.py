@@ -73,8 +73,8 @@ def available_switches(model_cfg: dict, model: nn.Module,
             current = arg_value(module_cfg, arg)
             if kind == 'toggle':
                 changes[f'{module_key}.{arg}'] = not current
-            elif depths[module_key] is not None and (
-                    current < depths[module_key]):
+            elif depths[module_key] is not None and (current
+                                                     < depths[module_key]):
                 changes[f'{module_key}.{arg}'] = depths[module_key]
         else:
             if changes:
@@ -95,25 +95,25 @@ def _train_step(model_cfg: dict, batch: dict,
                 settings: BenchmarkSettings) -> dict:
     """The ``train`` record of a fresh model without stage hooks."""
     model = build_model(model_cfg, settings.torch_device)
-    return measure_train(model, preprocess(model, batch, True), settings,
-                         with_stages=False)[0]
+    return measure_train(
+        model, preprocess(model, batch, True), settings, with_stages=False)[0]
 
 
 def measure_variant(model_cfg: dict, changes: dict, batch: dict,
                     settings: BenchmarkSettings) -> dict:
     """Training step of a fresh model with ``changes`` applied."""
     result = dict(empty(VARIANT_FIELDS), changes=changes)
-    train, result['error'] = measure_or_oom(
-        settings.torch_device, _train_step, apply_changes(model_cfg, changes),
-        batch, settings)
+    train, result['error'] = measure_or_oom(settings.torch_device, _train_step,
+                                            apply_changes(model_cfg, changes),
+                                            batch, settings)
     if train is not None:
         for key in ('step_ms', 'images_per_s', 'peak_mib', 'peak_delta_mib'):
             result[key] = train[key]
     return result
 
 
-def compare_switches(model_cfg: dict, variants: Dict[str, dict],
-                     batch: dict, settings: BenchmarkSettings) -> dict:
+def compare_switches(model_cfg: dict, variants: Dict[str, dict], batch: dict,
+                     settings: BenchmarkSettings) -> dict:
     """The baseline and each variant, measured the same way.
 
     Args:

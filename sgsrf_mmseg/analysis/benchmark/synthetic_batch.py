@@ -48,8 +48,8 @@ def make_batch(batch_size: int, size: int, seed: int) -> dict:
     inputs, samples = [], []
     for _ in range(batch_size):
         inputs.append(
-            torch.randint(0, 256, (3, size, size), generator=gen,
-                          dtype=torch.uint8))
+            torch.randint(
+                0, 256, (3, size, size), generator=gen, dtype=torch.uint8))
         thing = f'the {rng.choice(COLOURS)} {rng.choice(OBJECTS)}'
         text = f'{thing} {rng.choice(PLACES)}'
         parse = flat_parse(text, len(thing.split()) - 1)

@@ -47,8 +47,7 @@ def timed_steps(
     """
     clock = Clock(settings.torch_device)
     meter = MemoryMeter(settings.torch_device)
-    probe = None if probed is None else StageProbe(probed, SGSRF_STAGES,
-                                                   clock)
+    probe = None if probed is None else StageProbe(probed, SGSRF_STAGES, clock)
     host_ms, parts, stages = [], [], []
     try:
         for i in range(settings.warmup + settings.iters):
@@ -161,8 +160,8 @@ def measure_infer(model: nn.Module, data: dict, settings: BenchmarkSettings,
     return result, stage_table(stages, forward_ms) if stages else None
 
 
-def time_call(fn: Callable[[], None], settings: BenchmarkSettings
-              ) -> Tuple[float, Dict[str, float]]:
+def time_call(fn: Callable[[], None],
+              settings: BenchmarkSettings) -> Tuple[float, Dict[str, float]]:
     """Mean ms of ``fn`` after warmup, and the peak memory of the timed runs.
 
     Args:

@@ -13,7 +13,6 @@ import torch.nn as nn
 
 from sgsrf_mmseg.models.clip.builder import build_clip, resolve_clip_config
 from sgsrf_mmseg.models.sam.builder import build_sam_modules
-
 from .model_config import accepts, arg_value
 from .out_of_memory import measure_or_oom
 from .results import empty
@@ -21,8 +20,7 @@ from .settings import BenchmarkSettings
 from .timing import time_call
 
 FLOOR_PARTS = ('clip_image', 'clip_text', 'sam_image_encoder')
-FLOOR_PART_FIELDS = ('forward_ms', 'forward_backward_ms', 'peak_mib',
-                     'error')
+FLOOR_PART_FIELDS = ('forward_ms', 'forward_backward_ms', 'peak_mib', 'error')
 
 
 def _resolve_tower(module_cfg: dict, tower: str) -> dict:
@@ -55,7 +53,8 @@ def build_clip_floor(model_cfg: dict, size: int) -> Optional[nn.Module]:
         text_tower_cfg['context_length'] = arg_value(text_cfg,
                                                      'context_length')
     return build_clip(
-        vision['embed_dim'], vision['quick_gelu'],
+        vision['embed_dim'],
+        vision['quick_gelu'],
         vision_cfg=dict(vision['tower_cfg'], image_size=size),
         text_cfg=text_tower_cfg)
 
@@ -145,8 +144,7 @@ def measure_floor(model_cfg: dict, size: int, texts: List[str],
         images = torch.randn(
             settings.batch_size, 3, sam.img_size, sam.img_size,
             generator=gen).to(device)
-        parts['sam_image_encoder'] = measure_tower(sam, sam, images,
-                                                   settings)
+        parts['sam_image_encoder'] = measure_tower(sam, sam, images, settings)
         del sam, images
     total = dict(forward_ms=None, forward_backward_ms=None)
     measured = [p for p in parts.values() if p is not None]

@@ -5,7 +5,6 @@ from sgsrf_mmseg.datasets import PhraseFileDataset, RRSISDDataset
 from sgsrf_mmseg.datasets.referring_dataset import read_phrase_file
 from sgsrf_mmseg.models.clip.tokenizer import bpe_tokenizer
 from sgsrf_mmseg.utils.expression import clean_dataset_expression
-
 from .report import DefectReport
 
 
@@ -66,8 +65,7 @@ def phrase_file_references(dataset: PhraseFileDataset, report: DefectReport,
     malformed: List[Tuple[int, str]] = []
     lines, empty = read_phrase_file(path, dataset.key_pattern, malformed)
     for line_no, reason in malformed:
-        report.add('malformed line', f'{path}:{line_no}: {reason}',
-                   fatal=True)
+        report.add('malformed line', f'{path}:{line_no}: {reason}', fatal=True)
     for line_no in empty:
         report.add('empty expression (skipped)', f'{path}:{line_no}')
     first_line: Dict[Tuple[str, str], int] = dict()
@@ -98,8 +96,10 @@ def rrsisd_references(dataset: RRSISDDataset, report: DefectReport,
         refs = dataset.split_refs()
         references = dataset.load_references()
     except Exception as err:  # every refusal of the loader is a defect
-        report.add('unloadable annotations', f'{type(err).__name__}: {err}',
-                   fatal=True)
+        report.add(
+            'unloadable annotations',
+            f'{type(err).__name__}: {err}',
+            fatal=True)
         return None
     for ref in refs:
         for k, sentence in enumerate(ref.get('sentences', [])):

@@ -10,7 +10,6 @@ from sgsrf_mmseg.datasets import (LoadRasterImage, LoadReferringMask,
                                   RRSISDDataset)
 from sgsrf_mmseg.datasets.mask_utils import is_strictly_binary
 from sgsrf_mmseg.datasets.sample_files import find_missing_sample_files
-
 from ..logger_level import current_logger_at
 from .annotations import ExpressionCheck, read_references
 from .report import DefectReport
@@ -174,8 +173,8 @@ class DatasetChecker:
             try:
                 shape = self.image_loader(dict(img_path=path))['ori_shape']
             except Exception as err:  # every refusal of the loader
-                self.report.add('unreadable image', _named(path, err),
-                                fatal=True)
+                self.report.add(
+                    'unreadable image', _named(path, err), fatal=True)
             self._image_shapes[path] = shape
         return self._image_shapes[path]
 

@@ -8,7 +8,6 @@ import numpy as np
 
 from sgsrf_mmseg.utils.image_io import read_image_rgb
 from sgsrf_mmseg.visualization import draw_referring_overlay
-
 from .checker import Preview
 
 

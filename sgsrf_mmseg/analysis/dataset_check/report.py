@@ -49,8 +49,8 @@ class DefectReport:
         if not self.places:
             return 'no defects found'
         lines = []
-        for name in sorted(self.places,
-                           key=lambda n: (n not in self.fatal, n)):
+        for name in sorted(
+                self.places, key=lambda n: (n not in self.fatal, n)):
             places = self.places[name]
             level = 'FATAL' if name in self.fatal else 'warning'
             lines.append(f'[{level}] {name}: {len(places)}')

@@ -114,8 +114,10 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
             raise ValueError(f'text_parser=dict(train_on_gold=True) takes no '
                              f'{sorted(extra)}')
         return dict(
-            {k: v
-             for k, v in text_parser.items() if k != 'train_on_gold'},
+            {
+                k: v
+                for k, v in text_parser.items() if k != 'train_on_gold'
+            },
             model=osp.join(data_root, GOLD_TRAINED_PARSER),
             train_from=[
                 osp.join(data_root, GOLD_PARSE_FILE.format(split='train'))

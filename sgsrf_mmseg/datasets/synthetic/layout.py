@@ -47,7 +47,7 @@ def holds_refsegrs_layout(root: str) -> bool:
         bool: True if ``images/``, ``masks/`` and an
         ``output_phrase_*.txt`` are there.
     """
-    return (osp.isdir(osp.join(root, IMAGE_DIR))
-            and osp.isdir(osp.join(root, MASK_DIR)) and bool(
-                glob.glob(osp.join(glob.escape(root),
-                                   PHRASE_FILE.format(split='*')))))
+    return (osp.isdir(osp.join(root, IMAGE_DIR)) and osp.isdir(
+        osp.join(root, MASK_DIR)) and bool(
+            glob.glob(
+                osp.join(glob.escape(root), PHRASE_FILE.format(split='*')))))

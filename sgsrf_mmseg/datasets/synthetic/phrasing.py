@@ -37,6 +37,7 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ...utils.dependency_parse import DependencyParse
 from .queries import Query
 from .vocabulary import KIND_WORDS
 
@@ -67,21 +68,23 @@ class Phrase(NamedTuple):
         """The expression: the words joined by single spaces."""
         return ' '.join(self.words)
 
-    def to_parse(self) -> dict:
-        """The tree as a ``text_parse`` dict (words, spaces, heads, deps)."""
-        return dict(
-            words=list(self.words),
+    def to_parse(self) -> DependencyParse:
+        """The tree as the dependency parse of :attr:`text`."""
+        return DependencyParse(
+            words=self.words,
             spaces=[True] * (len(self.words) - 1) + [False],
-            heads=list(self.heads),
-            deps=list(self.deps))
+            heads=self.heads,
+            deps=self.deps)
 
 
 Dependent = Tuple[Union[str, Phrase], str]
 
 
-def headed(word: str,
-           before: Sequence[Dependent] = (),
-           after: Sequence[Dependent] = ()) -> Phrase:
+def headed(
+    word: str,
+    before: Sequence[Dependent] = (),
+    after: Sequence[Dependent] = ()
+) -> Phrase:
     """A word with its dependents, in the order they are written.
 
     Args:
@@ -112,9 +115,11 @@ def headed(word: str,
     return Phrase(tuple(words), tuple(heads), tuple(deps), root)
 
 
-def _the(noun: str,
-         modifiers: Sequence[Dependent] = (),
-         after: Sequence[Dependent] = ()) -> Phrase:
+def _the(
+    noun: str,
+    modifiers: Sequence[Dependent] = (),
+    after: Sequence[Dependent] = ()
+) -> Phrase:
     return headed(noun, [('the', 'det'), *modifiers], after)
 
 
@@ -125,7 +130,8 @@ def _preposition(word: str, obj: Phrase) -> Phrase:
 _OF_THE_IMAGE = (_preposition('of', _the('image')), 'prep')
 
 
-def _noun(kind: str, rng: np.random.Generator,
+def _noun(kind: str,
+          rng: np.random.Generator,
           plural: bool = False) -> Tuple[str, List[Dependent]]:
     """A noun of the kind: its head word and its compound modifiers."""
     word = KIND_WORDS[kind][rng.integers(len(KIND_WORDS[kind]))]
@@ -184,9 +190,9 @@ def phrase(query: Query,
     if query.group:
         noun, compounds = _noun(query.kind, rng, plural=True)
         if count in COUNT_WORDS and rng.random() < 0.3:
-            return headed(noun, [('the', 'det'),
-                                 (COUNT_WORDS[count], 'nummod'), *colour,
-                                 *compounds])
+            return headed(
+                noun, [('the', 'det'),
+                       (COUNT_WORDS[count], 'nummod'), *colour, *compounds])
         determiners = ([('all', 'predet')], [('all', 'predet'),
                                              ('the', 'det')])
         return headed(noun, determiners[rng.integers(2)] + colour + compounds)

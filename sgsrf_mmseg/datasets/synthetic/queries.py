@@ -113,9 +113,7 @@ def resolve(query: Query, objects: Sequence[SceneObject],
     if query.cell is not None:
         chosen = []
         for i in idx:
-            fits = [
-                thirds(c, image_size) for c in objects[i].centre
-            ]
+            fits = [thirds(c, image_size) for c in objects[i].centre]
             sure = all(w is None or f == (w, )
                        for w, f in zip(query.cell, fits))
             maybe = all(w is None or w in f for w, f in zip(query.cell, fits))
@@ -192,4 +190,3 @@ def candidate_queries(
             for rel in ('next to', 'left of', 'right of', 'above', 'below'):
                 add('relation', Query(kind, relation=rel, landmark=land))
     return found
-

@@ -13,16 +13,14 @@ import numpy as np
 from .queries import SceneObject
 from .vocabulary import COLOURS, WATER
 
-GROUND_COLOURS = ((112, 108, 74), (126, 114, 88), (94, 108, 66),
-                  (138, 128, 102))
+GROUND_COLOURS = ((112, 108, 74), (126, 114, 88), (94, 108, 66), (138, 128,
+                                                                  102))
 
 
 def _bbox(mask: np.ndarray) -> Optional[Tuple[int, int, int, int]]:
     """Inclusive (x0, y0, x1, y1) of a boolean mask; None if it is empty."""
     x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
     return None if w == 0 else (x, y, x + w - 1, y + h - 1)
-
-
 
 
 class SceneRenderer:
@@ -92,8 +90,8 @@ class SceneRenderer:
             return False
         return not (avoid_road and self.road[sl].any())
 
-    def _commit(self, mask: np.ndarray, index: int) -> Tuple[Tuple[int, ...],
-                                                            int]:
+    def _commit(self, mask: np.ndarray,
+                index: int) -> Tuple[Tuple[int, ...], int]:
         self.labels[mask] = index
         self.occupied |= mask
         return _bbox(mask), int(np.count_nonzero(mask))
@@ -105,8 +103,8 @@ class SceneRenderer:
     def _shadow(self, mask: np.ndarray, box: Tuple[int, int, int, int],
                 offset: int) -> None:
         x0, y0 = box[0], box[1]
-        x1, y1 = min(self.size, box[2] + offset + 1), min(
-            self.size, box[3] + offset + 1)
+        x1, y1 = min(self.size,
+                     box[2] + offset + 1), min(self.size, box[3] + offset + 1)
         shifted = mask[y0 - offset:y1 - offset, x0 - offset:x1 - offset] \
             if x0 >= offset and y0 >= offset else None
         if shifted is None:
@@ -115,8 +113,8 @@ class SceneRenderer:
         shadow = shifted & ~self.occupied[window] & ~mask[window]
         self.image[window][shadow] *= 0.55
 
-    def place(self, kind: str, colour: str, index: int) -> Optional[
-            SceneObject]:
+    def place(self, kind: str, colour: str,
+              index: int) -> Optional[SceneObject]:
         """Try to place one object; None if no free spot was found."""
         draw = getattr(self, '_draw_' + kind.replace(' ', '_'))
         for _ in range(30):
@@ -146,9 +144,10 @@ class SceneRenderer:
         d = np.array([np.cos(angle), np.sin(angle)])
         n = np.array([-d[1], d[0]])
         c = np.array([cx, cy])
-        corners = np.array([c + sa * d * length / 2 + sb * n * width / 2
-                            for sa, sb in ((1, 1), (1, -1), (-1, -1),
-                                           (-1, 1))])
+        corners = np.array([
+            c + sa * d * length / 2 + sb * n * width / 2
+            for sa, sb in ((1, 1), (1, -1), (-1, -1), (-1, 1))
+        ])
         mask = self._poly_mask(corners)
         box = _bbox(mask)
         if box is None or not self._free(box, int(3 * sc), avoid_road=False):
@@ -156,9 +155,10 @@ class SceneRenderer:
         self._shadow(mask, box, max(1, int(2 * sc)))
         self.image[mask] = self._colour(colour)
         glass = self._poly_mask(
-            np.array([c + sa * d * length / 2 + sb * n * width * 0.38
-                      for sa, sb in ((0.45, 1), (0.45, -1), (0.2, -1),
-                                     (0.2, 1))])) & mask
+            np.array([
+                c + sa * d * length / 2 + sb * n * width * 0.38
+                for sa, sb in ((0.45, 1), (0.45, -1), (0.2, -1), (0.2, 1))
+            ])) & mask
         self.image[glass] = self.image[glass] * 0.35 + 20
         return self._commit(mask, index)
 
@@ -224,14 +224,13 @@ class SceneRenderer:
             return None
         water = self._colour(colour, water=True)
         self.image[mask] = water
-        edge = mask & ~cv2.erode(canvas, np.ones((3, 3), np.uint8)).astype(
-            bool)
+        edge = mask & ~cv2.erode(canvas, np.ones(
+            (3, 3), np.uint8)).astype(bool)
         self.image[edge] = water * 0.8
         return self._commit(mask, index)
 
     def finish(self) -> np.ndarray:
         """Add sensor noise and return the uint8 RGB image."""
         noise = self.rng.integers(-8, 9, self.image.shape, dtype=np.int16)
-        return cv2.add(self.image, noise.astype(np.float32)).clip(
-            0, 255).astype(np.uint8)
-
+        return cv2.add(self.image,
+                       noise.astype(np.float32)).clip(0, 255).astype(np.uint8)

@@ -115,4 +115,3 @@ def generate_scene(rng: np.random.Generator, image_size: int,
             set((objects[t].colour, objects[t].kind) for t in targets)),
         object_combos=sorted(set((o.colour, o.kind) for o in objects)))
     return Scene(scene.finish(), mask.astype(np.uint8) * 255, phrases, record)
-

@@ -24,10 +24,11 @@ import cv2
 import numpy as np
 from mmengine.logging import print_log
 
+from ...utils.dependency_parse import DependencyParse
 from .layout import (GOLD_PARSE_FILE, IMAGE_DIR, MASK_DIR, PHRASE_FILE,
                      dataset_files)
-from .marker import (GENERATOR_NAME, LOCK_FILE, ForeignDataError,
-                     read_marker, write_marker)
+from .marker import (GENERATOR_NAME, LOCK_FILE, ForeignDataError, read_marker,
+                     write_marker)
 from .params import GENERATOR_VERSION, GeneratorParams
 from .scene import generate_scene
 from .vocabulary import HELD_OUT_COMBOS, KIND_COLOURS, KINDS
@@ -48,17 +49,17 @@ def _write_pair(root: str, name: str, image: np.ndarray,
         raise OSError(f'cannot write {path_mask}')
 
 
-def _write_gold_parses(path: str, parses: Dict[str, dict]) -> None:
+def _write_gold_parses(path: str, parses: Dict[str, DependencyParse]) -> None:
     """A parse file with one expression per line."""
-    entries = ',\n'.join(f'  {json.dumps(text)}: {json.dumps(parse)}'
+    entries = ',\n'.join(f'  {json.dumps(text)}: {json.dumps(parse.to_dict())}'
                          for text, parse in parses.items())
     with open(path, 'w', encoding='utf-8') as f:
         f.write('{"format": 1, "parser": "gold", "parses": {\n' + entries +
                 '\n}}\n')
 
 
-def _write_split(root: str, params: GeneratorParams, split: str,
-                 first_id: int, pool: ThreadPoolExecutor) -> dict:
+def _write_split(root: str, params: GeneratorParams, split: str, first_id: int,
+                 pool: ThreadPoolExecutor) -> dict:
     """Generate and write the scenes of a split; return its statistics."""
     lines, parses, held_out_ids, jobs = [], {}, [], []
     types, object_combos, target_combos = Counter(), set(), set()
@@ -78,8 +79,9 @@ def _write_split(root: str, params: GeneratorParams, split: str,
             held_out_ids.append(name)
     for job in jobs:
         job.result()
-    with open(osp.join(root, PHRASE_FILE.format(split=split)), 'w',
-              encoding='utf-8') as f:
+    with open(
+            osp.join(root, PHRASE_FILE.format(split=split)), 'w',
+            encoding='utf-8') as f:
         f.write('\n'.join(lines) + ('\n' if lines else ''))
     _write_gold_parses(
         osp.join(root, GOLD_PARSE_FILE.format(split=split)), parses)
@@ -96,8 +98,7 @@ def _clear(root: str, previous: Optional[dict], files: list) -> None:
     """Remove the files of the previous dataset; refuse to replace others."""
     listed = set(previous['files']) if previous else set()
     clash = [
-        f for f in files
-        if f not in listed and osp.lexists(osp.join(root, f))
+        f for f in files if f not in listed and osp.lexists(osp.join(root, f))
     ]
     if clash:
         raise ForeignDataError(
@@ -141,8 +142,10 @@ def _generate(root: str, params: GeneratorParams) -> dict:
         complete=True,
         layout='RefSegRS',
         kinds=list(KINDS),
-        kind_colours={k: list(v)
-                      for k, v in KIND_COLOURS.items()},
+        kind_colours={
+            k: list(v)
+            for k, v in KIND_COLOURS.items()
+        },
         held_out_combos=[list(c) for c in HELD_OUT_COMBOS],
         splits=stats,
         files=files)

@@ -56,8 +56,7 @@ def attach_text_parses(data_list: List[dict], text_parser: Optional[dict],
     if text_parser.get('train_from'):
         ensure_trained_parser(text_parser['train_from'], text_parser['model'])
     entries = [
-        entry for item in data_list
-        for entry in item.get('sentences', [item])
+        entry for item in data_list for entry in item.get('sentences', [item])
     ]
     parses = ensure_parses((e['text'] for e in entries), text_parser['model'],
                            text_parse_file(text_parser, ann_file))

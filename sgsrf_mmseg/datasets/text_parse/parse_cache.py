@@ -15,7 +15,6 @@ WRITE_HINT = ('put the cache in a writable place with '
               'config, or --cache-file PATH with '
               'tools/misc/parse_expressions.py')
 
-
 TEXT_PARSER_KEYS = ('model', 'cache_file', 'train_from')
 
 
@@ -31,8 +30,8 @@ def check_text_parser_config(text_parser: object) -> None:
     if text_parser is None:
         return
     if not isinstance(text_parser, dict) or not isinstance(
-            text_parser.get('model'), str) or set(text_parser) - set(
-                TEXT_PARSER_KEYS):
+            text_parser.get('model'),
+            str) or set(text_parser) - set(TEXT_PARSER_KEYS):
         raise ValueError(
             "text_parser must be dict(model='en_core_web_sm' or a pipeline "
             f'folder[, cache_file=PATH][, train_from=[GOLD_FILES]]), got '

@@ -12,11 +12,12 @@ import numpy as np
 import torch
 from mmengine.logging import print_log
 
-from .parse_file import GOLD_PARSER, parse_text, read_parse_file
+from ...utils.dependency_parse import DependencyParse
+from .parse_file import GOLD_PARSER, read_parse_file
 from .spacy_pipeline import import_spacy
 
 
-def read_gold_parses(paths: Sequence[str]) -> Dict[str, dict]:
+def read_gold_parses(paths: Sequence[str]) -> Dict[str, DependencyParse]:
     """Gold parses of one or more gold parse files.
 
     Args:
@@ -24,7 +25,7 @@ def read_gold_parses(paths: Sequence[str]) -> Dict[str, dict]:
             as ``output_phrase_{split}.gold_parses.json``.
 
     Returns:
-        dict[str, dict]: Gold parses by text.
+        dict[str, DependencyParse]: Gold parses by text.
     """
     gold = {}
     for path in paths:
@@ -38,7 +39,7 @@ def read_gold_parses(paths: Sequence[str]) -> Dict[str, dict]:
     return gold
 
 
-def gold_examples(nlp, parses: Dict[str, dict]) -> list:
+def gold_examples(nlp, parses: Dict[str, DependencyParse]) -> list:
     """spaCy training examples of gold parses.
 
     The predicted side is tokenized by ``nlp``; spaCy aligns it with the
@@ -46,29 +47,28 @@ def gold_examples(nlp, parses: Dict[str, dict]) -> list:
 
     Args:
         nlp (spacy.Language): The pipeline.
-        parses (dict[str, dict]): Gold parses by text.
+        parses (dict[str, DependencyParse]): Gold parses by text.
 
     Returns:
         list[spacy.training.Example]: One example per text, sorted by text.
     """
     from spacy.training import Example
     return [
-        Example.from_dict(
-            nlp.make_doc(parse_text(parse)),
-            {k: parse[k]
-             for k in ('words', 'spaces', 'heads', 'deps')})
+        Example.from_dict(nlp.make_doc(parse.text), parse.to_dict())
         for _, parse in sorted(parses.items())
     ]
 
 
-def training_digest(parses: Dict[str, dict], settings: dict) -> str:
+def training_digest(parses: Dict[str, DependencyParse], settings: dict) -> str:
     """Short digest of the training data and settings (the model version)."""
-    content = json.dumps([sorted(parses.items()), settings], sort_keys=True)
+    content = json.dumps(
+        [sorted((t, p.to_dict()) for t, p in parses.items()), settings],
+        sort_keys=True)
     return hashlib.sha256(content.encode('utf-8')).hexdigest()[:12]
 
 
-def _training_settings(seed: int, epochs: int, batch_size: int,
-                       dropout: float, lang: str) -> dict:
+def _training_settings(seed: int, epochs: int, batch_size: int, dropout: float,
+                       lang: str) -> dict:
     """What, besides the data, decides a trained parser."""
     return dict(
         seed=seed,
@@ -129,7 +129,7 @@ def _global_random_state_kept() -> Iterator[None]:
             np.random.set_state(numpy_state)
 
 
-def train_dependency_parser(parses: Dict[str, dict],
+def train_dependency_parser(parses: Dict[str, DependencyParse],
                             output_dir: str,
                             seed: int = 0,
                             epochs: int = 10,
@@ -148,7 +148,7 @@ def train_dependency_parser(parses: Dict[str, dict],
     reused.
 
     Args:
-        parses (dict[str, dict]): Gold parses by text.
+        parses (dict[str, DependencyParse]): Gold parses by text.
         output_dir (str): Folder the pipeline is saved to (``spacy.load``
             reads it).
         seed (int): Random seed. Defaults to 0.
@@ -187,12 +187,12 @@ def train_dependency_parser(parses: Dict[str, dict],
     return epoch_losses
 
 
-def evaluate_parser(nlp, gold: Dict[str, dict]) -> Dict[str, float]:
+def evaluate_parser(nlp, gold: Dict[str, DependencyParse]) -> Dict[str, float]:
     """Attachment scores of a parser on gold trees (spaCy's scorer).
 
     Args:
         nlp (spacy.Language): A pipeline with a dependency parser.
-        gold (dict[str, dict]): Gold parses by text.
+        gold (dict[str, DependencyParse]): Gold parses by text.
 
     Returns:
         dict[str, float]: ``uas`` and ``las`` (fractions of words with the

@@ -11,6 +11,8 @@ import json
 import os.path as osp
 from typing import List, Sequence
 
+from ...utils.dependency_parse import DependencyParse
+
 PARSER_FACTORIES = ('parser', 'beam_parser')
 INSTALL_HINT = ('pip install spacy, then python -m spacy download '
                 'en_core_web_sm (or train one offline from gold parses with '
@@ -94,24 +96,26 @@ def load_spacy_pipeline(model: str):
     return nlp
 
 
-def doc_to_parse(doc) -> dict:
-    """A parsed spaCy ``Doc`` as a parse dict.
+def doc_to_parse(doc) -> DependencyParse:
+    """A parsed spaCy ``Doc`` as a :class:`DependencyParse`.
 
     Args:
         doc (spacy.tokens.Doc): The parsed text.
 
     Returns:
-        dict: ``words``, ``spaces``, ``heads``, ``deps``.
+        DependencyParse: Its words, spaces, heads and labels.
     """
-    return dict(
+    return DependencyParse(
         words=[token.text for token in doc],
         spaces=[bool(token.whitespace_) for token in doc],
         heads=[token.head.i for token in doc],
         deps=[token.dep_ for token in doc])
 
 
-def parse_texts(nlp, texts: Sequence[str], batch_size: int = 256,
-                desc: str = 'parsing expressions') -> List[dict]:
+def parse_texts(nlp,
+                texts: Sequence[str],
+                batch_size: int = 256,
+                desc: str = 'parsing expressions') -> List[DependencyParse]:
     """Parse texts with ``nlp.pipe``, showing a progress bar.
 
     Args:
@@ -122,7 +126,7 @@ def parse_texts(nlp, texts: Sequence[str], batch_size: int = 256,
             'parsing expressions'.
 
     Returns:
-        list[dict]: One parse per text, in order.
+        list[DependencyParse]: One parse per text, in order.
     """
     from tqdm import tqdm  # installed with spaCy
     return [

@@ -4,10 +4,10 @@ from typing import Sequence
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
-REFERRING_META_KEYS = ('text', 'text_parse', 'ref_id', 'sent_id',
-                       'image_id', 'category', 'img_path', 'seg_map_path',
-                       'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
-                       'flip', 'flip_direction', 'reduce_zero_label')
+REFERRING_META_KEYS = ('text', 'text_parse', 'ref_id', 'sent_id', 'image_id',
+                       'category', 'img_path', 'seg_map_path', 'ori_shape',
+                       'img_shape', 'pad_shape', 'scale_factor', 'flip',
+                       'flip_direction', 'reduce_zero_label')
 
 
 @TRANSFORMS.register_module()
@@ -28,6 +28,5 @@ class PackReferringInputs(PackSegInputs):
             'flip_direction', 'reduce_zero_label')``.
     """
 
-    def __init__(self,
-                 meta_keys: Sequence[str] = REFERRING_META_KEYS) -> None:
+    def __init__(self, meta_keys: Sequence[str] = REFERRING_META_KEYS) -> None:
         super().__init__(meta_keys=tuple(meta_keys))

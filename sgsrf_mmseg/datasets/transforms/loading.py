@@ -146,8 +146,9 @@ class LoadReferringMask(BaseTransform):
         img_shape = self._image_shape(results)
         if img_shape is None or mask.shape == img_shape:
             return mask
-        diff = max(abs(mask.shape[0] - img_shape[0]),
-                   abs(mask.shape[1] - img_shape[1]))
+        diff = max(
+            abs(mask.shape[0] - img_shape[0]),
+            abs(mask.shape[1] - img_shape[1]))
         if self.size_mismatch == 'error' or diff > self.max_size_mismatch:
             raise ValueError(
                 f'{where}: mask size {mask.shape} differs from the image size '
@@ -180,8 +181,7 @@ class LoadReferringMask(BaseTransform):
             if not results.get('seg_map_path'):
                 raise KeyError('LoadReferringMask needs "seg_map_path" or '
                                '"mask_annotations" in the item')
-            mask = self.mask_from_image(
-                self.read_mask_image(results), results)
+            mask = self.mask_from_image(self.read_mask_image(results), results)
             source = results['seg_map_path']
         if self.warn_empty and not mask.any():
             self._warn_once(f'empty:{source}',

@@ -4,8 +4,7 @@ from typing import Optional
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-#: The dependency parse of the empty expression.
-EMPTY_PARSE = dict(words=[], spaces=[], heads=[], deps=[])
+from ...utils.dependency_parse import DependencyParse
 
 
 @TRANSFORMS.register_module()
@@ -20,16 +19,21 @@ class ReplaceExpression(BaseTransform):
 
     Args:
         text (str): The expression every sample gets. Defaults to ''.
-        text_parse (dict, optional): The parse of ``text`` (``words``,
-            ``spaces``, ``heads``, ``deps``). Defaults to None (the empty
-            parse when ``text`` is '', else no parse).
+        text_parse (dict, optional): The parse of ``text`` in its
+            parse-file form (``words``, ``spaces``, ``heads``, ``deps``).
+            Defaults to None (the empty parse when ``text`` is '', else no
+            parse).
     """
 
-    def __init__(self, text: str = '',
+    def __init__(self,
+                 text: str = '',
                  text_parse: Optional[dict] = None) -> None:
         self.text = text
-        if text_parse is None and text == '':
-            text_parse = EMPTY_PARSE
+        if text_parse is not None:
+            text_parse = DependencyParse.from_dict(
+                text_parse, text, source='ReplaceExpression(text_parse=)')
+        elif text == '':
+            text_parse = DependencyParse()
         self.text_parse = text_parse
 
     def transform(self, results: dict) -> dict:

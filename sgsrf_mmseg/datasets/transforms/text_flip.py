@@ -7,11 +7,11 @@ from typing import Dict
 from mmcv.transforms import RandomFlip
 from mmseg.registry import TRANSFORMS
 
-from ..text_parse import check_parse, parse_text
+from ...utils.dependency_parse import DependencyParse
 
 HORIZONTAL_PAIRS = (('left', 'right'), ('leftmost', 'rightmost'),
-                    ('west', 'east'), ('western', 'eastern'),
-                    ('westernmost', 'easternmost'),
+                    ('west', 'east'), ('western', 'eastern'), ('westernmost',
+                                                               'easternmost'),
                     ('northwest', 'northeast'), ('southwest', 'southeast'))
 VERTICAL_PAIRS = (('top', 'bottom'), ('topmost', 'bottommost'),
                   ('upper', 'lower'), ('uppermost', 'lowermost'),
@@ -28,15 +28,16 @@ def _pair_map(pairs) -> Dict[str, str]:
 
 
 _WORD_MAPS = dict(
-    horizontal=_pair_map(HORIZONTAL_PAIRS),
-    vertical=_pair_map(VERTICAL_PAIRS))
+    horizontal=_pair_map(HORIZONTAL_PAIRS), vertical=_pair_map(VERTICAL_PAIRS))
 _WORD_MAPS['diagonal'] = {
-    w: _WORD_MAPS['vertical'].get(_WORD_MAPS['horizontal'].get(w, w),
-                                  _WORD_MAPS['horizontal'].get(w, w))
+    w:
+    _WORD_MAPS['vertical'].get(_WORD_MAPS['horizontal'].get(w, w),
+                               _WORD_MAPS['horizontal'].get(w, w))
     for w in set(_WORD_MAPS['horizontal']) | set(_WORD_MAPS['vertical'])
 }
 _PATTERNS = {
-    direction: re.compile(
+    direction:
+    re.compile(
         r'\b(' + '|'.join(sorted(mapping, key=len, reverse=True)) + r')\b',
         re.IGNORECASE)
     for direction, mapping in _WORD_MAPS.items()
@@ -68,8 +69,8 @@ def swap_direction_words(text: str, direction: str) -> str:
     Returns:
         str: The expression for the flipped image.
     """
-    return _PATTERNS[direction].sub(
-        lambda m: _swapped(m.group(0), direction), text)
+    return _PATTERNS[direction].sub(lambda m: _swapped(m.group(0), direction),
+                                    text)
 
 
 def _swapped(word: str, direction: str) -> str:
@@ -77,7 +78,8 @@ def _swapped(word: str, direction: str) -> str:
     return _match_case(_WORD_MAPS[direction][word.lower()], word)
 
 
-def swap_parse_direction_words(parse: dict, direction: str) -> dict:
+def swap_parse_direction_words(parse: DependencyParse,
+                               direction: str) -> DependencyParse:
     """Swap the direction words of a parse's words, as in its text.
 
     The words are changed exactly where :func:`swap_direction_words`
@@ -85,29 +87,28 @@ def swap_parse_direction_words(parse: dict, direction: str) -> dict:
     text; spaces, heads and labels are kept.
 
     Args:
-        parse (dict): A parse (``words``, ``spaces``, ``heads``, ``deps``).
+        parse (DependencyParse): A parse.
         direction (str): ``'horizontal'``, ``'vertical'`` or ``'diagonal'``.
 
     Returns:
-        dict: A new parse with the swapped words.
+        DependencyParse: A new parse with the swapped words.
     """
-    words = list(parse['words'])
-    text = parse_text(parse)
-    lengths = [len(w) + s for w, s in zip(words, parse['spaces'])]
+    words = list(parse.words)
+    text = parse.text
+    lengths = [len(w) + s for w, s in zip(words, parse.spaces)]
     starts = [0, *accumulate(lengths)][:-1]
     for match in reversed(list(_PATTERNS[direction].finditer(text))):
         index = bisect_right(starts, match.start()) - 1
         begin = match.start() - starts[index]
         end = match.end() - starts[index]
         if end > len(words[index]):
-            raise ValueError(
-                f'text_parse of {text!r}: the direction word '
-                f'{match.group(0)!r} spans several words '
-                f'{words[index:index + 2]}')
-        words[index] = (words[index][:begin] +
-                        _swapped(match.group(0), direction) +
-                        words[index][end:])
-    return dict(parse, words=words)
+            raise ValueError(f'text_parse of {text!r}: the direction word '
+                             f'{match.group(0)!r} spans several words '
+                             f'{words[index:index + 2]}')
+        words[index] = (
+            words[index][:begin] + _swapped(match.group(0), direction) +
+            words[index][end:])
+    return parse.with_words(words)
 
 
 @TRANSFORMS.register_module()
@@ -135,5 +136,5 @@ class TextAwareRandomFlip(RandomFlip):
         if results.get('text_parse') is not None:
             parse = swap_parse_direction_words(results['text_parse'],
                                                direction)
-            check_parse(parse, results.get('text'), source='text_parse')
-            results['text_parse'] = parse
+            results['text_parse'] = DependencyParse.from_dict(
+                parse, results.get('text'), source='text_parse')

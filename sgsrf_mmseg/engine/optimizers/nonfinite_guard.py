@@ -88,9 +88,9 @@ class NonFiniteLossGuard:
         self.consecutive_skips += 1
         too_many = self.consecutive_skips > self.max_skips
         if self.nonfinite == 'raise' or too_many:
-            raise NonFiniteLossError(
-                report + ('' if self.nonfinite == 'raise' else
-                          f'; {self.consecutive_skips} steps in a row'))
+            raise NonFiniteLossError(report + (
+                '' if self.nonfinite ==
+                'raise' else f'; {self.consecutive_skips} steps in a row'))
         MMLogger.get_current_instance().warning(report +
                                                 '; the step is skipped')
         self.optim_wrapper.zero_grad()
@@ -115,8 +115,9 @@ def guard_optim_wrapper(optim_wrapper: OptimWrapper,
     Returns:
         list[NonFiniteLossGuard]: The guard of each wrapper.
     """
-    wrappers = (list(optim_wrapper.values()) if isinstance(
-        optim_wrapper, OptimWrapperDict) else [optim_wrapper])
+    wrappers = (
+        list(optim_wrapper.values())
+        if isinstance(optim_wrapper, OptimWrapperDict) else [optim_wrapper])
     guards = []
     for wrapper in wrappers:
         if not isinstance(wrapper.update_params, NonFiniteLossGuard):

@@ -11,9 +11,9 @@ from mmengine.dist import is_main_process
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from mmengine.utils import mkdir_or_exist
+from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
-from mmseg.registry import METRICS
 from .referring_scores import (DEFAULT_IOU_THRS, DEFAULT_SIZE_BINS,
                                ReferringRecord, ReferringSummary,
                                check_size_bins, expression_rows,
@@ -107,8 +107,8 @@ class ReferringSegMetric(BaseMetric):
             resolution=resolution,
             threshold=threshold,
             empty_union_iou=empty_union_iou)
-        for flag, value in (('format_only', format_only),
-                            ('keep_results', keep_results)):
+        for flag, value in (('format_only', format_only), ('keep_results',
+                                                           keep_results)):
             if value and output_dir is None:
                 raise ValueError(f'{flag}=True needs output_dir')
         self.iou_thrs = tuple(float(t) for t in iou_thrs)
@@ -221,13 +221,13 @@ class ReferringSegMetric(BaseMetric):
             writer.writerows(rows)
         print_log(f'per-expression records are written to {path}', logger)
 
-    def _log_tables(self, summary: ReferringSummary,
-                    logger: MMLogger) -> None:
+    def _log_tables(self, summary: ReferringSummary, logger: MMLogger) -> None:
         table = PrettyTable()
         table.field_names = ['expressions'] + list(summary.overall)
         table.add_row([summary.expressions] + list(summary.overall.values()))
-        print_log(f'referring segmentation results, '
-                  f'{self.protocol.describe()}:', logger)
+        print_log(
+            f'referring segmentation results, '
+            f'{self.protocol.describe()}:', logger)
         print_log('\n' + table.get_string(), logger=logger)
         if not summary.groups:
             return

@@ -172,8 +172,7 @@ def group_records(records: Sequence[ReferringRecord],
         categories: Dict[str, List[ReferringRecord]] = {}
         for record in records:
             if record.category is not None:
-                categories.setdefault(f'@{record.category}',
-                                      []).append(record)
+                categories.setdefault(f'@{record.category}', []).append(record)
         groups.update(sorted(categories.items()))
     return OrderedDict((k, v) for k, v in groups.items() if v)
 
@@ -230,8 +229,7 @@ def summarize_records(records: Sequence[ReferringRecord],
         mIoU=percent(ious.mean()),
         oIoU=percent(overall_iou(records, empty_union_iou)))
     for thr in iou_thrs:
-        overall[f'Prec@{thr:g}'] = percent(
-            precision_at(ious, thr, prec_rule))
+        overall[f'Prec@{thr:g}'] = percent(precision_at(ious, thr, prec_rule))
     groups = OrderedDict(
         (name,
          GroupScore(
@@ -243,8 +241,7 @@ def summarize_records(records: Sequence[ReferringRecord],
     return ReferringSummary(len(records), overall, groups)
 
 
-def expression_rows(records: Sequence[ReferringRecord],
-                    empty_union_iou: float,
+def expression_rows(records: Sequence[ReferringRecord], empty_union_iou: float,
                     size_bins: Dict[str, Sequence[float]]) -> List[dict]:
     """One row per expression for the kept per-expression file.
 

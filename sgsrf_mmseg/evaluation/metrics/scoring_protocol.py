@@ -80,9 +80,8 @@ class ScoringProtocol:
             where = ('at the original image size (ground truth as loaded; '
                      'prediction pred_sem_seg as the segmentor returns it)')
         else:
-            size = ('the network input size (img_shape)'
-                    if self.resolution == 'input' else
-                    '{}x{}'.format(*self.resolution))
+            size = ('the network input size (img_shape)' if self.resolution
+                    == 'input' else '{}x{}'.format(*self.resolution))
             where = (f'at {size} (ground truth resized with PIL nearest; '
                      'prediction: seg_logits probabilities resized '
                      f'bilinearly, target where > {self.threshold:g})')
@@ -101,12 +100,9 @@ class ScoringProtocol:
 
 #: Named presets; see the module docstring for what each one follows.
 PROTOCOLS = {
-    'original':
-    ScoringProtocol('original', 'original', '>=', 0.0, 0.5),
-    'lavt-480':
-    ScoringProtocol('lavt-480', (480, 480), '>=', 0.0, 0.5),
-    'rsrefseg':
-    ScoringProtocol('rsrefseg', 'original', '>', 0.0, 0.5),
+    'original': ScoringProtocol('original', 'original', '>=', 0.0, 0.5),
+    'lavt-480': ScoringProtocol('lavt-480', (480, 480), '>=', 0.0, 0.5),
+    'rsrefseg': ScoringProtocol('rsrefseg', 'original', '>', 0.0, 0.5),
 }
 
 
@@ -149,16 +145,16 @@ def resolve_protocol(protocol: str = 'original', **overrides) -> \
         if key in changes:
             changes[key] = float(changes[key])
     changes = {k: v for k, v in changes.items() if getattr(preset, k) != v}
-    if 'threshold' in changes and changes.get(
-            'resolution', preset.resolution) == 'original':
+    if 'threshold' in changes and changes.get('resolution',
+                                              preset.resolution) == 'original':
         raise ValueError(
             f'threshold={changes["threshold"]} has no effect at the original '
             'resolution, where pred_sem_seg is scored as the segmentor '
             "thresholded it (set the head's threshold instead)")
     if not changes:
         return preset
-    listed = ', '.join(f'{f.name}={changes[f.name]!r}'
-                       for f in fields(preset) if f.name in changes)
+    listed = ', '.join(f'{f.name}={changes[f.name]!r}' for f in fields(preset)
+                       if f.name in changes)
     return replace(preset, name=f'{preset.name} ({listed})', **changes)
 
 
@@ -175,8 +171,7 @@ def _pil_nearest(mask: torch.Tensor, size: Tuple[int, int],
         mask.device)
 
 
-def scoring_masks(protocol: ScoringProtocol, sample: dict,
-                  pred: torch.Tensor,
+def scoring_masks(protocol: ScoringProtocol, sample: dict, pred: torch.Tensor,
                   gt: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     """Bring the prediction and the ground truth to the protocol's size.
 

@@ -117,8 +117,9 @@ class CLIPTextEncoderTower(FrozenStagesMixin, BaseModule):
 
     def tail(self) -> List[nn.Module]:
         """The final norm and the sentence projection."""
-        return [p for p in (self.ln_final, self.text_projection)
-                if p is not None]
+        return [
+            p for p in (self.ln_final, self.text_projection) if p is not None
+        ]
 
     def whole_tower(self) -> list:
         """Every module and loose parameter of the tower."""

@@ -10,9 +10,9 @@ from mmseg.utils import OptConfigType
 
 from ..sam.weights import resize_rel_pos
 from ..utils.input_geometry import patch_grid
+from ..utils.pixel_normalizer import PixelNormalizer
 from ..utils.weights import (load_state_dict_strict, read_state_dict,
                              select_prefix)
-from ..utils.pixel_normalizer import PixelNormalizer
 from .clip_image_encoder import CLIP_NORMALIZE
 
 #: Parts of an mmpretrain classifier checkpoint that a tower does not have.

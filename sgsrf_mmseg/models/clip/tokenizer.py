@@ -58,8 +58,8 @@ def tokenize(texts: Sequence[str],
     lengths = torch.where(is_eot, positions, -1).max(dim=1).values + 1
     cut = [
         text for text, length in zip(texts, lengths.tolist())
-        if length == context_length
-        and len(tokenizer.encode(text)) + 2 > context_length
+        if length == context_length and len(tokenizer.encode(text)) +
+        2 > context_length
     ]
     if cut:
         shown = ', '.join(repr(t) for t in cut[:10])

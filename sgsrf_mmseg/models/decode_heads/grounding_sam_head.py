@@ -123,11 +123,16 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
                  freeze_prompt_encoder: bool = True,
                  normalize: Optional[dict] = SAM_NORMALIZE,
                  loss_decode: Union[ConfigType, List[ConfigType]] = [
-                     dict(type='CrossEntropyLoss', use_sigmoid=True,
-                          avg_non_ignore=True, loss_weight=1.0,
-                          loss_name='loss_mask_bce'),
-                     dict(type='MaskDiceLoss', loss_weight=1.0,
-                          loss_name='loss_dice')
+                     dict(
+                         type='CrossEntropyLoss',
+                         use_sigmoid=True,
+                         avg_non_ignore=True,
+                         loss_weight=1.0,
+                         loss_name='loss_mask_bce'),
+                     dict(
+                         type='MaskDiceLoss',
+                         loss_weight=1.0,
+                         loss_name='loss_dice')
                  ],
                  loss_iou: Optional[ConfigType] = None,
                  threshold: float = 0.5,
@@ -193,8 +198,8 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         enc = self.image_encoder
         if enc is None:
             return [[]]
-        embedding = [enc.patch_embed] + ([enc.pos_embed]
-                                         if enc.pos_embed is not None else [])
+        embedding = [enc.patch_embed
+                     ] + ([enc.pos_embed] if enc.pos_embed is not None else [])
         return [embedding] + [[b] for b in enc.blocks]
 
     def tail(self) -> List[nn.Module]:
@@ -221,12 +226,13 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
                 self.image_encoder,
                 self.prompt_encoder,
                 self.mask_decoder,
-                pixel_mean=self.normalizer.mean if self.image_encoder
-                is not None else None,
-                pixel_std=self.normalizer.std if self.image_encoder
-                is not None else None)
+                pixel_mean=self.normalizer.mean
+                if self.image_encoder is not None else None,
+                pixel_std=self.normalizer.std
+                if self.image_encoder is not None else None)
 
-    def encode_image(self, img: torch.Tensor,
+    def encode_image(self,
+                     img: torch.Tensor,
                      grounding: Optional[Grounding] = None) -> torch.Tensor:
         """SAM's image encoder, block by block, with the adapters.
 
@@ -245,7 +251,9 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
                              'or set use_grounding_adapters=False')
         if tuple(img.shape[-2:]) != (self.img_size, self.img_size):
             img = F.interpolate(
-                img, size=(self.img_size, self.img_size), mode='bilinear',
+                img,
+                size=(self.img_size, self.img_size),
+                mode='bilinear',
                 align_corners=False)
         stages = self.stages()
         gate = GradGate()
@@ -266,8 +274,7 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         with gate.stage(*self.tail()):
             return enc.neck(x.permute(0, 3, 1, 2))
 
-    def decode(self, inputs: HeadInputs
-               ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def decode(self, inputs: HeadInputs) -> Tuple[torch.Tensor, torch.Tensor]:
         """Mask logits ``(B, 1, 4He, 4We)`` and IoU prediction ``(B, 1)``."""
         prompts = None
         if isinstance(inputs, GroundedImage):
@@ -280,10 +287,11 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         else:
             embedding = F.interpolate(
                 self.feature_proj(inputs[self.in_index]),
-                size=self.image_embedding_size, mode='bilinear',
+                size=self.image_embedding_size,
+                mode='bilinear',
                 align_corners=False)
-        sparse, dense = encode_prompts(self.prompt_encoder, prompts,
-                                       embedding, self.img_size)
+        sparse, dense = encode_prompts(self.prompt_encoder, prompts, embedding,
+                                       self.img_size)
         return self.mask_decoder(
             image_embeddings=embedding,
             image_pe=self.prompt_encoder.get_dense_pe(),
@@ -295,7 +303,9 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         """Mask logits ``(B, 1, 4He, 4We)`` (SAM's low-resolution masks)."""
         return self.decode(inputs)[0]
 
-    def loss(self, inputs: HeadInputs, batch_data_samples: SampleList,
+    def loss(self,
+             inputs: HeadInputs,
+             batch_data_samples: SampleList,
              train_cfg: Optional[ConfigType] = None) -> dict:
         """Forward and compute the losses (``loss_decode``, ``loss_iou``).
 
@@ -319,7 +329,9 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
                 iou_pred[:, 0].float(), self._mask_iou(logits, label))
         return losses
 
-    def predict(self, inputs: HeadInputs, batch_img_metas: List[dict],
+    def predict(self,
+                inputs: HeadInputs,
+                batch_img_metas: List[dict],
                 test_cfg: Optional[ConfigType] = None) -> torch.Tensor:
         """Forward; logits resized to the (padded) input size (B, 1, H, W)."""
         return self.predict_by_feat(self.forward(inputs), batch_img_metas)
@@ -330,14 +342,16 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         if tuple(logits.shape[-2:]) == tuple(size):
             return logits
         return F.interpolate(
-            logits, size=tuple(size), mode='bilinear',
+            logits,
+            size=tuple(size),
+            mode='bilinear',
             align_corners=self.align_corners)
 
     @staticmethod
     def _labels(batch_data_samples: SampleList) -> torch.Tensor:
         """``(B, H, W)`` labels of the batch."""
-        return torch.stack(
-            [s.gt_sem_seg.data for s in batch_data_samples]).squeeze(1)
+        return torch.stack([s.gt_sem_seg.data
+                            for s in batch_data_samples]).squeeze(1)
 
     def loss_by_feat(self, mask_logits: torch.Tensor,
                      batch_data_samples: SampleList) -> dict:

@@ -5,6 +5,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 import torch
 
+from ...utils.dependency_parse import DependencyParse
 from ..clip.tokenizer import align_words
 
 #: Dependency labels of function words (determiners, prepositions,
@@ -73,9 +74,10 @@ def token_structure(parse: dict, num_tokens: int, num_positions: int,
         tuple[Tensor, Tensor]: ``(L, L)`` target and ``(L, L)`` bool mask of
         the constrained pairs (content-word tokens, ``i != j``).
     """
-    owners = align_words(parse['words'], parse['spaces'])[:num_tokens]
-    dist = tree_distances(parse['heads'])
-    content = np.array([d not in FUNCTION_DEPS for d in parse['deps']],
+    parse = DependencyParse.from_dict(parse)
+    owners = align_words(parse.words, parse.spaces)[:num_tokens]
+    dist = tree_distances(parse.heads)
+    content = np.array([d not in FUNCTION_DEPS for d in parse.deps],
                        dtype=bool)
     owners = np.asarray(owners, dtype=np.int64)
     target = np.zeros((num_positions, num_positions), np.float32)
@@ -102,7 +104,8 @@ def batch_structure(parses: List[dict], lengths: torch.Tensor,
         decay (float): See :func:`token_structure`.
     """
     pairs = [
-        token_structure(parse, int(length) - 2, num_positions, decay)
+        token_structure(parse,
+                        int(length) - 2, num_positions, decay)
         for parse, length in zip(parses, lengths.tolist())
     ]
     return (torch.stack([t for t, _ in pairs]),

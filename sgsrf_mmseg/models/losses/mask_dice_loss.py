@@ -83,8 +83,8 @@ class MaskDiceLoss(nn.Module):
             raise ValueError(f'{type(self).__name__} expects (N, 1, H, W) '
                              f'logits, got {tuple(pred.shape)}')
         ignore = self.ignore_index if ignore_index is None else ignore_index
-        loss = soft_dice_loss(pred.float().sigmoid()[:, 0],
-                              (target == 1).float(),
+        loss = soft_dice_loss(pred.float().sigmoid()[:,
+                                                     0], (target == 1).float(),
                               (target != ignore).float(), self.eps)
         return self.loss_weight * loss.mean()
 

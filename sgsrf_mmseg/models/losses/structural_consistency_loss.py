@@ -4,9 +4,9 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmseg.registry import MODELS
 from ..utils.stage_outputs import Grounding
 from .language_structure import batch_structure
 from .mask_dice_loss import soft_dice_loss
@@ -122,11 +122,12 @@ class StructuralConsistencyLoss(nn.Module):
         """Whether CCR must return its patch->word attention maps."""
         return bool(self.struct_weight)
 
-    def forward(self,
-                grounding: Grounding,
-                gt: Tensor,
-                parses: Optional[List[Optional[dict]]] = None
-                ) -> Dict[str, Tensor]:
+    def forward(
+            self,
+            grounding: Grounding,
+            gt: Tensor,
+            parses: Optional[List[Optional[dict]]] = None
+    ) -> Dict[str, Tensor]:
         """Compute the weighted terms.
 
         Args:
@@ -156,8 +157,8 @@ class StructuralConsistencyLoss(nn.Module):
                 self.affinity_loss(grounding.visual, target, valid)
         return losses
 
-    def cell_targets(self, gt: Tensor, size: Tuple[int, int]
-                     ) -> Tuple[Tensor, Tensor]:
+    def cell_targets(self, gt: Tensor,
+                     size: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
         """Reduce the mask to a grid: target and validity, ``(B, h, w)``."""
         if gt.dim() == 4:
             gt = gt[:, 0]
@@ -174,9 +175,9 @@ class StructuralConsistencyLoss(nn.Module):
                 else (share >= 0.5).float()
         return target * cell_valid, cell_valid
 
-    def language_target(self, grounding: Grounding,
-                        parses: Optional[List[Optional[dict]]]
-                        ) -> Tuple[Tensor, Tensor]:
+    def language_target(
+            self, grounding: Grounding,
+            parses: Optional[List[Optional[dict]]]) -> Tuple[Tensor, Tensor]:
         """``S_l`` and the constrained pairs ``M``, both ``(B, L, L)``."""
         pad_mask = grounding.pad_mask
         num = pad_mask.shape[1]

@@ -89,16 +89,15 @@ class CrossAttention(nn.Module):
 
     def _split(self, x: Tensor) -> Tensor:
         b, n, c = x.shape
-        return x.view(b, n, self.num_heads, c // self.num_heads).transpose(
-            1, 2)
+        return x.view(b, n, self.num_heads,
+                      c // self.num_heads).transpose(1, 2)
 
     def forward(self,
                 query: Tensor,
                 key: Tensor,
                 value: Tensor,
                 key_padding_mask: Optional[Tensor] = None,
-                need_weights: bool = False
-                ) -> Tuple[Tensor, Optional[Tensor]]:
+                need_weights: bool = False) -> Tuple[Tensor, Optional[Tensor]]:
         """Attend.
 
         Args:

@@ -6,9 +6,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
+from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmseg.registry import MODELS
 from ..utils.stage_outputs import Grounding, TextFeatures
 from .attention import CrossAttention, FeedForward, GridPositionCache
 
@@ -70,7 +70,10 @@ class CCRBlock(nn.Module):
                 wn, wn, wn, key_padding_mask=pad_mask)[0]
         vn, wn = self.norm_v(v), self.norm_w(w)
         v_upd, attn = self.patch_to_word(
-            vn + pos, wn, wn, key_padding_mask=pad_mask,
+            vn + pos,
+            wn,
+            wn,
+            key_padding_mask=pad_mask,
             need_weights=need_weights)
         w_upd, _ = self.word_to_patch(wn, vn + pos, vn)
         v = v + self.gates[1] * v_upd
@@ -195,8 +198,7 @@ class CrossModalConsistencyRefiner(BaseModule):
                     feat, size=size, mode='bilinear', align_corners=False)
             v = v + proj(feat.flatten(2).transpose(1, 2))
         v = self.visual_norm(v)
-        return v, self.word_proj(text.words), self.sentence_proj(
-            text.sentence)
+        return v, self.word_proj(text.words), self.sentence_proj(text.sentence)
 
     def forward(self,
                 visual_feats: List[Tensor],

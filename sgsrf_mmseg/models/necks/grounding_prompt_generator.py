@@ -4,9 +4,9 @@ from typing import Optional, Tuple
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
+from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmseg.registry import MODELS
 from ..utils.stage_outputs import Grounding, SAMPrompts
 from .attention import CrossAttention, FeedForward
 
@@ -40,7 +40,9 @@ class PromptQueryLayer(nn.Module):
         q = q + self.self_attn(qn, qn, qn)[0]
         mem = self.norm_memory(memory)
         q = q + self.cross_attn(
-            self.norm_cross(q), mem + memory_pos, mem,
+            self.norm_cross(q),
+            mem + memory_pos,
+            mem,
             key_padding_mask=memory_mask)[0]
         return q + self.ffn(self.norm_ffn(q))
 
@@ -156,8 +158,8 @@ class GroundingPromptGenerator(BaseModule):
         patch_pos = grounding.position + self.modality_embed.weight[0]
         word_pos = self.modality_embed.weight[1].expand(words.shape[1], -1)
         memory_pos = torch.cat([patch_pos, word_pos], dim=0)[None]
-        memory_mask = torch.cat(
-            [pad_mask.new_zeros(b, h * w), pad_mask], dim=1)
+        memory_mask = torch.cat([pad_mask.new_zeros(b, h * w), pad_mask],
+                                dim=1)
         q = self.queries.weight[None] + grounding.sentence[:, None]
         for layer in self.layers:
             q = layer(q, memory, memory_pos, memory_mask)
@@ -169,7 +171,8 @@ class GroundingPromptGenerator(BaseModule):
         idx = cue.detach().flatten(1).topk(self.num_points, dim=1).indices
         rows, cols = idx // w, idx % w
         coords = torch.stack([(cols.float() + 0.5) / w,
-                              (rows.float() + 0.5) / h], dim=-1)
+                              (rows.float() + 0.5) / h],
+                             dim=-1)
         labels = torch.ones(b, self.num_points, device=cue.device)
         return coords, labels
 

@@ -49,7 +49,8 @@ class BatchedMaskDecoder(MaskDecoder):
         output_tokens = output_tokens.unsqueeze(0).expand(b, -1, -1)
         tokens = torch.cat(
             [output_tokens,
-             sparse_prompt_embeddings.to(output_tokens.dtype)], dim=1)
+             sparse_prompt_embeddings.to(output_tokens.dtype)],
+            dim=1)
         src = image_embeddings + dense_prompt_embeddings
         pos_src = image_pe.expand(b, -1, -1, -1)
 
@@ -62,7 +63,8 @@ class BatchedMaskDecoder(MaskDecoder):
         hyper_in = torch.stack([
             mlp(mask_tokens_out[:, i, :])
             for i, mlp in enumerate(self.output_hypernetworks_mlps)
-        ], dim=1)
+        ],
+                               dim=1)
         masks = torch.einsum('bnc,bchw->bnhw', hyper_in, upscaled)
         iou_pred = self.iou_prediction_head(iou_token_out)
         return masks, iou_pred

@@ -12,14 +12,23 @@ from .batched_decoder import BatchedMaskDecoder
 #: Image-encoder sizes of the official SAM checkpoints.
 SAM_ARCHS: Dict[str, dict] = {
     'vit_b':
-    dict(embed_dim=768, depth=12, num_heads=12,
-         global_attn_indexes=(2, 5, 8, 11)),
+    dict(
+        embed_dim=768,
+        depth=12,
+        num_heads=12,
+        global_attn_indexes=(2, 5, 8, 11)),
     'vit_l':
-    dict(embed_dim=1024, depth=24, num_heads=16,
-         global_attn_indexes=(5, 11, 17, 23)),
+    dict(
+        embed_dim=1024,
+        depth=24,
+        num_heads=16,
+        global_attn_indexes=(5, 11, 17, 23)),
     'vit_h':
-    dict(embed_dim=1280, depth=32, num_heads=16,
-         global_attn_indexes=(7, 15, 23, 31)),
+    dict(
+        embed_dim=1280,
+        depth=32,
+        num_heads=16,
+        global_attn_indexes=(7, 15, 23, 31)),
 }
 
 #: Sizes shared by all official SAM models; any of them can be overridden.

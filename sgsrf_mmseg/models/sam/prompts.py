@@ -51,6 +51,5 @@ def encode_prompts(prompt_encoder: PromptEncoder,
         sparse.append(encoded.to(embedding.dtype))
     if prompts.dense is not None:
         dense = dense + F.interpolate(
-            prompts.dense, size=(he, we), mode='bilinear',
-            align_corners=False)
+            prompts.dense, size=(he, we), mode='bilinear', align_corners=False)
     return torch.cat(sparse, dim=1), dense

@@ -45,8 +45,8 @@ class SAMModules(nn.Module):
         self.mask_decoder = mask_decoder
 
 
-def resize_pos_embed(pos_embed: torch.Tensor, grid: Sequence[int]
-                     ) -> torch.Tensor:
+def resize_pos_embed(pos_embed: torch.Tensor,
+                     grid: Sequence[int]) -> torch.Tensor:
     """Bicubic resize of SAM's (1, H, W, C) absolute position embedding."""
     resized = F.interpolate(
         pos_embed.float().permute(0, 3, 1, 2),
@@ -59,14 +59,16 @@ def resize_pos_embed(pos_embed: torch.Tensor, grid: Sequence[int]
 def resize_rel_pos(rel_pos: torch.Tensor, length: int) -> torch.Tensor:
     """Linear resize of a (L, head_dim) relative-position table to length."""
     resized = F.interpolate(
-        rel_pos.float().t()[None], size=length, mode='linear',
+        rel_pos.float().t()[None],
+        size=length,
+        mode='linear',
         align_corners=False)
     return resized[0].t().to(rel_pos.dtype).contiguous()
 
 
-def adapt_sam_state_dict(state_dict: Dict[str, torch.Tensor],
-                         model_state: Dict[str, torch.Tensor]
-                         ) -> Dict[str, torch.Tensor]:
+def adapt_sam_state_dict(
+        state_dict: Dict[str, torch.Tensor],
+        model_state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
     """Resize the resolution-dependent image-encoder tensors to the model.
 
     Args:
@@ -82,10 +84,11 @@ def adapt_sam_state_dict(state_dict: Dict[str, torch.Tensor],
         target = model_state.get(key)
         if target is None or target.shape == value.shape:
             continue
+        rel_pos = key.startswith('image_encoder.blocks.') and key.endswith(
+            ('.rel_pos_h', '.rel_pos_w'))
         if key == 'image_encoder.pos_embed' and value.ndim == 4:
             out[key] = resize_pos_embed(value, target.shape[1:3])
-        elif key.startswith('image_encoder.blocks.') and key.endswith(
-                ('.rel_pos_h', '.rel_pos_w')) and value.ndim == 2:
+        elif rel_pos and value.ndim == 2:
             out[key] = resize_rel_pos(value, target.shape[0])
     return out
 
@@ -113,10 +116,10 @@ def load_sam_weights(path: str,
     """
     state_dict = read_state_dict(path)
     expected = dict(
-        pixel_mean=pixel_mean if pixel_mean is not None else torch.tensor(
-            [123.675, 116.28, 103.53]),
-        pixel_std=pixel_std if pixel_std is not None else torch.tensor(
-            [58.395, 57.12, 57.375]))
+        pixel_mean=pixel_mean
+        if pixel_mean is not None else torch.tensor([123.675, 116.28, 103.53]),
+        pixel_std=pixel_std
+        if pixel_std is not None else torch.tensor([58.395, 57.12, 57.375]))
     for key in SAM_NORM_KEYS:
         if key not in state_dict:
             continue

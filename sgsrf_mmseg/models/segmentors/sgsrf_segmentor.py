@@ -2,12 +2,12 @@
 from typing import List, Tuple
 
 import torch
-from torch import Tensor
-
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList, add_prefix)
+from torch import Tensor
+
 from ..utils.stage_outputs import GroundedImage, TextFeatures
 
 
@@ -78,8 +78,7 @@ class SGSRFSegmentor(BaseSegmentor):
         self.decode_head = MODELS.build(decode_head)
         self.structural_loss = MODELS.build(
             structural_loss) if structural_loss is not None else None
-        self.align_corners = getattr(self.decode_head, 'align_corners',
-                                     False)
+        self.align_corners = getattr(self.decode_head, 'align_corners', False)
         self.out_channels = getattr(self.decode_head, 'out_channels', 1)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
@@ -126,7 +125,9 @@ class SGSRFSegmentor(BaseSegmentor):
                              'images')
         return self.image_encoder(inputs), self.text_encoder(texts)
 
-    def ground(self, inputs: Tensor, texts: List[str],
+    def ground(self,
+               inputs: Tensor,
+               texts: List[str],
                need_patch_word_attn: bool = False) -> GroundedImage:
         """Towers -> CCR -> GPG: the head's input.
 
@@ -157,7 +158,8 @@ class SGSRFSegmentor(BaseSegmentor):
         """Head losses (``decode.*``) and SCR terms (``scr.*``)."""
         scr = self.structural_loss
         grounded = self.ground(
-            inputs, self.get_texts(data_samples),
+            inputs,
+            self.get_texts(data_samples),
             need_patch_word_attn=scr is not None and scr.needs_attention)
         losses = add_prefix(
             self.decode_head.loss(grounded, data_samples, self.train_cfg),

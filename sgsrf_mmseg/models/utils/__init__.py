@@ -1,1 +1,2 @@
-"""Model building blocks shared by the SGSRF modules (import by module path)."""
+"""Model building blocks shared by the SGSRF modules (import by module
+path)."""

@@ -89,11 +89,12 @@ class GradGate:
         self.enabled = torch.is_grad_enabled()
         self.active = self.enabled and input_requires_grad
 
-    def stage(self, *parts: Part,
-              inputs: Sequence[torch.Tensor] = ()) -> torch.set_grad_enabled:
+    def stage(
+        self, *parts: Part, inputs: Sequence[torch.Tensor] = ()
+    ) -> torch.set_grad_enabled:
         """Context to run a stage made of ``parts`` (reading extra
         ``inputs`` besides the running features) in."""
-        self.active = self.active or self.enabled and (
-            any(requires_grad(p) for p in parts)
-            or any(t.requires_grad for t in inputs))
+        self.active = self.active or self.enabled and (any(
+            requires_grad(p) for p in parts) or any(t.requires_grad
+                                                    for t in inputs))
         return torch.set_grad_enabled(self.active)

@@ -34,7 +34,9 @@ class GroundingAdapter(BaseModule):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
-    def __init__(self, embed_dims: int, cue_channels: int,
+    def __init__(self,
+                 embed_dims: int,
+                 cue_channels: int,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.norm = nn.LayerNorm(embed_dims, elementwise_affine=False)
@@ -64,7 +66,9 @@ class GroundingAdapter(BaseModule):
         """
         h, w = x.shape[1:3]
         cue = F.interpolate(
-            cue_logits.to(x.dtype), size=(h, w), mode='bilinear',
+            cue_logits.to(x.dtype),
+            size=(h, w),
+            mode='bilinear',
             align_corners=False)
         gate = torch.sigmoid(self.gate_scale * cue + self.gate_bias)
         gamma, beta = self.film(sentence).to(x.dtype)[:, None, None].chunk(

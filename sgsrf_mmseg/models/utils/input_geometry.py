@@ -94,8 +94,8 @@ def configured_input_sizes(
     """
     fields = [('model.data_preprocessor.size',
                (model_cfg.get('data_preprocessor') or {}).get('size')),
-              ('model.image_encoder.img_size',
-               (model_cfg.get('image_encoder') or {}).get('img_size')),
+              ('model.image_encoder.img_size', (model_cfg.get('image_encoder')
+                                                or {}).get('img_size')),
               ('model.decode_head.sam.img_size',
                ((model_cfg.get('decode_head') or {}).get('sam')
                 or {}).get('img_size'))]
@@ -118,8 +118,8 @@ def model_input_size(model_cfg: dict) -> Size:
     return as_size(size)
 
 
-def set_model_input_size(model_cfg: dict,
-                         size: Union[int, Sequence[int]]) -> None:
+def set_model_input_size(model_cfg: dict, size: Union[int,
+                                                      Sequence[int]]) -> None:
     """Set, in place, every field :func:`configured_input_sizes` reads.
 
     ``data_preprocessor.size`` where a preprocessor is configured,

@@ -32,8 +32,8 @@ class PixelNormalizer(nn.Module):
                                  f'got {stats[name]}')
             self.register_buffer(
                 name,
-                torch.tensor(stats[name], dtype=torch.float32).view(1, 3, 1,
-                                                                    1),
+                torch.tensor(stats[name],
+                             dtype=torch.float32).view(1, 3, 1, 1),
                 persistent=False)
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:

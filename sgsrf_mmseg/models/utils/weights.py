@@ -23,12 +23,14 @@ def _is_torchscript_archive(path: str) -> bool:
     if not zipfile.is_zipfile(path):
         return False
     with zipfile.ZipFile(path) as archive:
-        return any(name.split('/', 1)[-1].startswith('code/')
-                   for name in archive.namelist())
+        return any(
+            name.split('/', 1)[-1].startswith('code/')
+            for name in archive.namelist())
 
 
 def read_state_dict(path: str,
-                    allow_torchscript: bool = False) -> Dict[str, torch.Tensor]:
+                    allow_torchscript: bool = False
+                    ) -> Dict[str, torch.Tensor]:
     """Read a state dict from a weight file, without running pickled code.
 
     Args:
@@ -84,11 +86,11 @@ def select_prefix(state_dict: Dict[str, torch.Tensor],
     }
 
 
-def load_state_dict_strict(module: nn.Module,
-                           state_dict: Dict[str, torch.Tensor],
-                           source: str,
-                           ignore_missing: Optional[Iterable[str]] = None
-                           ) -> None:
+def load_state_dict_strict(
+        module: nn.Module,
+        state_dict: Dict[str, torch.Tensor],
+        source: str,
+        ignore_missing: Optional[Iterable[str]] = None) -> None:
     """Load ``state_dict`` into ``module``; any key mismatch is an error.
 
     Args:
@@ -113,6 +115,6 @@ def load_state_dict_strict(module: nn.Module,
         for k, v in state_dict.items() if v.shape != own[k].shape
     ]
     if wrong_shape:
-        raise ValueError(f'{source}: tensors of the wrong shape: '
-                         + '; '.join(wrong_shape))
+        raise ValueError(f'{source}: tensors of the wrong shape: ' +
+                         '; '.join(wrong_shape))
     module.load_state_dict(state_dict, strict=not skip)

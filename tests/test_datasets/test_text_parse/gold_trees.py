@@ -5,6 +5,8 @@ root is its own head), in spaCy's English label set.
 """
 from typing import Dict, Sequence
 
+from sgsrf_mmseg.utils.dependency_parse import DependencyParse
+
 TRAIN_TREES = (
     'the/1/det car/1/ROOT',
     'the/2/det red/2/amod car/2/ROOT',
@@ -84,7 +86,7 @@ def tree_parse(tree: str) -> dict:
     return dict(words=words, spaces=spaces, heads=heads, deps=deps)
 
 
-def gold_parses(trees: Sequence[str]) -> Dict[str, dict]:
+def gold_parses(trees: Sequence[str]) -> Dict[str, DependencyParse]:
     """Parses by text of hand-written trees."""
-    parses = [tree_parse(tree) for tree in trees]
-    return {' '.join(p['words']): p for p in parses}
+    parses = [DependencyParse.from_dict(tree_parse(tree)) for tree in trees]
+    return {p.text: p for p in parses}

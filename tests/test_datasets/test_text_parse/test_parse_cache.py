@@ -4,14 +4,15 @@ import shutil
 
 import pytest
 
-from sgsrf_mmseg.datasets.text_parse import (check_parse, ensure_parses,
-                                             parse_text, pipeline_identity,
-                                             read_parse_file,
-                                             write_parse_file)
-from sgsrf_mmseg.datasets.text_parse import parse_cache
+from sgsrf_mmseg.datasets.text_parse import (ensure_parses, parse_cache,
+                                             pipeline_identity,
+                                             read_parse_file, write_parse_file)
+from sgsrf_mmseg.utils.dependency_parse import DependencyParse
 
-TEXTS = ['the red car at the top left', 'all white storage tanks',
-         'the building next to the blue pond']
+TEXTS = [
+    'the red car at the top left', 'all white storage tanks',
+    'the building next to the blue pond'
+]
 
 
 @pytest.fixture
@@ -37,9 +38,7 @@ def test_cache_is_keyed_by_text_and_parser(tmp_path, trained_parser,
     parser, stored = read_parse_file(cache)
     assert parser == pipeline_identity(trained_parser)
     assert stored == parses
-    assert parses['the red car at the top left']['heads'] == [
-        2, 2, 2, 2, 6, 6, 3
-    ]
+    assert parses['the red car at the top left'].heads == (2, 2, 2, 2, 6, 6, 3)
 
     # an edited expression is parsed, the others are reused
     edited = TEXTS[:2] + ['the building next to the green pond']
@@ -88,8 +87,7 @@ def test_complete_cache_needs_no_write_access(tmp_path, trained_parser,
         'with tools/misc/parse_expressions.py')
 
 
-def test_gold_file_is_never_overwritten(tmp_path, trained_parser,
-                                        gold_train):
+def test_gold_file_is_never_overwritten(tmp_path, trained_parser, gold_train):
     gold = str(tmp_path / 'output_phrase_train.gold_parses.json')
     write_parse_file(gold, 'gold', gold_train)
     with pytest.raises(ValueError, match='holds gold parses'):
@@ -99,16 +97,23 @@ def test_gold_file_is_never_overwritten(tmp_path, trained_parser,
 
 def test_parse_file_checks(tmp_path, gold_train):
     text, parse = sorted(gold_train.items())[0]
-    assert parse_text(parse) == text
-    check_parse(parse, text)
+    assert parse.text == text
+    parse = parse.to_dict()
+    assert DependencyParse.from_dict(parse, text).text == text
     bad = dict(parse, heads=parse['heads'][:-1] + [len(parse['words'])])
-    with pytest.raises(ValueError, match=r'src: parse of .*: heads must be '
-                       r'word indices in \[0, '):
-        check_parse(bad, text, source='src')
+    with pytest.raises(
+            ValueError,
+            match=r'src: parse of .*: malformed dependency parse: heads '
+            r'must be word indices in \[0, '):
+        DependencyParse.from_dict(bad, text, source='src')
     with pytest.raises(ValueError, match='its words spell'):
-        check_parse(parse, text + ' again')
+        DependencyParse.from_dict(parse, text + ' again')
     with pytest.raises(ValueError, match='differ in length'):
-        check_parse(dict(parse, deps=parse['deps'][1:]))
+        DependencyParse.from_dict(dict(parse, deps=parse['deps'][1:]))
+    with pytest.raises(ValueError, match='no list field'):
+        DependencyParse.from_dict(dict(parse, deps=None))
+    with pytest.raises(ValueError, match='a parse must be a dict, got str'):
+        DependencyParse.from_dict('a car')
     path = str(tmp_path / 'parses.json')
     with open(path, 'w') as f:
         json.dump(dict(format=1, parser='x', parses={'a car': bad}), f)

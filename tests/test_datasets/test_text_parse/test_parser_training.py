@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from sgsrf_mmseg.datasets.text_parse import (evaluate_parser,
-                                             load_spacy_pipeline,
-                                             parse_texts, read_gold_parses,
+                                             load_spacy_pipeline, parse_texts,
+                                             read_gold_parses,
                                              train_dependency_parser,
                                              write_parse_file)
 
@@ -19,17 +19,17 @@ def attachment_accuracy(predicted, gold):
     total = heads = labels = 0
     for text, tree in gold.items():
         parse = predicted[text]
-        assert parse['words'] == tree['words'], text
-        for k in range(len(tree['words'])):
+        assert parse.words == tree.words, text
+        for k in range(len(tree.words)):
             total += 1
-            if parse['heads'][k] == tree['heads'][k]:
+            if parse.heads[k] == tree.heads[k]:
                 heads += 1
-                labels += parse['deps'][k] == tree['deps'][k]
+                labels += parse.deps[k] == tree.deps[k]
     return heads / total, labels / total
 
 
-def test_trained_parser_parses_held_out_phrases(trained_parser,
-                                                 gold_held_out, gold_train):
+def test_trained_parser_parses_held_out_phrases(trained_parser, gold_held_out,
+                                                gold_train):
     assert not set(gold_held_out) & set(gold_train)
     nlp = load_spacy_pipeline(trained_parser)
     texts = sorted(gold_held_out)
@@ -72,8 +72,9 @@ def test_training_leaves_the_global_random_streams(tmp_path, gold_train):
     """spaCy re-seeds the global generators; a run that trains the parser
     on a dataset's first use draws the same numbers as one that reads it."""
     expected = _draws_after_seeding(5)
-    drawn = _draws_after_seeding(5, lambda: train_dependency_parser(
-        gold_train, str(tmp_path / 'p'), seed=0, epochs=1, batch_size=8))
+    drawn = _draws_after_seeding(
+        5, lambda: train_dependency_parser(
+            gold_train, str(tmp_path / 'p'), seed=0, epochs=1, batch_size=8))
     assert drawn == expected
 
 
@@ -85,6 +86,8 @@ def test_read_gold_parses(tmp_path, gold_train):
     assert read_gold_parses([first, second]) == gold_train
     cache = str(tmp_path / 'cache.json')
     write_parse_file(cache, 'en_core_web_sm 3.8.0', {})
-    with pytest.raises(ValueError, match='cache.json holds parses by '
-                       'en_core_web_sm 3.8.0, not gold trees'):
+    with pytest.raises(
+            ValueError,
+            match='cache.json holds parses by '
+            'en_core_web_sm 3.8.0, not gold trees'):
         read_gold_parses([cache])

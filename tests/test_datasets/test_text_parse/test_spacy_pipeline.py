@@ -35,16 +35,19 @@ def test_missing_pipeline_package():
 
 
 def test_pipeline_folder_problems(tmp_path):
-    with pytest.raises(FileNotFoundError,
-                       match='spaCy pipeline folder not found: ./nowhere'):
+    with pytest.raises(
+            FileNotFoundError,
+            match='spaCy pipeline folder not found: ./nowhere'):
         pipeline_identity('./nowhere')
     (tmp_path / 'empty').mkdir()
     with pytest.raises(FileNotFoundError, match='has no meta.json'):
         pipeline_identity(str(tmp_path / 'empty'))
     blank = str(tmp_path / 'blank')
     spacy.blank('en').to_disk(blank)
-    with pytest.raises(ValueError, match=r'has no dependency parser \(its '
-                       r'components: \[\]\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'has no dependency parser \(its '
+            r'components: \[\]\)'):
         load_spacy_pipeline(blank)
 
 

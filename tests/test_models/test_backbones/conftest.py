@@ -1,12 +1,11 @@
 """Session fixtures: tiny and ViT-B-16 CLIP models and their checkpoints."""
-import sgsrf_mmseg  # noqa: F401,I001  (patches mmcv before mmseg)
-
 import open_clip
 import pytest
 import torch
-
 from clip_checkpoints import (EMBED_DIM, FORMATS, TEXT_CFG, VISION_CFG,
                               save_checkpoint)
+
+import sgsrf_mmseg  # noqa: F401,I001  (patches mmcv before mmseg)
 
 
 @pytest.fixture(scope='session')

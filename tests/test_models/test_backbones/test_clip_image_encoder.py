@@ -1,10 +1,9 @@
-import sgsrf_mmseg  # noqa: F401,I001
-
 import pytest
 import torch
+from clip_checkpoints import EMBED_DIM, VISION_CFG, save_checkpoint
 from mmseg.registry import MODELS
 
-from clip_checkpoints import EMBED_DIM, VISION_CFG, save_checkpoint
+import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.clip.weights import resize_pos_embed
 
 TINY = dict(

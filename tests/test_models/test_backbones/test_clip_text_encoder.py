@@ -1,14 +1,13 @@
-import sgsrf_mmseg  # noqa: F401,I001
-
 import socket
 
+import open_clip
 import pytest
 import torch
 import torch.nn.functional as F
+from clip_checkpoints import EMBED_DIM, TEXT_CFG, save_checkpoint
 from mmseg.registry import MODELS
 
-import open_clip
-from clip_checkpoints import EMBED_DIM, TEXT_CFG, save_checkpoint
+import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.clip import tokenizer as clip_tokenizer_module
 from sgsrf_mmseg.models.clip.tokenizer import tokenize
 
@@ -165,8 +164,7 @@ def test_gradients_reach_every_trainable_parameter():
     tower = build()
     tower.train()
     out = tower(TEXTS)
-    (out.words.square().mean() +
-     out.sentence.square().mean()).backward()
+    (out.words.square().mean() + out.sentence.square().mean()).backward()
     for name, param in tower.named_parameters():
         assert param.requires_grad, name
         assert param.grad is not None and param.grad.abs().sum() > 0, name

@@ -1,14 +1,13 @@
-import sgsrf_mmseg  # noqa: F401,I001
-
 import pytest
 import torch
-from mmseg.registry import MODELS
-
 from clip_checkpoints import (EMBED_DIM, OPENAI_EXTRAS, TEXT_CFG, VISION_CFG,
                               save_checkpoint)
+from mmseg.registry import MODELS
+
+import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.clip import weights as clip_weights
 from sgsrf_mmseg.models.clip.weights import (read_clip_state_dict,
-                                                   resize_pos_embed)
+                                             resize_pos_embed)
 from sgsrf_mmseg.models.utils.weights import read_state_dict
 
 

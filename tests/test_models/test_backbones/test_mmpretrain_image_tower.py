@@ -1,8 +1,8 @@
-import sgsrf_mmseg  # noqa: F401,I001
-
 import pytest
 import torch
 from mmseg.registry import MODELS
+
+import sgsrf_mmseg  # noqa: F401,I001
 
 pytest.importorskip('mmpretrain.models')
 
@@ -70,8 +70,9 @@ def save_classifier(backbone, path, seed=0, head=True):
             head=head_cfg))
     classifier.init_weights()
     torch.save(
-        dict(meta=dict(mmpretrain_version='1.2.0'),
-             state_dict=classifier.state_dict()), path)
+        dict(
+            meta=dict(mmpretrain_version='1.2.0'),
+            state_dict=classifier.state_dict()), path)
     return classifier.backbone
 
 
@@ -97,8 +98,9 @@ def test_token_outputs_are_refused():
 
 
 def test_input_must_be_a_multiple_of_the_patch_size():
-    with pytest.raises(ValueError, match='60x64 is not a multiple of the '
-                       'patch size 16'):
+    with pytest.raises(
+            ValueError, match='60x64 is not a multiple of the '
+            'patch size 16'):
         tower(CLIP_VIT)(images(60, 64))
 
 
@@ -108,20 +110,23 @@ def test_classifier_checkpoint_loads_strictly(tmp_path, backbone, head, norm):
     path = str(tmp_path / 'classifier.pth')
     saved = save_classifier(backbone, path, head=head)
     saved.eval()
-    model = tower(backbone, pretrained=path,
-                  **(dict(normalize=norm) if norm else {}))
+    model = tower(
+        backbone, pretrained=path, **(dict(normalize=norm) if norm else {}))
     for key, value in saved.state_dict().items():
         assert torch.equal(model.backbone.state_dict()[key], value), key
     img = images()
     mean = torch.tensor(
-        norm.get('mean', model.normalizer.mean.flatten().tolist()))
+        norm.get('mean',
+                 model.normalizer.mean.flatten().tolist()))
     std = torch.tensor(
-        norm.get('std', model.normalizer.std.flatten().tolist()))
+        norm.get('std',
+                 model.normalizer.std.flatten().tolist()))
     with torch.no_grad():
         reference = MODELS.build(dict(backbone, _scope_='mmpretrain'))
         reference.load_state_dict(saved.state_dict())
         reference.eval()
-        wanted = reference((img - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1))
+        wanted = reference(
+            (img - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1))
         got = model(img)
     for a, b in zip(got, wanted):
         assert torch.allclose(a, b, atol=1e-6)
@@ -133,29 +138,36 @@ def test_position_tables_resized_as_mmpretrain_does(tmp_path, backbone):
     saved = save_classifier(backbone, path, head=False)
     model = tower(dict(backbone, img_size=96), pretrained=path)
     # mmpretrain's own load hooks, on a plain load_state_dict
-    reference = MODELS.build(
-        dict(backbone, img_size=96, _scope_='mmpretrain'))
+    reference = MODELS.build(dict(backbone, img_size=96, _scope_='mmpretrain'))
     reference.load_state_dict(saved.state_dict())
-    resized = [k for k, v in saved.state_dict().items()
-               if v.shape != reference.state_dict()[k].shape]
+    resized = [
+        k for k, v in saved.state_dict().items()
+        if v.shape != reference.state_dict()[k].shape
+    ]
     assert 'pos_embed' in resized
     for key, value in reference.state_dict().items():
-        assert torch.allclose(model.backbone.state_dict()[key], value,
-                              atol=1e-6), key
+        assert torch.allclose(
+            model.backbone.state_dict()[key], value, atol=1e-6), key
 
 
 def test_wrong_checkpoints_are_rejected_with_the_keys(tmp_path):
     fewer_layers = str(tmp_path / 'two_layers.pth')
     save_classifier(
-        dict(CLIP_VIT, arch=dict(CLIP_VIT['arch'], num_layers=2),
-             out_indices=(0, 1)), fewer_layers)
+        dict(
+            CLIP_VIT,
+            arch=dict(CLIP_VIT['arch'], num_layers=2),
+            out_indices=(0, 1)), fewer_layers)
     with pytest.raises(KeyError, match=r"missing keys \['layers\.2\.attn"):
         tower(CLIP_VIT, pretrained=fewer_layers)
 
     sam = str(tmp_path / 'sam.pth')
-    save_classifier(dict(SAM_VIT, arch=dict(SAM_VIT['arch'], num_layers=3,
-                                            global_attn_indexes=[2]),
-                         out_indices=(0, 1)), sam, head=False)
+    save_classifier(
+        dict(
+            SAM_VIT,
+            arch=dict(SAM_VIT['arch'], num_layers=3, global_attn_indexes=[2]),
+            out_indices=(0, 1)),
+        sam,
+        head=False)
     with pytest.raises(KeyError) as info:
         tower(CLIP_VIT, pretrained=sam)
     message = str(info.value)
@@ -165,16 +177,18 @@ def test_wrong_checkpoints_are_rejected_with_the_keys(tmp_path):
     open_clip_like = str(tmp_path / 'open_clip.pth')
     torch.save({'visual.conv1.weight': torch.zeros(32, 3, 16, 16)},
                open_clip_like)
-    with pytest.raises(KeyError, match=r"outside backbone\.\* \(not part of "
-                       r"the backbone\): \['visual\.conv1\.weight'\]"):
+    with pytest.raises(
+            KeyError,
+            match=r"outside backbone\.\* \(not part of "
+            r"the backbone\): \['visual\.conv1\.weight'\]"):
         tower(CLIP_VIT, pretrained=open_clip_like)
 
 
 def test_sam_checkpoint_into_a_tower_without_the_sam_neck(tmp_path):
     path = str(tmp_path / 'sam_with_neck.pth')
     saved = save_classifier(dict(SAM_VIT, out_channels=8), path, head=False)
-    with pytest.raises(KeyError,
-                       match=r"unexpected keys \['channel_reduction\.0"):
+    with pytest.raises(
+            KeyError, match=r"unexpected keys \['channel_reduction\.0"):
         tower(SAM_VIT, pretrained=path)
     model = tower(
         SAM_VIT,
@@ -188,9 +202,10 @@ def test_converted_clip_zero_shot_checkpoint_by_prefix(tmp_path):
     path = str(tmp_path / 'clip_zero_shot.pth')
     saved = save_classifier(CLIP_VIT, str(tmp_path / 'c.pth'), head=False)
     torch.save(
-        dict({f'visual.{k}': v
-              for k, v in saved.state_dict().items()},
-             **{'visual_proj.proj': torch.zeros(32, 16)}), path)
+        dict({
+            f'visual.{k}': v
+            for k, v in saved.state_dict().items()
+        }, **{'visual_proj.proj': torch.zeros(32, 16)}), path)
     model = tower(
         CLIP_VIT,
         pretrained=path,

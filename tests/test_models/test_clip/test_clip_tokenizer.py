@@ -20,9 +20,7 @@ def spacy_words(text):
 def token_strings(text):
     """Each BPE token of ``text`` as its characters (end-of-word dropped)."""
     tokenizer = clip_tokenizer.bpe_tokenizer()
-    return [
-        tokenizer.decode([i]).strip() for i in tokenizer.encode(text)
-    ]
+    return [tokenizer.decode([i]).strip() for i in tokenizer.encode(text)]
 
 
 @pytest.fixture
@@ -41,9 +39,7 @@ def test_tokenize_matches_open_clip_offline(no_network):
     texts = ['the white storage tank at the bottom right', 'a ship', '']
     tokens, lengths = tokenize(texts, 77)
     assert torch.equal(tokens, OPEN_CLIP(texts))
-    assert lengths.tolist() == [
-        len(OPEN_CLIP.encode(t)) + 2 for t in texts
-    ]
+    assert lengths.tolist() == [len(OPEN_CLIP.encode(t)) + 2 for t in texts]
 
 
 def test_tokenize_length_ignores_spelled_out_eot():
@@ -61,8 +57,9 @@ def test_tokenize_warns_once_naming_the_cut_texts(monkeypatch):
     tokens, lengths = tokenize([long_text, exact, 'a ship', long_text], 16)
     assert lengths.tolist() == [16, 16, 4, 16]
     assert tokens[0, -1] == OPEN_CLIP.eot_token_id
-    assert torch.equal(tokens, OPEN_CLIP([long_text, exact, 'a ship',
-                                          long_text], context_length=16))
+    assert torch.equal(
+        tokens,
+        OPEN_CLIP([long_text, exact, 'a ship', long_text], context_length=16))
     assert len(messages) == 1
     assert messages[0].count(repr(long_text)) == 2
     assert repr(exact) not in messages[0]
@@ -75,29 +72,32 @@ def test_tokenize_rejects_a_single_string_and_short_context():
         tokenize(['a ship'], 1)
 
 
-@pytest.mark.parametrize('text,expected', [
-    # one token per word
-    ('the red car at the top left',
-     [('the', 'the'), ('red', 'red'), ('car', 'car'), ('at', 'at'),
-      ('the', 'the'), ('top', 'top'), ('left', 'left')]),
-    # spaCy: do + n't, CLIP: don + 't
-    ("don't park", [('don', 'do'), ("'t", "n't"), ('park', 'park')]),
-    # punctuation and a hyphen split by both
-    ('the car, left-most!',
-     [('the', 'the'), ('car', 'car'), (',', ','), ('left', 'left'),
-      ('-', '-'), ('most', 'most'), ('!', '!')]),
-    # CLIP's "'re" takes the quote of one word and "re" of the next
-    ('the ‘red’ car', [('the', 'the'), ("'re", 'red'), ('d', 'red'),
-                       ("'", '’'), ('car', 'car')]),
-    # non-ASCII: several byte-level tokens for one word
-    ('Ünïcode café', [('ü', 'Ünïcode'), ('n', 'Ünïcode'), ('ï', 'Ünïcode'),
-                      ('code', 'Ünïcode'), ('café', 'café')]),
-    # ftfy turns the ligature into two letters
-    ('the ﬁeld', [('the', 'the'), ('field', 'ﬁeld')]),
-    # a clean-up across words: spaCy splits the HTML entity
-    ('a &amp; b', [('a', 'a'), ('&', '&'), ('b', 'b')]),
-    ('cafÃ© roof', [('café', 'cafÃ'), ('roof', 'roof')]),
-])
+@pytest.mark.parametrize(
+    'text,expected',
+    [
+        # one token per word
+        ('the red car at the top left', [('the', 'the'), ('red', 'red'),
+                                         ('car', 'car'), ('at', 'at'),
+                                         ('the', 'the'), ('top', 'top'),
+                                         ('left', 'left')]),
+        # spaCy: do + n't, CLIP: don + 't
+        ("don't park", [('don', 'do'), ("'t", "n't"), ('park', 'park')]),
+        # punctuation and a hyphen split by both
+        ('the car, left-most!', [('the', 'the'), ('car', 'car'), (',', ','),
+                                 ('left', 'left'), ('-', '-'),
+                                 ('most', 'most'), ('!', '!')]),
+        # CLIP's "'re" takes the quote of one word and "re" of the next
+        ('the ‘red’ car', [('the', 'the'), ("'re", 'red'), ('d', 'red'),
+                           ("'", '’'), ('car', 'car')]),
+        # non-ASCII: several byte-level tokens for one word
+        ('Ünïcode café', [('ü', 'Ünïcode'), ('n', 'Ünïcode'), ('ï', 'Ünïcode'),
+                          ('code', 'Ünïcode'), ('café', 'café')]),
+        # ftfy turns the ligature into two letters
+        ('the ﬁeld', [('the', 'the'), ('field', 'ﬁeld')]),
+        # a clean-up across words: spaCy splits the HTML entity
+        ('a &amp; b', [('a', 'a'), ('&', '&'), ('b', 'b')]),
+        ('cafÃ© roof', [('café', 'cafÃ'), ('roof', 'roof')]),
+    ])
 def test_align_words_with_spacy_words(text, expected):
     words, spaces = spacy_words(text)
     aligned = align_words(words, spaces)
@@ -122,9 +122,8 @@ def test_align_words_is_truncation_consistent():
     kept = tokens[0, 1:19].tolist()
     assert kept == OPEN_CLIP.encode(text)[:18]
     # storage -> word 2 of each repetition
-    assert [words[i] for i in aligned[:4]] == [
-        'the', 'white', 'storage', 'tank'
-    ]
+    assert [words[i]
+            for i in aligned[:4]] == ['the', 'white', 'storage', 'tank']
 
 
 def test_align_words_rejects_mismatched_input(monkeypatch):

@@ -1,4 +1,3 @@
-import sgsrf_mmseg  # noqa: F401,I001
 import dataclasses
 
 import pytest
@@ -12,14 +11,23 @@ from segment_anything import sam_model_registry
 from segment_anything.modeling import (ImageEncoderViT, MaskDecoder,
                                        TwoWayTransformer)
 
+import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.decode_heads import GroundingSAMHead
 from sgsrf_mmseg.models.sam.prompts import encode_prompts
 from sgsrf_mmseg.models.utils.stage_outputs import (GroundedImage, Grounding,
                                                     SAMPrompts)
 
-TINY = dict(img_size=64, patch_size=8, embed_dim=32, depth=2, num_heads=2,
-            window_size=4, global_attn_indexes=(1, ), prompt_embed_dim=32,
-            decoder_mlp_dim=64, iou_head_hidden_dim=32)
+TINY = dict(
+    img_size=64,
+    patch_size=8,
+    embed_dim=32,
+    depth=2,
+    num_heads=2,
+    window_size=4,
+    global_attn_indexes=(1, ),
+    prompt_embed_dim=32,
+    decoder_mlp_dim=64,
+    iou_head_hidden_dim=32)
 D = 16
 
 
@@ -46,8 +54,8 @@ def _inputs(b=2, k=3, size=64, prompts=True):
         cue_logits=torch.randn(b, 1, 16, 16),
         position=torch.zeros(256, D))
     sam_prompts = SAMPrompts(
-        queries=torch.randn(b, k, 32),
-        dense=torch.randn(b, 32, 16, 16)) if prompts else None
+        queries=torch.randn(b, k, 32), dense=torch.randn(
+            b, 32, 16, 16)) if prompts else None
     return GroundedImage(image=img, grounding=grounding, prompts=sam_prompts)
 
 
@@ -57,8 +65,8 @@ def _samples(b=2, size=64):
         label = torch.randint(0, 2, (1, size, size))
         label[..., -6:] = 255
         sample = SegDataSample(gt_sem_seg=PixelData(data=label))
-        sample.set_metainfo(dict(img_shape=(size, size),
-                                 pad_shape=(size, size)))
+        sample.set_metainfo(
+            dict(img_shape=(size, size), pad_shape=(size, size)))
         samples.append(sample)
     return samples
 
@@ -94,8 +102,9 @@ def test_prompts_are_encoded_by_sam_and_no_mask_embed_added_once():
     queries = torch.randn(2, 3, 32)
     sparse, dense_out = encode_prompts(
         head.prompt_encoder,
-        SAMPrompts(queries=queries, points=(coords, labels), boxes=boxes,
-                   dense=dense), embedding, 64)
+        SAMPrompts(
+            queries=queries, points=(coords, labels), boxes=boxes,
+            dense=dense), embedding, 64)
     expected, _ = head.prompt_encoder(
         points=(coords * 64 - 0.5, labels),
         boxes=boxes * 64 - torch.tensor([0., 0., 1., 1.]),
@@ -121,8 +130,10 @@ def test_losses_and_gradients():
     assert set(losses) == {'loss_mask_bce', 'loss_dice', 'loss_iou'}
     assert all(torch.isfinite(v) for v in losses.values())
     sum(losses.values()).backward()
-    no_grad = [n for n, p in head.named_parameters()
-               if p.requires_grad and p.grad is None]
+    no_grad = [
+        n for n, p in head.named_parameters()
+        if p.requires_grad and p.grad is None
+    ]
     assert not no_grad
     for adapter in head.grounding_adapters:
         assert adapter.film.weight.grad.abs().sum() > 0
@@ -160,11 +171,19 @@ def test_losses_skip_ignored_pixels():
 def _plain_sam(head):
     """segment_anything's own modules with the head's SAM weights."""
     encoder = ImageEncoderViT(
-        img_size=64, patch_size=8, embed_dim=32, depth=2, num_heads=2,
-        out_chans=32, norm_layer=lambda d: nn.LayerNorm(d, eps=1e-6),
-        use_rel_pos=True, window_size=4, global_attn_indexes=(1, ))
+        img_size=64,
+        patch_size=8,
+        embed_dim=32,
+        depth=2,
+        num_heads=2,
+        out_chans=32,
+        norm_layer=lambda d: nn.LayerNorm(d, eps=1e-6),
+        use_rel_pos=True,
+        window_size=4,
+        global_attn_indexes=(1, ))
     decoder = MaskDecoder(
-        transformer_dim=32, iou_head_hidden_dim=32,
+        transformer_dim=32,
+        iou_head_hidden_dim=32,
         transformer=TwoWayTransformer(
             depth=2, embedding_dim=32, num_heads=8, mlp_dim=64))
     encoder.load_state_dict(head.image_encoder.state_dict())
@@ -189,12 +208,12 @@ def test_zero_init_adapters_leave_sam_unchanged():
         inputs.prompts.dense, size=(8, 8), mode='bilinear')
     for i in range(2):
         masks, iou = decoder(embedding[i:i + 1], pe,
-                             inputs.prompts.queries[i:i + 1],
-                             dense[i:i + 1], False)
-        torch.testing.assert_close(logits[i:i + 1], masks,
-                                   rtol=1e-4, atol=1e-4)
-        torch.testing.assert_close(iou_pred[i:i + 1], iou,
-                                   rtol=1e-4, atol=1e-4)
+                             inputs.prompts.queries[i:i + 1], dense[i:i + 1],
+                             False)
+        torch.testing.assert_close(
+            logits[i:i + 1], masks, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(
+            iou_pred[i:i + 1], iou, rtol=1e-4, atol=1e-4)
 
 
 def test_frozen_stages_keep_adapters_trainable():
@@ -207,8 +226,10 @@ def test_frozen_stages_keep_adapters_trainable():
     sum(losses.values()).backward()
     assert all(p.grad is None for p in encoder.parameters())
     assert head.grounding_adapters[0].film.weight.grad.abs().sum() > 0
-    no_grad = [n for n, p in head.named_parameters()
-               if p.requires_grad and p.grad is None]
+    no_grad = [
+        n for n, p in head.named_parameters()
+        if p.requires_grad and p.grad is None
+    ]
     assert not no_grad
     # without adapters the frozen encoder runs without a graph
     head = _head(frozen_stages=2, use_grounding_adapters=False)
@@ -234,7 +255,9 @@ def test_official_vit_b_file_loads_at_512_and_1024(tmp_path):
     for key, value in state.items():
         assert torch.equal(loaded[key], value), key
     assert set(loaded) - set(state) == {
-        k for k in loaded if k.startswith('grounding_adapters.')}
+        k
+        for k in loaded if k.startswith('grounding_adapters.')
+    }
     del head, loaded
     head = GroundingSAMHead(
         sam=dict(arch='vit_b', img_size=512), pretrained=path)

@@ -1,5 +1,4 @@
 """GroundingSAMHead as the decode head of MMSegmentation's EncoderDecoder."""
-import sgsrf_mmseg  # noqa: F401,I001
 import pytest
 import torch
 from mmengine.config import ConfigDict
@@ -9,25 +8,45 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from segment_anything import sam_model_registry
 
-TINY_SAM = dict(img_size=64, patch_size=8, embed_dim=32, depth=2,
-                num_heads=2, window_size=4, global_attn_indexes=(1, ),
-                prompt_embed_dim=32, decoder_mlp_dim=64,
-                iou_head_hidden_dim=32)
-PREPROCESSOR = dict(type='SegDataPreProcessor', mean=None, std=None,
-                    bgr_to_rgb=True, size=(64, 64), seg_pad_val=255)
+import sgsrf_mmseg  # noqa: F401,I001
+
+TINY_SAM = dict(
+    img_size=64,
+    patch_size=8,
+    embed_dim=32,
+    depth=2,
+    num_heads=2,
+    window_size=4,
+    global_attn_indexes=(1, ),
+    prompt_embed_dim=32,
+    decoder_mlp_dim=64,
+    iou_head_hidden_dim=32)
+PREPROCESSOR = dict(
+    type='SegDataPreProcessor',
+    mean=None,
+    std=None,
+    bgr_to_rgb=True,
+    size=(64, 64),
+    seg_pad_val=255)
 CLIP_BACKBONE = dict(
-    type='CLIPImageEncoder', model_name=None, embed_dim=32,
-    vision_cfg=dict(layers=2, width=32, head_width=16, patch_size=8,
-                    image_size=64),
-    img_size=64, out_indices=(0, 1))
+    type='CLIPImageEncoder',
+    model_name=None,
+    embed_dim=32,
+    vision_cfg=dict(
+        layers=2, width=32, head_width=16, patch_size=8, image_size=64),
+    img_size=64,
+    out_indices=(0, 1))
 
 
 def encoder_decoder(head, backbone=CLIP_BACKBONE, test_cfg=None):
     torch.manual_seed(0)
     return MODELS.build(
-        dict(type='EncoderDecoder', data_preprocessor=PREPROCESSOR,
-             backbone=backbone, decode_head=head,
-             test_cfg=ConfigDict(test_cfg or dict(mode='whole'))))
+        dict(
+            type='EncoderDecoder',
+            data_preprocessor=PREPROCESSOR,
+            backbone=backbone,
+            decode_head=head,
+            test_cfg=ConfigDict(test_cfg or dict(mode='whole'))))
 
 
 def batch(n=2, size=64):
@@ -38,19 +57,27 @@ def batch(n=2, size=64):
         label[:, 8:40, 8 + 8 * i:40 + 8 * i] = 1
         samples.append(
             SegDataSample(
-                metainfo=dict(ori_shape=(size, size), img_shape=(size, size),
-                              pad_shape=(size, size)),
+                metainfo=dict(
+                    ori_shape=(size, size),
+                    img_shape=(size, size),
+                    pad_shape=(size, size)),
                 gt_sem_seg=PixelData(data=label)))
-    inputs = [torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
-              for _ in range(n)]
+    inputs = [
+        torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
+        for _ in range(n)
+    ]
     return dict(inputs=inputs, data_samples=samples)
 
 
-FEATURE_HEAD = dict(type='GroundingSAMHead', sam=TINY_SAM,
-                    input_mode='features', in_channels=32, in_index=-1,
-                    use_grounding_adapters=False)
-IMAGE_HEAD = dict(type='GroundingSAMHead', sam=TINY_SAM,
-                  use_grounding_adapters=False)
+FEATURE_HEAD = dict(
+    type='GroundingSAMHead',
+    sam=TINY_SAM,
+    input_mode='features',
+    in_channels=32,
+    in_index=-1,
+    use_grounding_adapters=False)
+IMAGE_HEAD = dict(
+    type='GroundingSAMHead', sam=TINY_SAM, use_grounding_adapters=False)
 
 
 @pytest.mark.parametrize('head,backbone', [
@@ -96,10 +123,10 @@ def test_grounding_adapters_need_a_grounded_input():
 
 def test_normalising_twice_is_refused():
     model = encoder_decoder(IMAGE_HEAD, dict(type='RawImageBackbone'))
-    model.data_preprocessor.mean = torch.tensor([123.7, 116.3, 103.5]).view(
-        3, 1, 1)
-    model.data_preprocessor.std = torch.tensor([58.4, 57.1, 57.4]).view(
-        3, 1, 1)
+    model.data_preprocessor.mean = torch.tensor([123.7, 116.3,
+                                                 103.5]).view(3, 1, 1)
+    model.data_preprocessor.std = torch.tensor([58.4, 57.1,
+                                                57.4]).view(3, 1, 1)
     model.data_preprocessor._enable_normalize = True
     with pytest.raises(ValueError, match='data_preprocessor.mean=None'):
         model.val_step(batch())
@@ -111,9 +138,13 @@ def test_official_file_in_features_mode(tmp_path):
     path = str(tmp_path / 'sam_vit_b_01ec64.pth')
     torch.save(sam.state_dict(), path)
     head = MODELS.build(
-        dict(type='GroundingSAMHead', sam=dict(arch='vit_b', img_size=512),
-             input_mode='features', in_channels=96,
-             use_grounding_adapters=False, pretrained=path))
+        dict(
+            type='GroundingSAMHead',
+            sam=dict(arch='vit_b', img_size=512),
+            input_mode='features',
+            in_channels=96,
+            use_grounding_adapters=False,
+            pretrained=path))
     head.init_weights()
     torch.testing.assert_close(head.mask_decoder.iou_token.weight,
                                sam.mask_decoder.iou_token.weight)

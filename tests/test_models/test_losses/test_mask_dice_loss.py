@@ -15,8 +15,8 @@ def test_registered_and_ignores_pixels():
     # the ignored pixel's logit does not matter
     flipped = wrong.clone()
     flipped[0, 0, 1, 0] = -20.
-    assert loss(wrong, target).item() == pytest.approx(
-        loss(flipped, target).item())
+    assert loss(wrong,
+                target).item() == pytest.approx(loss(flipped, target).item())
     assert loss(wrong, target).item() > 1.0
     with pytest.raises(ValueError, match='N, 1, H, W'):
         loss(torch.zeros(1, 2, 2, 2), target)

@@ -1,20 +1,26 @@
-import sgsrf_mmseg  # noqa: F401,I001
 import dataclasses
 
 import pytest
 import torch
-
 from mmseg.registry import MODELS
+
+import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.utils.stage_outputs import Grounding
 
 B, D, H, W = 2, 8, 4, 4
 IMG = 16  # 4x4 pixels per cell
 # "the red car" / "all white tanks": SOT, three one-token words, EOT
 PARSES = [
-    dict(words=['the', 'red', 'car'], spaces=[True, True, False],
-         heads=[2, 2, 2], deps=['det', 'amod', 'ROOT']),
-    dict(words=['all', 'white', 'tanks'], spaces=[True, True, False],
-         heads=[2, 2, 2], deps=['predet', 'amod', 'ROOT']),
+    dict(
+        words=['the', 'red', 'car'],
+        spaces=[True, True, False],
+        heads=[2, 2, 2],
+        deps=['det', 'amod', 'ROOT']),
+    dict(
+        words=['all', 'white', 'tanks'],
+        spaces=[True, True, False],
+        heads=[2, 2, 2],
+        deps=['predet', 'amod', 'ROOT']),
 ]
 L = 6  # SOT + 3 tokens + EOT + one padded position
 
@@ -24,8 +30,9 @@ def make_grounding(requires_grad=False, blocks=2):
     pad_mask = torch.zeros(B, L, dtype=torch.bool)
     pad_mask[:, 5:] = True
     attn = [
-        torch.rand(B, H * W, L).masked_fill(pad_mask[:, None], -1e4).softmax(
-            -1) for _ in range(blocks)
+        torch.rand(B, H * W, L).masked_fill(pad_mask[:, None],
+                                            -1e4).softmax(-1)
+        for _ in range(blocks)
     ]
     out = Grounding(
         visual=torch.randn(B, D, H, W),
@@ -58,8 +65,9 @@ def test_keys_and_weights():
     losses = build()(make_grounding(), make_gt(), PARSES)
     assert set(losses) == {'loss_struct', 'loss_ground', 'loss_affinity'}
     assert all(torch.isfinite(v) and v.ndim == 0 for v in losses.values())
-    half = build(struct_weight=0.5, ground_weight=0.5,
-                 affinity_weight=0.5)(make_grounding(), make_gt(), PARSES)
+    half = build(
+        struct_weight=0.5, ground_weight=0.5,
+        affinity_weight=0.5)(make_grounding(), make_gt(), PARSES)
     for key in losses:
         assert torch.allclose(half[key], losses[key] / 2)
     for key in losses:
@@ -97,29 +105,36 @@ def test_uniform_attention_does_not_satisfy_the_parse():
     loss = build(ground_weight=0, affinity_weight=0)
     parses = [
         # "the car next to the red building": car and building far apart
-        dict(words='the car next to the red building'.split(),
-             spaces=[True] * 6 + [False], heads=[1, 1, 1, 2, 6, 6, 3],
-             deps=['det', 'ROOT', 'advmod', 'prep', 'det', 'amod', 'pobj'])
+        dict(
+            words='the car next to the red building'.split(),
+            spaces=[True] * 6 + [False],
+            heads=[1, 1, 1, 2, 6, 6, 3],
+            deps=['det', 'ROOT', 'advmod', 'prep', 'det', 'amod', 'pobj'])
     ] * B
     num = 9
     uniform = torch.full((B, H * W, num), 1.0 / num)
     grounding = make_grounding()
     grounding = dataclasses.replace(
-        grounding, pad_mask=torch.zeros(B, num, dtype=torch.bool),
-        words=torch.randn(B, num, D), patch_word_attn=(uniform, ))
+        grounding,
+        pad_mask=torch.zeros(B, num, dtype=torch.bool),
+        words=torch.randn(B, num, D),
+        patch_word_attn=(uniform, ))
     assert loss(grounding, make_gt(), parses)['loss_struct'] > 0.1
 
 
 def test_struct_gradient_reaches_the_attention_only():
     grounding = make_grounding(requires_grad=True)
-    build(ground_weight=0, affinity_weight=0)(
-        grounding, make_gt(), PARSES)['loss_struct'].backward()
+    build(
+        ground_weight=0, affinity_weight=0)(grounding, make_gt(),
+                                            PARSES)['loss_struct'].backward()
     assert all(a.grad.abs().sum() > 0 for a in grounding.patch_word_attn)
     assert grounding.words.grad is None
     grounding = make_grounding(requires_grad=True)
-    build(ground_weight=0, affinity_weight=0,
-          language_structure='self_similarity')(
-              grounding, make_gt())['loss_struct'].backward()
+    build(
+        ground_weight=0,
+        affinity_weight=0,
+        language_structure='self_similarity')(
+            grounding, make_gt())['loss_struct'].backward()
     assert grounding.words.grad is None
     assert grounding.patch_word_attn[0].grad.abs().sum() > 0
 
@@ -130,13 +145,15 @@ def test_parse_is_required_unless_self_similarity():
     with pytest.raises(KeyError, match='text_parse'):
         build()(make_grounding(), make_gt(), [PARSES[0], None])
     losses = build(language_structure='self_similarity')(make_grounding(),
-                                                        make_gt())
+                                                         make_gt())
     assert torch.isfinite(losses['loss_struct'])
 
 
 def test_struct_ignores_padded_positions():
-    loss = build(ground_weight=0, affinity_weight=0,
-                 language_structure='self_similarity')
+    loss = build(
+        ground_weight=0,
+        affinity_weight=0,
+        language_structure='self_similarity')
     grounding = make_grounding()
     value = loss(grounding, make_gt())['loss_struct']
     words = grounding.words.clone()
@@ -210,13 +227,14 @@ def test_affinity_keeps_the_target_apart_and_leaves_the_background_free():
     assert loss(grounding, gt)['loss_affinity'] < 1e-6
     # background cells of different features cost nothing
     scattered = visual.clone()
-    scattered[:, 2:] = torch.randn(B, D - 2, H, W).abs() * (1 - target[:,
-                                                                    None])
+    scattered[:,
+              2:] = torch.randn(B, D - 2, H, W).abs() * (1 - target[:, None])
     scattered[:, 1] = 0
     grounding = dataclasses.replace(grounding, visual=scattered)
     assert loss(grounding, gt)['loss_affinity'] < 1e-6
-    assert build(struct_weight=0, ground_weight=0)(
-        make_grounding(), gt)['loss_affinity'] > 0.1
+    assert build(
+        struct_weight=0, ground_weight=0)(make_grounding(),
+                                          gt)['loss_affinity'] > 0.1
 
 
 def test_affinity_sampling_keeps_gradient():

@@ -1,11 +1,11 @@
-import sgsrf_mmseg  # noqa: F401,I001
 import dataclasses
 
 import pytest
 import torch
 import torch.nn.functional as F
-
 from mmseg.registry import MODELS
+
+import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.necks.attention import sine_position_embedding
 from sgsrf_mmseg.models.utils.stage_outputs import TextFeatures
 
@@ -148,10 +148,9 @@ def test_gradients_reach_every_parameter():
     visual, text = make_inputs()
     ccr = build()
     out = ccr(visual, text, need_patch_word_attn=True)
-    loss = sum(
-        t.float().pow(2).mean()
-        for t in (out.visual, out.words, out.sentence, out.cue_logits,
-                  *out.patch_word_attn))
+    loss = sum(t.float().pow(2).mean()
+               for t in (out.visual, out.words, out.sentence, out.cue_logits,
+                         *out.patch_word_attn))
     loss.backward()
     for name, param in ccr.named_parameters():
         assert param.grad is not None and param.grad.abs().sum() > 0, name

@@ -1,10 +1,10 @@
-import sgsrf_mmseg  # noqa: F401,I001
 import dataclasses
 
 import pytest
 import torch
-
 from mmseg.registry import MODELS
+
+import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.necks.attention import sine_position_embedding
 from sgsrf_mmseg.models.utils.stage_outputs import Grounding, SAMPrompts
 

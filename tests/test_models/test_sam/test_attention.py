@@ -1,10 +1,10 @@
-import sgsrf_mmseg  # noqa: F401,I001
 import pytest
 import torch
 from segment_anything.modeling.image_encoder import Attention, ImageEncoderViT
 
+import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.sam.attention import (SDPARelPosAttention,
-                                                    use_sdpa_attention)
+                                              use_sdpa_attention)
 
 
 def _attention(input_size):
@@ -16,10 +16,12 @@ def _attention(input_size):
     return attn
 
 
-@pytest.mark.parametrize('input_size,tokens', [
-    ((4, 4), (6, 4, 4)),  # windowed block: windows of the batch
-    ((6, 5), (2, 6, 5)),  # global block on a non-square grid
-])
+@pytest.mark.parametrize(
+    'input_size,tokens',
+    [
+        ((4, 4), (6, 4, 4)),  # windowed block: windows of the batch
+        ((6, 5), (2, 6, 5)),  # global block on a non-square grid
+    ])
 def test_sdpa_matches_segment_anything_fp32(input_size, tokens):
     attn = _attention(input_size)
     sdpa = SDPARelPosAttention.from_attention(attn)
@@ -46,17 +48,23 @@ def test_sdpa_gradients_match():
     x = torch.randn(2, 4, 4, 32)
     attn(x).square().sum().backward()
     sdpa(x).square().sum().backward()
-    torch.testing.assert_close(sdpa.rel_pos_h.grad, attn.rel_pos_h.grad,
-                               rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(sdpa.qkv.weight.grad, attn.qkv.weight.grad,
-                               rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(
+        sdpa.rel_pos_h.grad, attn.rel_pos_h.grad, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(
+        sdpa.qkv.weight.grad, attn.qkv.weight.grad, rtol=1e-4, atol=1e-5)
 
 
 def test_use_sdpa_attention_keeps_encoder():
     torch.manual_seed(0)
     encoder = ImageEncoderViT(
-        img_size=64, patch_size=8, embed_dim=32, depth=2, num_heads=2,
-        out_chans=32, use_rel_pos=True, window_size=3,
+        img_size=64,
+        patch_size=8,
+        embed_dim=32,
+        depth=2,
+        num_heads=2,
+        out_chans=32,
+        use_rel_pos=True,
+        window_size=3,
         global_attn_indexes=(1, ))
     for name, param in encoder.named_parameters():
         if 'rel_pos' in name:

@@ -1,8 +1,8 @@
-import sgsrf_mmseg  # noqa: F401,I001
 import pytest
 import torch
 from segment_anything.modeling import MaskDecoder, TwoWayTransformer
 
+import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.sam.batched_decoder import BatchedMaskDecoder
 
 
@@ -11,10 +11,12 @@ def _decoders():
     kwargs = dict(transformer_dim=32, iou_head_hidden_dim=32)
     original = MaskDecoder(
         transformer=TwoWayTransformer(
-            depth=2, embedding_dim=32, num_heads=4, mlp_dim=64), **kwargs)
+            depth=2, embedding_dim=32, num_heads=4, mlp_dim=64),
+        **kwargs)
     batched = BatchedMaskDecoder(
         transformer=TwoWayTransformer(
-            depth=2, embedding_dim=32, num_heads=4, mlp_dim=64), **kwargs)
+            depth=2, embedding_dim=32, num_heads=4, mlp_dim=64),
+        **kwargs)
     batched.load_state_dict(original.state_dict())
     return original.eval(), batched.eval()
 
@@ -33,10 +35,9 @@ def test_batched_equals_single_image_calls(num_sparse, multimask):
     for i in range(b):
         ref_masks, ref_iou = original(emb[i:i + 1], pe, sparse[i:i + 1],
                                       dense[i:i + 1], multimask)
-        torch.testing.assert_close(masks[i:i + 1], ref_masks,
-                                   rtol=1e-5, atol=1e-5)
-        torch.testing.assert_close(iou[i:i + 1], ref_iou, rtol=1e-5,
-                                   atol=1e-5)
+        torch.testing.assert_close(
+            masks[i:i + 1], ref_masks, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(iou[i:i + 1], ref_iou, rtol=1e-5, atol=1e-5)
 
 
 def test_original_decoder_fails_on_image_batch():

@@ -1,17 +1,22 @@
-import sgsrf_mmseg  # noqa: F401,I001
 import pytest
 import torch
 import torch.nn as nn
 
-from sgsrf_mmseg.models.sam.builder import (SAM_ARCHS,
-                                                  build_sam_modules,
-                                                  sam_config)
-from sgsrf_mmseg.models.sam.weights import (load_sam_weights,
-                                                  resize_rel_pos)
+import sgsrf_mmseg  # noqa: F401,I001
+from sgsrf_mmseg.models.sam.builder import (SAM_ARCHS, build_sam_modules,
+                                            sam_config)
+from sgsrf_mmseg.models.sam.weights import load_sam_weights, resize_rel_pos
 
-TINY = dict(patch_size=8, embed_dim=32, depth=2, num_heads=2, window_size=4,
-            global_attn_indexes=(1, ), prompt_embed_dim=32,
-            decoder_mlp_dim=64, iou_head_hidden_dim=32)
+TINY = dict(
+    patch_size=8,
+    embed_dim=32,
+    depth=2,
+    num_heads=2,
+    window_size=4,
+    global_attn_indexes=(1, ),
+    prompt_embed_dim=32,
+    decoder_mlp_dim=64,
+    iou_head_hidden_dim=32)
 
 
 def _sam_file(tmp_path, img_size=64, name='sam_tiny.pth', extra=None):
@@ -19,7 +24,8 @@ def _sam_file(tmp_path, img_size=64, name='sam_tiny.pth', extra=None):
     torch.manual_seed(0)
     sam = nn.Module()
     (sam.image_encoder, sam.prompt_encoder,
-     sam.mask_decoder) = build_sam_modules(img_size=img_size, **TINY)
+     sam.mask_decoder) = build_sam_modules(
+         img_size=img_size, **TINY)
     for param in sam.parameters():
         nn.init.normal_(param, std=0.02)
     state = sam.state_dict()
@@ -98,11 +104,11 @@ def test_wrong_shape_is_an_error(tmp_path):
 def test_pixel_normalisation_keys(tmp_path):
     mean = torch.tensor([123.675, 116.28, 103.53]).view(3, 1, 1)
     std = torch.tensor([58.395, 57.12, 57.375]).view(3, 1, 1)
-    path, _ = _sam_file(
-        tmp_path, extra=dict(pixel_mean=mean, pixel_std=std))
+    path, _ = _sam_file(tmp_path, extra=dict(pixel_mean=mean, pixel_std=std))
     load_sam_weights(path, *build_sam_modules(img_size=64, **TINY))
     path, _ = _sam_file(
-        tmp_path, name='other_norm.pth',
+        tmp_path,
+        name='other_norm.pth',
         extra=dict(pixel_mean=mean * 0, pixel_std=std))
     with pytest.raises(ValueError, match='other_norm.pth.*pixel_mean'):
         load_sam_weights(path, *build_sam_modules(img_size=64, **TINY))

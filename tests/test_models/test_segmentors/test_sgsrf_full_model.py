@@ -1,13 +1,13 @@
-import sgsrf_mmseg  # noqa: F401,I001
 import os.path as osp
 
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+
+import sgsrf_mmseg  # noqa: F401,I001
 
 CONFIG = osp.join(
     osp.dirname(__file__), '..', '..', '..', 'configs', '_base_', 'models',
@@ -27,8 +27,10 @@ def test_full_model_forward_backward_at_512():
                 words='the white storage tank at the bottom right'.split(),
                 spaces=[True] * 7 + [False],
                 heads=[3, 3, 3, 3, 3, 7, 7, 4],
-                deps=['det', 'amod', 'compound', 'ROOT', 'prep', 'det',
-                      'compound', 'pobj']),
+                deps=[
+                    'det', 'amod', 'compound', 'ROOT', 'prep', 'det',
+                    'compound', 'pobj'
+                ]),
             ori_shape=(512, 512),
             img_shape=(512, 512),
             pad_shape=(512, 512)),

@@ -1,4 +1,3 @@
-import sgsrf_mmseg  # noqa: F401,I001
 import copy
 import os.path as osp
 
@@ -8,9 +7,10 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+
+import sgsrf_mmseg  # noqa: F401,I001
 
 CONFIG = osp.join(
     osp.dirname(__file__), '..', '..', '..', 'configs', '_base_', 'models',
@@ -19,13 +19,17 @@ SIZE = 128
 TEXTS = ['the red car on the left', 'two white storage tanks at the bottom']
 PARSES = {
     TEXTS[0]:
-    dict(words=TEXTS[0].split(), spaces=[True] * 5 + [False],
-         heads=[2, 2, 2, 2, 5, 3],
-         deps=['det', 'amod', 'ROOT', 'prep', 'det', 'pobj']),
+    dict(
+        words=TEXTS[0].split(),
+        spaces=[True] * 5 + [False],
+        heads=[2, 2, 2, 2, 5, 3],
+        deps=['det', 'amod', 'ROOT', 'prep', 'det', 'pobj']),
     TEXTS[1]:
-    dict(words=TEXTS[1].split(), spaces=[True] * 6 + [False],
-         heads=[3, 3, 3, 3, 3, 6, 4],
-         deps=['nummod', 'amod', 'compound', 'ROOT', 'prep', 'det', 'pobj']),
+    dict(
+        words=TEXTS[1].split(),
+        spaces=[True] * 6 + [False],
+        heads=[3, 3, 3, 3, 3, 6, 4],
+        deps=['nummod', 'amod', 'compound', 'ROOT', 'prep', 'det', 'pobj']),
 }
 
 
@@ -65,8 +69,10 @@ def test_loss_keys_from_every_stage():
     model = build()
     inputs, samples = make_batch(empty_first=True)
     losses = model(inputs, samples, mode='loss')
-    assert {'decode.loss_mask_bce', 'decode.loss_dice', 'scr.loss_struct',
-            'scr.loss_ground', 'scr.loss_affinity'} <= set(losses)
+    assert {
+        'decode.loss_mask_bce', 'decode.loss_dice', 'scr.loss_struct',
+        'scr.loss_ground', 'scr.loss_affinity'
+    } <= set(losses)
     assert all(torch.isfinite(v) for v in losses.values())
 
 
@@ -124,14 +130,15 @@ def test_train_step_val_step_test_step():
             torch.randint(0, 256, (3, SIZE, SIZE), dtype=torch.uint8))
         sample = SegDataSample(
             metainfo=dict(
-                text=TEXTS[i], text_parse=PARSES[TEXTS[i]], ori_shape=shape,
+                text=TEXTS[i],
+                text_parse=PARSES[TEXTS[i]],
+                ori_shape=shape,
                 img_shape=(SIZE, SIZE)))
         gt = torch.zeros(1, SIZE, SIZE, dtype=torch.long)
         gt[:, :40, :40] = 1
         sample.gt_sem_seg = PixelData(data=gt)
         data['data_samples'].append(sample)
-    optim_wrapper = OptimWrapper(
-        torch.optim.SGD(model.parameters(), lr=0.01))
+    optim_wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
     before = model.refiner.cue_bias.detach().clone()
     log_vars = model.train_step(copy.deepcopy(data), optim_wrapper)
     assert 'loss' in log_vars and 'scr.loss_ground' in log_vars
@@ -144,8 +151,8 @@ def test_train_step_val_step_test_step():
             assert pred.shape == (1, ) + shape
             assert set(pred.unique().tolist()) <= {0, 1}
             probs = result.seg_logits.data
-            assert torch.equal(
-                pred, (probs > model.decode_head.threshold).to(pred))
+            assert torch.equal(pred, (probs
+                                      > model.decode_head.threshold).to(pred))
 
 
 def test_tensor_mode_and_text_errors():
@@ -218,13 +225,14 @@ def test_train_step_pads_smaller_images():
         data_samples=[
             SegDataSample(
                 metainfo=dict(
-                    text=TEXTS[0], text_parse=PARSES[TEXTS[0]],
-                    ori_shape=(96, 112), img_shape=(96, 112)),
+                    text=TEXTS[0],
+                    text_parse=PARSES[TEXTS[0]],
+                    ori_shape=(96, 112),
+                    img_shape=(96, 112)),
                 gt_sem_seg=PixelData(
                     data=torch.ones(1, 96, 112, dtype=torch.long)))
         ])
-    optim_wrapper = OptimWrapper(
-        torch.optim.SGD(model.parameters(), lr=0.01))
+    optim_wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.01))
     log_vars = model.train_step(data, optim_wrapper)
     assert torch.isfinite(log_vars['loss'])
 
@@ -234,8 +242,9 @@ def test_init_weights_keeps_zero_init_and_frozen_stages():
     model.init_weights()
     assert all(torch.all(block.gates == 0.1) for block in model.refiner.blocks)
     assert torch.all(model.prompt_generator.dense_conv[-1].weight == 0)
-    assert all(torch.all(a.film.weight == 0)
-               for a in model.decode_head.grounding_adapters)
+    assert all(
+        torch.all(a.film.weight == 0)
+        for a in model.decode_head.grounding_adapters)
     # The tiny config keeps the text tower's embeddings fixed.
     assert not model.text_encoder.token_embedding.weight.requires_grad
     sum(model.loss(*make_batch()).values()).backward()

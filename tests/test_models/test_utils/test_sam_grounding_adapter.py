@@ -1,6 +1,6 @@
-import sgsrf_mmseg  # noqa: F401,I001
 import torch
 
+import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.utils.grounding_adapter import GroundingAdapter
 
 
