@@ -19,8 +19,11 @@ visualizer = dict(
 # iteration and the samples of the batch ('raise'), or skips the step
 # ('skip', at most max_skips in a row). It guards whatever optimizer wrapper
 # the runner builds (OptimWrapper, or AmpOptimWrapper with --amp).
+# The structural loss ramps the terms of its later stages in by iteration
+# (StructuralConsistencyLoss(stage_schedule=...)); the hook tells it which.
 custom_hooks = [
-    dict(type='NonFiniteLossGuardHook', nonfinite='raise', max_skips=10)
+    dict(type='NonFiniteLossGuardHook', nonfinite='raise', max_skips=10),
+    dict(type='StageScheduleHook')
 ]
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'

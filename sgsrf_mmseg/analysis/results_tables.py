@@ -34,7 +34,8 @@ import os.path as osp
 import statistics
 from typing import List, Optional, Sequence, Tuple
 
-from ..evaluation import TEST_RESULTS_KIND, TEST_RESULTS_VERSION
+from ..evaluation import (GROUP_MEASURES, TEST_RESULTS_KIND,
+                          TEST_RESULTS_VERSION)
 
 ABLATION_KIND = 'sgsrf-ablation'
 DEFAULT_TEST_METRICS = ('mIoU', 'oIoU', 'Prec@0.5', 'Prec@0.6', 'Prec@0.7',
@@ -127,15 +128,17 @@ def dataset_name(results: dict) -> str:
 def flat_metrics(results: dict) -> dict:
     """The overall scores and each group's under the names the metric logs.
 
-    ``mIoU``, ``oIoU``, ``Prec@X``, and for each entry of ``groups``
-    ``mIoU_<size bin>`` / ``oIoU_<size bin>`` or ``mIoU@<category>`` /
-    ``oIoU@<category>``.
+    ``mIoU``, ``oIoU``, ``Prec@X`` (``pointing``, ``drift``), and for each
+    entry of ``groups`` ``mIoU_<size bin>`` / ``oIoU_<size bin>`` or
+    ``mIoU@<group>`` / ``oIoU@<group>`` (and ``pointing``/``drift`` where
+    measured).
     """
     metrics = dict(results['metrics'])
     for name, group in results['groups'].items():
         suffix = name if name.startswith('@') else f'_{name}'
-        metrics[f'mIoU{suffix}'] = group['mIoU']
-        metrics[f'oIoU{suffix}'] = group['oIoU']
+        for key in GROUP_MEASURES:
+            if group.get(key) is not None:
+                metrics[f'{key}{suffix}'] = group[key]
     return metrics
 
 
@@ -192,14 +195,16 @@ def render_test_block(runs: Sequence[Run],
     parts = [markdown_table(['config', 'expressions'] + list(metrics), rows)]
     for path, results in runs if groups else ():
         if results['groups']:
+            measures = [
+                key for key in GROUP_MEASURES if any(
+                    g.get(key) is not None for g in results['groups'].values())
+            ]
             parts.append(
                 markdown_table([
-                    f'`{config_name(results["config"])}` group', 'expressions',
-                    'mIoU', 'oIoU'
-                ], [[name, g['count'],
-                     fmt(g['mIoU']),
-                     fmt(g['oIoU'])]
-                    for name, g in results['groups'].items()]))
+                    f'`{config_name(results["config"])}` group', 'expressions'
+                ] + measures, [[name, g['count']] +
+                               [fmt(g.get(key)) for key in measures]
+                               for name, g in results['groups'].items()]))
     parts.append(_scoring_note(first))
     parts.append('Produced by:\n\n' +
                  '\n'.join(f"- `{r['command']}` (`{path}`)"

@@ -68,19 +68,29 @@ def _stage_dataset(cfg: Config, stage: str) -> Optional[dict]:
     return dataset
 
 
+def _reads_parses(scr: dict) -> bool:
+    """Whether the structural loss's config reads the expressions' parses:
+    a structure term on parses (the roles or tree distances) or the GPG
+    term."""
+    on_parses = scr.get('language_structure',
+                        'roles') in ('roles', 'tree_distance')
+    return bool(
+        scr.get('struct_weight', 0.5) and on_parses
+        or scr.get('prompt_weight', 0.0))
+
+
 def _parse_problems(cfg: Config, stages: Iterable[str]) -> List[str]:
     """A structure loss on parses needs a parser for the training set."""
     scr = (cfg.get('model') or {}).get('structural_loss')
     dataset = _stage_dataset(cfg, 'train') if 'train' in stages else None
-    if not scr or dataset is None or not scr.get('struct_weight', 0.5) or \
-            scr.get('language_structure', 'parse') != 'parse' or \
+    if not scr or dataset is None or not _reads_parses(scr) or \
             dataset.get('type') not in DATASETS:
         return []
     text_parser = dataset.get('text_parser')
     if not text_parser:
         return [
-            "model.structural_loss (language_structure='parse') reads the "
-            'dependency parse of every training expression, but '
+            'model.structural_loss reads the dependency parse of every '
+            'training expression (its structure terms on parses), but '
             f'train_dataloader.dataset has no text_parser: {PARSE_HELP}'
         ]
     model = text_parser.get('model')

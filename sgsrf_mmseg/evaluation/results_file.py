@@ -14,9 +14,12 @@ folder (and wherever ``--results`` says); the results renderer
     expressions  number of scored expressions
     protocol     {"name", "resolution", "prec_rule", "empty_union_iou",
                   "threshold", "description"} (see ScoringProtocol)
-    metrics      {"mIoU", "oIoU", "Prec@0.5", ...}: percent, two decimals
-    groups       {"small": {"count", "mIoU", "oIoU"}, ..., "@<category>":
-                  {...}}: size bins, then categories
+    metrics      {"mIoU", "oIoU", "Prec@0.5", ..., "pointing", "drift"}:
+                  percent, two decimals (pointing and drift where the model
+                  gives a grounding cue)
+    groups       {"small": {"count", "mIoU", "oIoU", "pointing", "drift"},
+                  ..., "@<name>": {...}}: size bins, then categories and
+                  test groups (pointing and drift null where not measured)
 """
 import datetime
 import json

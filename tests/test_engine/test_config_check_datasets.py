@@ -58,6 +58,10 @@ def test_a_structure_loss_on_parses_needs_a_parser(tmp_path, text_parser,
     with pytest.raises(ConfigCheckError, match=expected) as info:
         check_config(cfg, stages=('train', ))
     assert 'python -m spacy download' in str(info.value)
-    # the model's own word similarity needs no parser
+    # the model's own word similarity needs no parser, unless the GPG term
+    # (which reads the roles of the words) is on
     cfg.model.structural_loss.language_structure = 'self_similarity'
+    with pytest.raises(ConfigCheckError, match=expected):
+        check_config(cfg, stages=('train', ))
+    cfg.model.structural_loss.prompt_weight = 0
     check_config(cfg, stages=('train', ))

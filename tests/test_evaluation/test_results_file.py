@@ -52,10 +52,14 @@ def test_results_file_fields(tmp_path):
     # 4 x 4 masks at 480 x 480: IoUs 3/4 and 1.
     assert results['metrics']['mIoU'] == 87.5
     assert list(results['metrics'])[:3] == ['mIoU', 'oIoU', 'Prec@0.5']
+    # no grounding cue in these samples: pointing and drift are not measured
     assert results['groups'] == {
-        'large': dict(count=2, mIoU=87.5, oIoU=87.5),
-        '@ship': dict(count=2, mIoU=87.5, oIoU=87.5),
+        'large':
+        dict(count=2, mIoU=87.5, oIoU=87.5, pointing=None, drift=None),
+        '@ship':
+        dict(count=2, mIoU=87.5, oIoU=87.5, pointing=None, drift=None),
     }
+    assert 'pointing' not in results['metrics']
 
 
 def test_nothing_scored_writes_nothing(tmp_path):

@@ -78,12 +78,18 @@ model = dict(
         frozen_stages=-1,
         threshold=0.5,
         out_channels=1),
+    # The stages' structural terms as in the tiny recipe, the later stages
+    # ramped in after the cue has been learned (iterations of the benchmark
+    # schedules, whose warm-up is 500 iterations).
     structural_loss=dict(
         type='StructuralConsistencyLoss',
         struct_weight=0.5,
         ground_weight=0.1,
         affinity_weight=0.1,
-        language_structure='parse',
+        prompt_weight=0.2,
+        drift_weight=0.2,
+        stage_schedule=dict(prompt=(1000, 3000), drift=(2000, 5000)),
+        language_structure='roles',
         cue_target='max',
         affinity_samples=512),
     train_cfg=dict(),

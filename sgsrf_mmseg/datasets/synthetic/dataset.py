@@ -27,7 +27,8 @@ def _no_gold_trees(data_root: str) -> str:
             "on; set the training dataset's text_parser=dict(model="
             "'en_core_web_sm') (pip install spacy; python -m spacy download "
             'en_core_web_sm), or text_parser=None with '
-            "model.structural_loss.language_structure='self_similarity'")
+            "model.structural_loss.language_structure='self_similarity' "
+            'model.structural_loss.prompt_weight=0')
 
 
 def _is_foreign_refsegrs(root: str) -> bool:

@@ -14,10 +14,11 @@ from mmengine.utils import mkdir_or_exist
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
+from .grounding_scores import grounding_measures
 from .referring_scores import (DEFAULT_IOU_THRS, DEFAULT_SIZE_BINS,
-                               ReferringRecord, ReferringSummary,
-                               check_size_bins, expression_rows,
-                               summarize_records)
+                               GROUP_MEASURES, ReferringRecord,
+                               ReferringSummary, check_size_bins,
+                               expression_rows, summarize_records)
 from .scoring_protocol import resolve_protocol, scoring_masks
 
 #: File of the per-expression records written with ``keep_results``.
@@ -41,8 +42,15 @@ class ReferringSegMetric(BaseMetric):
       small < ~51x51 px, e.g. vehicles, storage tanks; large >= ~162x162 px,
       e.g. fields, stadiums, airports). Expressions with an empty ground
       truth form the bin ``empty``.
-    * ``mIoU@<category>`` / ``oIoU@<category>`` for samples whose metainfo
-      ``category`` is not None.
+    * ``mIoU@<name>`` / ``oIoU@<name>`` for the metainfo ``category`` of a
+      sample and each of its ``tags`` (test groups such as ``relation``;
+      a sample counts in every group it names);
+    * ``pointing`` and ``drift`` (overall and per group) when the model
+      predicts a grounding cue (``pred_cue_logits``): the share of
+      expressions whose cue peak falls on the target, and the mean share of
+      a predicted mask outside the cue's region (see
+      :mod:`~sgsrf_mmseg.evaluation.metrics.grounding_scores`), measured at
+      the original size whatever the protocol.
 
     The resolution and rules follow a scoring protocol (see
     :mod:`~sgsrf_mmseg.evaluation.metrics.scoring_protocol`): ``'original'``
@@ -78,7 +86,8 @@ class ReferringSegMetric(BaseMetric):
             compute nothing and return an empty dict. Defaults to False.
         keep_results (bool): Also write the per-expression records (ref id,
             sentence id, category, image, IoU, intersection, union, predicted,
-            ground-truth and image areas, size bin) to
+            ground-truth and image areas, size bin, groups, pointing, drift)
+            to
             ``output_dir/expressions.csv`` (needs ``output_dir``; nothing is
             scored with ``format_only``). MMSegmentation's ``tools/test.py
             --out`` sets it with ``output_dir``. Defaults to False.
@@ -148,6 +157,7 @@ class ReferringSegMetric(BaseMetric):
                     f'sample {img_path} has no gt_sem_seg; load the mask in '
                     'the test pipeline or set format_only=True')
             gt = sample['gt_sem_seg']['data'].squeeze(0).to(pred.device)
+            grounding = self._grounding(pred, gt, sample)
             pred, gt = scoring_masks(self.protocol, sample, pred, gt)
             if pred.shape != gt.shape:
                 raise ValueError(
@@ -155,7 +165,24 @@ class ReferringSegMetric(BaseMetric):
                     f'{tuple(pred.shape)} differs from ground-truth shape '
                     f'{tuple(gt.shape)}; load the mask after Resize in the '
                     'test pipeline or score at a fixed resolution')
-            self.results.append(self._count(pred, gt, sample))
+            self.results.append(
+                self._count(pred, gt, sample)._replace(**grounding))
+
+    def _grounding(self, pred: torch.Tensor, gt: torch.Tensor,
+                   sample: dict) -> dict:
+        """Pointing and drift at the original size, when there is a cue."""
+        if 'pred_cue_logits' not in sample:
+            return {}
+        if pred.shape != gt.shape:
+            raise ValueError(
+                f"sample {sample.get('img_path')}: prediction shape "
+                f'{tuple(pred.shape)} differs from ground-truth shape '
+                f'{tuple(gt.shape)}; load the mask after Resize in the test '
+                'pipeline')
+        valid = gt != self.ignore_index
+        hit, drift = grounding_measures(sample['pred_cue_logits']['data'],
+                                        sample, pred == 1, gt == 1, valid)
+        return dict(pointing=hit, drift=drift)
 
     def _count(self, pred: torch.Tensor, gt: torch.Tensor,
                sample: dict) -> ReferringRecord:
@@ -170,7 +197,8 @@ class ReferringSegMetric(BaseMetric):
             category=sample.get('category'),
             ref_id=sample.get('ref_id'),
             sent_id=sample.get('sent_id'),
-            img_path=sample.get('img_path'))
+            img_path=sample.get('img_path'),
+            tags=tuple(sample.get('tags') or ()))
 
     def _save_mask(self, pred: torch.Tensor, sample: dict) -> None:
         ref_id, sent_id = sample.get('ref_id'), sample.get('sent_id')
@@ -231,9 +259,19 @@ class ReferringSegMetric(BaseMetric):
         print_log('\n' + table.get_string(), logger=logger)
         if not summary.groups:
             return
+        measures = [
+            key for key in GROUP_MEASURES if any(
+                getattr(score, key) is not None
+                for score in summary.groups.values())
+        ]
         breakdown = PrettyTable()
-        breakdown.field_names = ['group', 'count', 'mIoU', 'oIoU']
+        breakdown.field_names = ['group', 'count'] + measures
         for name, score in summary.groups.items():
-            breakdown.add_row([name, score.count, score.mIoU, score.oIoU])
-        print_log('by target size (share of the image) and category:', logger)
+            breakdown.add_row([name, score.count] + [
+                '-' if getattr(score, key) is None else getattr(score, key)
+                for key in measures
+            ])
+        print_log(
+            'by target size (share of the image), category and test group:',
+            logger)
         print_log('\n' + breakdown.get_string(), logger=logger)

@@ -1,10 +1,11 @@
 """Arithmetic of the referring metrics: per-expression counts to scores.
 
 Pure functions over :class:`ReferringRecord` (no masks, no tensors): IoU per
-expression, overall IoU, ``Prec@X``, target-size bins and the breakdown by
-size and category. :func:`summarize_records` computes everything once; the
-metric's numbers, its printed tables and the results file all read the one
-:class:`ReferringSummary`.
+expression, overall IoU, ``Prec@X``, target-size bins, the grounding
+measures (pointing accuracy and drift, where the model gives a cue) and the
+breakdown by size, category and test group. :func:`summarize_records`
+computes everything once; the metric's numbers, its printed tables and the
+results file all read the one :class:`ReferringSummary`.
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ DEFAULT_SIZE_BINS: Dict[str, Tuple[float, float]] = OrderedDict(
     small=(0.0, 0.01), medium=(0.01, 0.10), large=(0.10, 1.0))
 DEFAULT_IOU_THRS: Tuple[float, ...] = (0.5, 0.6, 0.7, 0.8, 0.9)
 PREC_RULES = ('>=', '>')
+#: What a group reports, in order (``pointing``/``drift`` where measured).
+GROUP_MEASURES = ('mIoU', 'oIoU', 'pointing', 'drift')
 
 
 class ReferringRecord(NamedTuple):
@@ -33,6 +36,12 @@ class ReferringRecord(NamedTuple):
         ref_id (Any): Reference id.
         sent_id (Any): Sentence id.
         img_path (str, optional): Image file of the expression.
+        tags (tuple[str, ...]): Test groups the expression belongs to
+            (e.g. ``'relation'``), besides its category.
+        pointing (bool, optional): Whether the peak of the grounding cue
+            falls on the target (None: the model gives no cue).
+        drift (float, optional): Share of the predicted mask outside the
+            cue's region (None: no cue, or an empty prediction).
     """
     intersection: int
     union: int
@@ -42,6 +51,9 @@ class ReferringRecord(NamedTuple):
     ref_id: Any = None
     sent_id: Any = None
     img_path: Optional[str] = None
+    tags: Tuple[str, ...] = ()
+    pointing: Optional[bool] = None
+    drift: Optional[float] = None
 
     @property
     def pred_area(self) -> int:
@@ -51,16 +63,22 @@ class ReferringRecord(NamedTuple):
 
 @dataclass
 class GroupScore:
-    """Scores of a group of expressions (a size bin or a category).
+    """Scores of a group of expressions (a size bin, category or tag).
 
     Attributes:
         count (int): Expressions in the group.
         mIoU (float): Mean IoU, percent with two decimals.
         oIoU (float): Overall IoU, percent with two decimals.
+        pointing (float, optional): Pointing accuracy, percent (None when
+            the model gives no cue).
+        drift (float, optional): Mean drift, percent (None without a cue
+            or without a non-empty prediction).
     """
     count: int
     mIoU: float
     oIoU: float
+    pointing: Optional[float] = None
+    drift: Optional[float] = None
 
 
 @dataclass
@@ -69,24 +87,28 @@ class ReferringSummary:
 
     Attributes:
         expressions (int): Number of scored expressions.
-        overall (dict[str, float]): ``mIoU``, ``oIoU`` and ``Prec@X``,
-            percent with two decimals.
+        overall (dict[str, float]): ``mIoU``, ``oIoU``, ``Prec@X`` and,
+            where the model gives a grounding cue, ``pointing`` and
+            ``drift``; percent with two decimals.
         groups (dict[str, GroupScore]): Size bins by their name (``small``,
-            ..., ``empty`` for an empty ground truth) and categories as
-            ``@<category>``.
+            ..., ``empty`` for an empty ground truth), then categories and
+            tags as ``@<name>``.
     """
     expressions: int
     overall: Dict[str, float]
     groups: Dict[str, GroupScore] = field(default_factory=OrderedDict)
 
     def to_metrics(self) -> Dict[str, float]:
-        """The flat metric dict: overall scores, then ``mIoU_<bin>`` /
-        ``oIoU_<bin>`` and ``mIoU@<category>`` / ``oIoU@<category>``."""
+        """The flat metric dict: overall scores, then per group
+        ``mIoU_<bin>`` / ``oIoU_<bin>`` and ``mIoU@<name>`` /
+        ``oIoU@<name>`` (and ``pointing``/``drift`` likewise, where
+        measured)."""
         metrics = OrderedDict(self.overall)
         for name, score in self.groups.items():
             suffix = name if name.startswith('@') else f'_{name}'
-            metrics[f'mIoU{suffix}'] = score.mIoU
-            metrics[f'oIoU{suffix}'] = score.oIoU
+            for key in GROUP_MEASURES:
+                if getattr(score, key) is not None:
+                    metrics[f'{key}{suffix}'] = getattr(score, key)
         return metrics
 
 
@@ -121,6 +143,35 @@ def precision_at(ious: np.ndarray, thr: float, prec_rule: str) -> float:
     return float(hits.mean())
 
 
+def pointing_accuracy(records: Sequence[ReferringRecord]) -> Optional[float]:
+    """Share of expressions whose cue peak falls on the target (None when
+    no record has a cue)."""
+    hits = [r.pointing for r in records if r.pointing is not None]
+    return float(np.mean(hits)) if hits else None
+
+
+def mean_drift(records: Sequence[ReferringRecord]) -> Optional[float]:
+    """Mean share of the predicted mask outside the cue's region over the
+    expressions that have one (None when none has)."""
+    drifts = [r.drift for r in records if r.drift is not None]
+    return float(np.mean(drifts)) if drifts else None
+
+
+def _percent_or_none(value: Optional[float]) -> Optional[float]:
+    return None if value is None else percent(value)
+
+
+def score_group(records: Sequence[ReferringRecord],
+                empty_union_iou: float) -> GroupScore:
+    """Count, mIoU, oIoU and the grounding measures of some expressions."""
+    return GroupScore(
+        count=len(records),
+        mIoU=percent(expression_ious(records, empty_union_iou).mean()),
+        oIoU=percent(overall_iou(records, empty_union_iou)),
+        pointing=_percent_or_none(pointing_accuracy(records)),
+        drift=_percent_or_none(mean_drift(records)))
+
+
 def size_bin_of(record: ReferringRecord,
                 size_bins: Dict[str, Sequence[float]]) -> str:
     """Name the target-size bin of one expression.
@@ -147,20 +198,26 @@ def size_bin_of(record: ReferringRecord,
                      f'size_bins {dict(size_bins)}')
 
 
+def record_groups(record: ReferringRecord) -> List[str]:
+    """The groups an expression belongs to: its category, then its tags."""
+    names = [record.category] if record.category is not None else []
+    return names + [t for t in record.tags if t not in names]
+
+
 def group_records(records: Sequence[ReferringRecord],
                   size_bins: Dict[str, Sequence[float]],
                   by_category: bool) -> Dict[str, List[ReferringRecord]]:
-    """Split the records by size bin, then by category.
+    """Split the records by size bin, then by category and tag.
 
     Args:
         records (Sequence[ReferringRecord]): The expressions.
         size_bins (dict): Bin name -> (low, high); empty: no size groups.
-        by_category (bool): Add ``@<category>`` groups for records that
-            carry a category.
+        by_category (bool): Add ``@<name>`` groups for the category and
+            the tags of each record (a record is in every group it names).
 
     Returns:
         dict[str, list]: Non-empty groups, size bins in their order then
-        ``empty``, then categories sorted by name.
+        ``empty``, then categories and tags sorted by name.
     """
     groups: Dict[str, List[ReferringRecord]] = OrderedDict()
     if size_bins:
@@ -171,8 +228,8 @@ def group_records(records: Sequence[ReferringRecord],
     if by_category:
         categories: Dict[str, List[ReferringRecord]] = {}
         for record in records:
-            if record.category is not None:
-                categories.setdefault(f'@{record.category}', []).append(record)
+            for name in record_groups(record):
+                categories.setdefault(f'@{name}', []).append(record)
         groups.update(sorted(categories.items()))
     return OrderedDict((k, v) for k, v in groups.items() if v)
 
@@ -210,11 +267,12 @@ def summarize_records(records: Sequence[ReferringRecord],
             covered by the ground truth; an empty dict disables the size
             breakdown. Defaults to None (:data:`DEFAULT_SIZE_BINS`: small < 1%,
             medium 1-10%, large >= 10%).
-        by_category (bool): Add the per-category breakdown for records that
-            carry a category. Defaults to True.
+        by_category (bool): Add the per-category (and per-tag) breakdown
+            for records that carry one. Defaults to True.
 
     Returns:
-        ReferringSummary: Overall scores, and count, mIoU and oIoU per group.
+        ReferringSummary: Overall scores, and per group its count, mIoU,
+        oIoU and grounding measures.
     """
     if prec_rule not in PREC_RULES:
         raise ValueError(f"prec_rule must be '>=' or '>', got {prec_rule!r}")
@@ -230,14 +288,13 @@ def summarize_records(records: Sequence[ReferringRecord],
         oIoU=percent(overall_iou(records, empty_union_iou)))
     for thr in iou_thrs:
         overall[f'Prec@{thr:g}'] = percent(precision_at(ious, thr, prec_rule))
-    groups = OrderedDict(
-        (name,
-         GroupScore(
-             count=len(members),
-             mIoU=percent(expression_ious(members, empty_union_iou).mean()),
-             oIoU=percent(overall_iou(members, empty_union_iou))))
-        for name, members in group_records(records, size_bins,
-                                           by_category).items())
+    everything = score_group(records, empty_union_iou)
+    for key in ('pointing', 'drift'):
+        if getattr(everything, key) is not None:
+            overall[key] = getattr(everything, key)
+    groups = OrderedDict((name, score_group(members, empty_union_iou))
+                         for name, members in group_records(
+                             records, size_bins, by_category).items())
     return ReferringSummary(len(records), overall, groups)
 
 
@@ -252,7 +309,9 @@ def expression_rows(records: Sequence[ReferringRecord], empty_union_iou: float,
 
     Returns:
         list[dict]: ``ref_id, sent_id, category, img_path, iou,
-        intersection, union, pred_area, gt_area, image_area, size_bin``.
+        intersection, union, pred_area, gt_area, image_area, size_bin``,
+        ``groups`` (category and tags joined by ``;``), ``pointing`` (1, 0,
+        or None without a cue) and ``drift`` (None where not measured).
     """
     records = [ReferringRecord(*r) for r in records]
     ious = expression_ious(records, empty_union_iou)
@@ -268,6 +327,9 @@ def expression_rows(records: Sequence[ReferringRecord], empty_union_iou: float,
             pred_area=r.pred_area,
             gt_area=r.gt_area,
             image_area=r.image_area,
-            size_bin=size_bin_of(r, size_bins) if size_bins else None)
+            size_bin=size_bin_of(r, size_bins) if size_bins else None,
+            groups=';'.join(record_groups(r)),
+            pointing=None if r.pointing is None else int(r.pointing),
+            drift=None if r.drift is None else round(float(r.drift), 6))
         for r, iou in zip(records, ious)
     ]

@@ -319,15 +319,7 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
             dict[str, Tensor]: Losses keyed by their ``loss_name``.
         """
         mask_logits, iou_pred = self.decode(inputs)
-        losses = self.loss_by_feat(mask_logits, batch_data_samples)
-        if self.loss_iou is not None:
-            label = self._labels(batch_data_samples)
-            logits = self._resize(mask_logits.detach().float(),
-                                  label.shape[-2:])
-            name = self.loss_iou.get('loss_name', 'loss_iou')
-            losses[name] = self.loss_iou.get('loss_weight', 1.0) * F.mse_loss(
-                iou_pred[:, 0].float(), self._mask_iou(logits, label))
-        return losses
+        return self.loss_by_feat(mask_logits, batch_data_samples, iou_pred)
 
     def predict(self,
                 inputs: HeadInputs,
@@ -353,13 +345,18 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         return torch.stack([s.gt_sem_seg.data
                             for s in batch_data_samples]).squeeze(1)
 
-    def loss_by_feat(self, mask_logits: torch.Tensor,
-                     batch_data_samples: SampleList) -> dict:
-        """Mask losses at the label resolution.
+    def loss_by_feat(self,
+                     mask_logits: torch.Tensor,
+                     batch_data_samples: SampleList,
+                     iou_pred: Optional[torch.Tensor] = None) -> dict:
+        """Mask losses at the label resolution (and the IoU-head loss).
 
         Args:
             mask_logits (Tensor): Output of :meth:`forward`.
             batch_data_samples (list[SegDataSample]): With ``gt_sem_seg``.
+            iou_pred (Tensor, optional): ``(B, 1)`` SAM's IoU prediction,
+                scored by ``loss_iou`` when both are given. Defaults to
+                None.
 
         Returns:
             dict[str, Tensor]: Losses keyed by their ``loss_name``.
@@ -371,6 +368,10 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
             value = loss_module(logits, label, ignore_index=self.ignore_index)
             name = loss_module.loss_name
             losses[name] = losses[name] + value if name in losses else value
+        if self.loss_iou is not None and iou_pred is not None:
+            name = self.loss_iou.get('loss_name', 'loss_iou')
+            losses[name] = self.loss_iou.get('loss_weight', 1.0) * F.mse_loss(
+                iou_pred[:, 0].float(), self._mask_iou(logits.detach(), label))
         return losses
 
     def _mask_iou(self, logits: torch.Tensor,

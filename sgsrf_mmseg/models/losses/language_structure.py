@@ -1,20 +1,27 @@
-"""Token-token structure of an expression from its dependency parse."""
+"""The pairwise forms of the CCR structure term (before the roles).
+
+``'tree_distance'``: the Gram matrix of the column-normalised patch->word
+attention of each CCR block, ``S_v = P̂ᵀP̂``, against
+``S_l[i, j] = exp(-decay * max(d(w_i, w_j) - 1, 0))`` with ``d`` the
+dependency-tree distance, over pairs of content-word tokens (mean squared
+gap, averaged over blocks). ``'self_similarity'``: against
+``relu(cos(sg(W'_i), sg(W'_j)))``, the model's own word similarity, over
+all word tokens. Both are blind to how much attention a word gets, and
+uniform attention meets ``'tree_distance'`` whenever every content-word
+pair is adjacent in the tree: the roles form (:mod:`.stage_structure`)
+replaces them as the default; they stay as options for comparison.
+"""
 from collections import deque
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from torch import Tensor
 
 from ...utils.dependency_parse import DependencyParse
 from ..clip.tokenizer import align_words
-
-#: Dependency labels of function words (determiners, prepositions,
-#: particles, adverbial modifiers such as "next" in "next to", ...), whose
-#: tokens take no part in the structure term; paths still run through them.
-FUNCTION_DEPS = frozenset({
-    'det', 'predet', 'prep', 'case', 'punct', 'cc', 'aux', 'auxpass', 'mark',
-    'advmod', 'neg', 'prt', 'cop', 'expl', 'dep'
-})
+from .expression_roles import FUNCTION_DEPS
 
 
 def tree_distances(heads: Sequence[int]) -> np.ndarray:
@@ -50,7 +57,8 @@ def tree_distances(heads: Sequence[int]) -> np.ndarray:
     return dist
 
 
-def token_structure(parse: dict, num_tokens: int, num_positions: int,
+def token_structure(parse: DependencyParse, num_tokens: int,
+                    num_positions: int,
                     decay: float) -> Tuple[torch.Tensor, torch.Tensor]:
     """The language-side target of the structure term for one expression.
 
@@ -65,7 +73,7 @@ def token_structure(parse: dict, num_tokens: int, num_positions: int,
     pairs: 1; two edges apart: ``exp(-decay)``; ...).
 
     Args:
-        parse (dict): ``words``, ``spaces``, ``heads``, ``deps``.
+        parse (DependencyParse): The parse.
         num_tokens (int): BPE tokens of the expression in the tower's input.
         num_positions (int): ``L``, the tower's output length.
         decay (float): Decay of the target with the distance.
@@ -74,7 +82,6 @@ def token_structure(parse: dict, num_tokens: int, num_positions: int,
         tuple[Tensor, Tensor]: ``(L, L)`` target and ``(L, L)`` bool mask of
         the constrained pairs (content-word tokens, ``i != j``).
     """
-    parse = DependencyParse.from_dict(parse)
     owners = align_words(parse.words, parse.spaces)[:num_tokens]
     dist = tree_distances(parse.heads)
     content = np.array([d not in FUNCTION_DEPS for d in parse.deps],
@@ -91,13 +98,13 @@ def token_structure(parse: dict, num_tokens: int, num_positions: int,
     return torch.from_numpy(target), torch.from_numpy(mask)
 
 
-def batch_structure(parses: List[dict], lengths: torch.Tensor,
+def batch_structure(parses: List[DependencyParse], lengths: torch.Tensor,
                     num_positions: int,
                     decay: float) -> Tuple[torch.Tensor, torch.Tensor]:
     """:func:`token_structure` of a batch, stacked: ``(B, L, L)`` twice.
 
     Args:
-        parses (list[dict]): One parse per expression.
+        parses (list[DependencyParse]): One parse per expression.
         lengths (Tensor): ``(B,)`` positions the tower used per text, SOT
             and EOT included.
         num_positions (int): ``L``.
@@ -110,3 +117,43 @@ def batch_structure(parses: List[dict], lengths: torch.Tensor,
     ]
     return (torch.stack([t for t, _ in pairs]),
             torch.stack([m for _, m in pairs]))
+
+
+def pairwise_structure_loss(patch_word_attn: Sequence[Tensor],
+                            pad_mask: Tensor, words: Tensor,
+                            parses: Optional[List[DependencyParse]],
+                            decay: float) -> Tensor:
+    """Mean squared gap between the attention's word-word Gram matrix and
+    the language structure (see the module).
+
+    Args:
+        patch_word_attn (Sequence[Tensor]): ``(B, N, L)`` per block.
+        pad_mask (Tensor): ``(B, L)`` True at padded positions.
+        words (Tensor): ``(B, L, D)`` refined words (``'self_similarity'``,
+            when ``parses`` is None).
+        parses (list[DependencyParse], optional): One per expression
+            (``'tree_distance'``); None takes the self-similarity.
+        decay (float): See :func:`token_structure`.
+
+    Returns:
+        Tensor: The term.
+    """
+    num = pad_mask.shape[1]
+    if parses is None:
+        w = F.normalize(words.detach().float(), dim=-1)
+        valid = (~pad_mask).float()
+        pairs = valid[:, :, None] * valid[:, None, :]
+        pairs = pairs * (1 - torch.eye(num, device=pairs.device))
+        language = (w @ w.transpose(1, 2)).clamp(min=0)
+    else:
+        language, pairs = batch_structure(parses, (~pad_mask).sum(1), num,
+                                          decay)
+        language = language.to(pad_mask.device)
+        pairs = pairs.to(pad_mask.device).float()
+    total = 0
+    for attn in patch_word_attn:
+        cols = F.normalize(attn.float(), dim=1)
+        vision = cols.transpose(1, 2) @ cols
+        total = total + ((vision - language)**2 * pairs).sum() / \
+            pairs.sum().clamp(min=1)
+    return total / len(patch_word_attn)

@@ -1,5 +1,5 @@
-"""SCR: Structural Consistency Regularization of the CCR output."""
-from typing import Dict, List, Optional, Tuple
+"""SCR: Structural Consistency Regularization over the three stages."""
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -7,48 +7,71 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils.stage_outputs import Grounding
-from .language_structure import batch_structure
+from ...utils.cue_region import cue_region
+from ...utils.dependency_parse import DependencyParse
+from ..utils.stage_outputs import Grounding, SAMPrompts
+from .expression_roles import TokenRoles, token_roles
+from .language_structure import pairwise_structure_loss
 from .mask_dice_loss import soft_dice_loss
+from .stage_structure import (ccr_structure_loss, mask_drift_loss,
+                              prompt_structure_loss)
 
 PARSE_HELP = (
     "set text_parser=dict(model='en_core_web_sm') (or a spaCy pipeline "
     'folder) in the training dataset config, after `pip install spacy` and '
     '`python -m spacy download en_core_web_sm`; or choose '
-    "language_structure='self_similarity' in the structural loss")
+    "language_structure='self_similarity' and prompt_weight=0 in the "
+    'structural loss')
+
+#: ``language_structure`` values: the roles read from the parse (default),
+#: and two pairwise forms (:mod:`.language_structure`).
+LANGUAGE_STRUCTURES = ('roles', 'tree_distance', 'self_similarity')
+#: The stages whose structural term follows a schedule, and their weights.
+SCHEDULED_TERMS = {'prompt': 'prompt_weight', 'drift': 'drift_weight'}
 
 
 @MODELS.register_module()
 class StructuralConsistencyLoss(nn.Module):
-    """Structural Consistency Regularization (SCR) of SGSRF.
+    """Structural Consistency Regularization (SCR) of SGSRF, stage by stage.
 
-    Three terms on CCR's output, each with its own weight (a weight of 0
-    removes the term and its key). Computed in float32. The default weights
-    keep the mask loss the main signal for every trained part after the
-    warm-up (``tools/analysis/gradient_shares.py`` measures it): the cue
-    term's gradient, unweighted, is hundreds of times the mask loss's on
-    the towers at initialisation.
+    Terms (each with its own weight; a weight of 0 removes the term and its
+    key). Computed in float32. The default weights keep the mask loss the
+    main signal of every trained part after the warm-up
+    (``tools/analysis/gradient_shares.py`` measures it).
 
-    ``loss_struct``: the word-word structure seen through vision must match
-    the structure of the language. For every CCR block ``b`` let ``P_b``
-    (B, N, L) be its patch->word attention, the attention that writes the
-    expression into the patches V' (and so into G, the prompts and SAM);
-    column ``i`` is where word-token ``i`` is written. With ``P̂_b`` its
-    columns L2-normalised over the patches::
+    Structure, imposed progressively over the three stages, each stage held
+    to the roles of the expression's words (:mod:`.expression_roles`: the
+    head phrase, position words, landmarks and the direction of each
+    relation, read from the dependency parse) and to the grounding of the
+    stage before it (:mod:`.stage_structure` has the formulas):
 
-        S_v^b = P̂_bᵀ P̂_b                        (B, L, L)
-        L_struct = mean_b mean_{(i, j) in M} (S_v^b[i, j] - S_l[i, j])^2
+    * ``loss_struct`` (CCR, ``struct_weight``): where each word is written
+      into the patches (each block's patch->word attention) follows its
+      role: head words into the target, target patches read the words that
+      describe it, landmark words outside it and on the side the relation
+      names. None of this is met by uniform attention, by attention that
+      writes (almost) nothing of the content words (all on SOT/EOT or
+      function words), or by attention blind to direction words.
+      ``language_structure='tree_distance'``: the earlier pairwise form,
+      the Gram matrix of the column-normalised attention against
+      ``exp(-decay * max(d - 1, 0))`` of tree distances between content
+      words; ``'self_similarity'``: against the model's own word
+      similarity (:mod:`.language_structure`). Without CCR blocks there is
+      no such attention and the term is left out.
+    * ``loss_prompt_struct`` (GPG, ``prompt_weight``): GPG's sparse
+      queries read the cue's region and the words describing the target,
+      not the landmarks.
+    * ``loss_mask_drift`` (GMS, ``drift_weight``): the share of the
+      predicted mask outside the cue's region.
 
-    ``language_structure='parse'``: ``S_l`` and the constrained pairs ``M``
-    come from the dependency parse of the expression
-    (:func:`~.language_structure.token_structure`: content-word tokens,
-    ``S_l = exp(-structure_decay * max(d - 1, 0))`` with ``d`` the distance
-    of their words in the tree), so that a noun and its modifiers are
-    written into the same patches and words of other phrases (a landmark)
-    elsewhere. ``'self_similarity'``: ``S_l = relu(cos(sg(W'_i),
-    sg(W'_j)))`` over all word tokens, the model's own word similarity (an
-    ablation; ``sg`` is stop-gradient). Without CCR blocks there is no
-    such attention and the term is left out.
+    ``stage_schedule`` ramps the GPG and GMS terms in: ``dict(prompt=(s,
+    e), drift=(s, e))`` scales a term's weight linearly from 0 at
+    iteration ``s`` to 1 at ``e`` (set by ``StageScheduleHook`` through
+    :meth:`set_iteration`; outside a runner every weight is full), so that
+    a stage is held to the grounding of the one before it once that
+    grounding has been learned.
+
+    Grounding and affinity:
 
     ``loss_ground``: the cue must cover the target. The mask is reduced to
     G's grid: a cell is valid when at least half of it is not
@@ -79,10 +102,15 @@ class StructuralConsistencyLoss(nn.Module):
         ground_weight (float): Weight of ``loss_ground``. Defaults to 0.1.
         affinity_weight (float): Weight of ``loss_affinity``.
             Defaults to 0.1.
-        language_structure (str): 'parse' or 'self_similarity'.
-            Defaults to 'parse'.
-        structure_decay (float): Decay of the parse target with the tree
-            distance. Defaults to 0.7.
+        prompt_weight (float): Weight of ``loss_prompt_struct``.
+            Defaults to 0.
+        drift_weight (float): Weight of ``loss_mask_drift``. Defaults to 0.
+        stage_schedule (dict, optional): ``prompt``/``drift`` ramps
+            ``(start, end)`` in iterations. Defaults to None (full weights).
+        language_structure (str): 'roles', 'tree_distance' or
+            'self_similarity'. Defaults to 'roles'.
+        structure_decay (float): Decay of the 'tree_distance' target with
+            the tree distance. Defaults to 0.7.
         cue_target (str): 'max', 'soft' or 'half'. Defaults to 'max'.
         affinity_samples (int): Cells sampled per image. Defaults to 512.
         affinity_margin (float): Cosine allowed between target and
@@ -94,22 +122,35 @@ class StructuralConsistencyLoss(nn.Module):
                  struct_weight: float = 0.5,
                  ground_weight: float = 0.1,
                  affinity_weight: float = 0.1,
-                 language_structure: str = 'parse',
+                 prompt_weight: float = 0.0,
+                 drift_weight: float = 0.0,
+                 stage_schedule: Optional[Dict[str, Sequence[int]]] = None,
+                 language_structure: str = 'roles',
                  structure_decay: float = 0.7,
                  cue_target: str = 'max',
                  affinity_samples: int = 512,
                  affinity_margin: float = 0.0,
                  ignore_index: int = 255):
         super().__init__()
-        if language_structure not in ('parse', 'self_similarity'):
-            raise ValueError("language_structure must be 'parse' or "
-                             f"'self_similarity', got {language_structure!r}")
+        if language_structure == 'parse':
+            raise ValueError(
+                "language_structure='parse' is now called 'tree_distance' "
+                "(the pairwise tree-distance form); the default, 'roles', "
+                'reads the roles of the words from the parse')
+        if language_structure not in LANGUAGE_STRUCTURES:
+            raise ValueError(f'language_structure must be one of '
+                             f'{LANGUAGE_STRUCTURES}, got '
+                             f'{language_structure!r}')
         if cue_target not in ('max', 'soft', 'half'):
             raise ValueError("cue_target must be 'max', 'soft' or 'half', "
                              f'got {cue_target!r}')
         self.struct_weight = struct_weight
         self.ground_weight = ground_weight
         self.affinity_weight = affinity_weight
+        self.prompt_weight = prompt_weight
+        self.drift_weight = drift_weight
+        self.stage_schedule = self._check_schedule(stage_schedule or {})
+        self.iteration: Optional[int] = None
         self.language_structure = language_structure
         self.structure_decay = structure_decay
         self.cue_target = cue_target
@@ -117,38 +158,102 @@ class StructuralConsistencyLoss(nn.Module):
         self.affinity_margin = affinity_margin
         self.ignore_index = ignore_index
 
+    @staticmethod
+    def _check_schedule(schedule: dict) -> Dict[str, Tuple[int, int]]:
+        unknown = set(schedule) - set(SCHEDULED_TERMS)
+        if unknown:
+            raise ValueError(f'stage_schedule: unknown terms {sorted(unknown)}'
+                             f'; known: {sorted(SCHEDULED_TERMS)}')
+        checked = {}
+        for name, ramp in schedule.items():
+            if len(ramp) != 2 or not 0 <= ramp[0] <= ramp[1]:
+                raise ValueError(f'stage_schedule[{name!r}] = {ramp!r}: '
+                                 'expected (start, end) iterations with '
+                                 '0 <= start <= end')
+            checked[name] = (int(ramp[0]), int(ramp[1]))
+        return checked
+
+    def set_iteration(self, iteration: Optional[int]) -> None:
+        """Set the training iteration the schedule reads (None: full)."""
+        self.iteration = iteration
+
+    def scheduled_weight(self, name: str) -> float:
+        """The weight of a scheduled term at the current iteration."""
+        weight = getattr(self, SCHEDULED_TERMS[name])
+        if self.iteration is None or name not in self.stage_schedule:
+            return weight
+        start, end = self.stage_schedule[name]
+        if self.iteration >= end:
+            return weight
+        if self.iteration < start or end == start:
+            return 0.0
+        return weight * (self.iteration - start) / (end - start)
+
     @property
     def needs_attention(self) -> bool:
         """Whether CCR must return its patch->word attention maps."""
         return bool(self.struct_weight)
 
-    def forward(
-            self,
-            grounding: Grounding,
-            gt: Tensor,
-            parses: Optional[List[Optional[dict]]] = None
-    ) -> Dict[str, Tensor]:
+    @property
+    def needs_query_attention(self) -> bool:
+        """Whether GPG must return its queries' attention maps."""
+        return bool(self.prompt_weight)
+
+    @property
+    def needs_mask_logits(self) -> bool:
+        """Whether the term of GMS reads the mask logits."""
+        return bool(self.drift_weight)
+
+    def forward(self,
+                grounding: Grounding,
+                gt: Tensor,
+                parses: Optional[Sequence[Any]] = None,
+                prompts: Optional[SAMPrompts] = None,
+                mask_logits: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Compute the weighted terms.
 
         Args:
             grounding (Grounding): CCR's output (with its attention maps).
             gt (Tensor): ``(B, H, W)`` labels, 1 target, 0 background,
                 ``ignore_index`` ignored.
-            parses (list[dict], optional): The dependency parse of each
-                expression (``text_parse`` of the data samples); needed by
-                ``language_structure='parse'``. Defaults to None.
+            parses (Sequence, optional): The dependency parse of each
+                expression (``text_parse`` of the data samples, a
+                :class:`DependencyParse` or its dict form); needed by the
+                'roles' and 'tree_distance' structures and by the GPG
+                term. Defaults to None.
+            prompts (SAMPrompts, optional): GPG's output with its queries'
+                attention (for ``loss_prompt_struct``). Defaults to None.
+            mask_logits (Tensor, optional): ``(B, 1, H', W')`` the head's
+                mask logits (for ``loss_mask_drift``). Defaults to None.
 
         Returns:
-            dict[str, Tensor]: ``loss_struct``, ``loss_ground``,
-            ``loss_affinity`` (those with a non-zero weight).
+            dict[str, Tensor]: The terms with a non-zero weight (the
+            scheduled ones also while their ramp is at 0).
         """
         losses = dict()
+        grid = tuple(grounding.cue_logits.shape[-2:])
+        target, valid = self.cell_targets(gt, grid)
+        roles = None
+        if (self.struct_weight and self.language_structure == 'roles'
+                and grounding.patch_word_attn) or (self.prompt_weight
+                                                   and prompts is not None):
+            roles = self.token_roles(grounding, parses)
         if self.struct_weight and grounding.patch_word_attn:
-            losses['loss_struct'] = self.struct_weight * self.struct_loss(
-                grounding, parses)
-        if self.ground_weight or self.affinity_weight:
-            target, valid = self.cell_targets(gt,
-                                              grounding.cue_logits.shape[-2:])
+            if self.language_structure == 'roles':
+                term = ccr_structure_loss(grounding.patch_word_attn, roles,
+                                          target.flatten(1), grid)
+            else:
+                term = self.pairwise_struct_loss(grounding, parses)
+            losses['loss_struct'] = self.struct_weight * term
+        if self.prompt_weight and prompts is not None and prompts.query_attn:
+            region = cue_region(grounding.cue_logits[:, 0]).flatten(1)
+            losses['loss_prompt_struct'] = self.scheduled_weight(
+                'prompt') * prompt_structure_loss(prompts.query_attn, roles,
+                                                  region)
+        if self.drift_weight and mask_logits is not None:
+            losses['loss_mask_drift'] = self.scheduled_weight(
+                'drift') * mask_drift_loss(
+                    mask_logits, cue_region(grounding.cue_logits[:, 0]))
         if self.ground_weight:
             losses['loss_ground'] = self.ground_weight * self.ground_loss(
                 grounding.cue_logits[:, 0], target, valid)
@@ -156,6 +261,27 @@ class StructuralConsistencyLoss(nn.Module):
             losses['loss_affinity'] = self.affinity_weight * \
                 self.affinity_loss(grounding.visual, target, valid)
         return losses
+
+    def _checked_parses(self, parses: Optional[Sequence[Any]],
+                        num: int) -> List[DependencyParse]:
+        if parses is None or len(parses) != num or any(p is None
+                                                       for p in parses):
+            raise KeyError(
+                'StructuralConsistencyLoss needs the dependency parse of '
+                "every expression (metainfo 'text_parse' of the data "
+                f'samples): {PARSE_HELP}')
+        return [DependencyParse.from_dict(p) for p in parses]
+
+    def token_roles(self, grounding: Grounding,
+                    parses: Optional[Sequence[Any]]) -> List[TokenRoles]:
+        """The roles of each expression's tokens (tokens the tower kept)."""
+        lengths = (~grounding.pad_mask).sum(1).tolist()
+        checked = self._checked_parses(parses, len(lengths))
+        return [
+            token_roles(parse,
+                        int(length) - 2)
+            for parse, length in zip(checked, lengths)
+        ]
 
     def cell_targets(self, gt: Tensor,
                      size: Tuple[int, int]) -> Tuple[Tensor, Tensor]:
@@ -175,39 +301,15 @@ class StructuralConsistencyLoss(nn.Module):
                 else (share >= 0.5).float()
         return target * cell_valid, cell_valid
 
-    def language_target(
-            self, grounding: Grounding,
-            parses: Optional[List[Optional[dict]]]) -> Tuple[Tensor, Tensor]:
-        """``S_l`` and the constrained pairs ``M``, both ``(B, L, L)``."""
-        pad_mask = grounding.pad_mask
-        num = pad_mask.shape[1]
-        if self.language_structure == 'self_similarity':
-            w = F.normalize(grounding.words.detach().float(), dim=-1)
-            valid = (~pad_mask).float()
-            pairs = valid[:, :, None] * valid[:, None, :]
-            pairs = pairs * (1 - torch.eye(num, device=pairs.device))
-            return (w @ w.transpose(1, 2)).clamp(min=0), pairs.bool()
-        if parses is None or any(p is None for p in parses):
-            raise KeyError(
-                "StructuralConsistencyLoss(language_structure='parse') "
-                "needs the dependency parse of every expression (metainfo "
-                f"'text_parse' of the data samples): {PARSE_HELP}")
-        target, pairs = batch_structure(parses, (~pad_mask).sum(1), num,
-                                        self.structure_decay)
-        return target.to(pad_mask.device), pairs.to(pad_mask.device)
-
-    def struct_loss(self, grounding: Grounding,
-                    parses: Optional[List[Optional[dict]]]) -> Tensor:
-        """Mean squared gap between visual and language word structure."""
-        language, pairs = self.language_target(grounding, parses)
-        pairs = pairs.float()
-        total = 0
-        for attn in grounding.patch_word_attn:
-            cols = F.normalize(attn.float(), dim=1)
-            vision = cols.transpose(1, 2) @ cols
-            total = total + ((vision - language)**2 * pairs).sum() / \
-                pairs.sum().clamp(min=1)
-        return total / len(grounding.patch_word_attn)
+    def pairwise_struct_loss(self, grounding: Grounding,
+                             parses: Optional[Sequence[Any]]) -> Tensor:
+        """The 'tree_distance' and 'self_similarity' forms."""
+        parses = self._checked_parses(
+            parses, grounding.pad_mask.shape[0]
+        ) if self.language_structure == 'tree_distance' else None
+        return pairwise_structure_loss(grounding.patch_word_attn,
+                                       grounding.pad_mask, grounding.words,
+                                       parses, self.structure_decay)
 
     def ground_loss(self, logits: Tensor, target: Tensor,
                     valid: Tensor) -> Tensor:

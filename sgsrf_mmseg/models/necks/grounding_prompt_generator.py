@@ -33,18 +33,29 @@ class PromptQueryLayer(nn.Module):
         self.norm_ffn = nn.LayerNorm(dims)
         self.ffn = FeedForward(dims, ffn_ratio, dropout)
 
-    def forward(self, q: Tensor, memory: Tensor, memory_pos: Tensor,
-                memory_mask: Tensor) -> Tensor:
-        """Update queries ``q`` (B, K, D) from ``memory`` (B, M, D)."""
+    def forward(self, q: Tensor, memory: Tensor, memory_scale: Tensor,
+                memory_pos: Tensor, memory_mask: Tensor,
+                need_weights: bool) -> Tuple[Tensor, Optional[Tensor]]:
+        """Update queries ``q`` (B, K, D) from ``memory`` (B, M, D).
+
+        ``memory_scale`` (B, M) multiplies each memory token after its
+        LayerNorm (which would otherwise erase a scaling of the token).
+
+        Returns:
+            tuple: the queries and, with ``need_weights``, their
+            head-averaged attention over the memory ``(B, K, M)``.
+        """
         qn = self.norm_self(q)
         q = q + self.self_attn(qn, qn, qn)[0]
-        mem = self.norm_memory(memory)
-        q = q + self.cross_attn(
+        mem = self.norm_memory(memory) * memory_scale[..., None]
+        update, attn = self.cross_attn(
             self.norm_cross(q),
             mem + memory_pos,
             mem,
-            key_padding_mask=memory_mask)[0]
-        return q + self.ffn(self.norm_ffn(q))
+            key_padding_mask=memory_mask,
+            need_weights=need_weights)
+        q = q + update
+        return q + self.ffn(self.norm_ffn(q)), attn
 
 
 @MODELS.register_module()
@@ -59,9 +70,11 @@ class GroundingPromptGenerator(BaseModule):
     * Sparse (``use_sparse``): ``K`` learnable queries ``e_k``, each
       conditioned on the sentence (``q_k = e_k + s'``), pass ``num_layers``
       decoder layers (self-attention, cross-attention, FFN) over the memory
-      ``[V' * (1 + sigmoid(G)) + P ; W']`` (sine positions ``P`` and a
-      modality embedding; padded words masked), then ``Linear(LN(q))`` to
-      ``prompt_dims``: ``queries`` (B, K, prompt_dims).
+      ``[LN(V') * (1 + sigmoid(G)) + P ; LN(W')]`` (the stress applied after
+      the memory's LayerNorm, which would erase it; sine positions ``P``
+      and a modality embedding; padded words masked), then
+      ``Linear(LN(q))`` to ``prompt_dims``: ``queries`` (B, K,
+      prompt_dims).
     * Points (``use_points``): positive points at the centres of the
       ``num_points`` highest cells of ``G``; box (``use_box``): the extent of
       ``sigmoid(G) > box_threshold`` (the top cell when nothing passes).
@@ -130,40 +143,59 @@ class GroundingPromptGenerator(BaseModule):
             nn.init.zeros_(self.dense_conv[-1].weight)
             nn.init.zeros_(self.dense_conv[-1].bias)
 
-    def forward(self, grounding: Grounding) -> SAMPrompts:
+    def forward(self,
+                grounding: Grounding,
+                need_query_attn: bool = False) -> SAMPrompts:
         """Make the prompts.
 
         Args:
             grounding (Grounding): CCR's output.
+            need_query_attn (bool): Return the sparse queries' attention
+                over the memory, layer by layer (for the structural loss).
+                Defaults to False.
 
         Returns:
             SAMPrompts: the enabled prompts (the others None).
         """
         visual, cue = grounding.visual, grounding.cue_logits
         stressed = visual * (1 + cue.sigmoid())
+        queries, query_attn = None, ()
+        if self.use_sparse:
+            queries, query_attn = self._decode_queries(grounding,
+                                                       need_query_attn)
         return SAMPrompts(
-            queries=self._decode_queries(stressed, grounding)
-            if self.use_sparse else None,
+            queries=queries,
             points=self._peak_points(cue) if self.use_points else None,
             boxes=self._cue_box(cue) if self.use_box else None,
-            dense=self.dense_conv(stressed) if self.use_dense else None)
+            dense=self.dense_conv(stressed) if self.use_dense else None,
+            query_attn=query_attn)
 
-    def _decode_queries(self, stressed: Tensor,
-                        grounding: Grounding) -> Tensor:
-        """Decode the sentence-conditioned queries against the memory."""
-        b, d, h, w = stressed.shape
+    def _decode_queries(self, grounding: Grounding,
+                        need_attn: bool) -> Tuple[Tensor, Tuple[Tensor, ...]]:
+        """Decode the sentence-conditioned queries against the memory;
+        their attention maps per layer when asked."""
+        b, d, h, w = grounding.visual.shape
         words, pad_mask = grounding.words, grounding.pad_mask
-        patches = stressed.flatten(2).transpose(1, 2)
-        memory = torch.cat([patches, words], dim=1)
+        memory = torch.cat(
+            [grounding.visual.flatten(2).transpose(1, 2), words], dim=1)
+        memory_scale = torch.cat([
+            1 + grounding.cue_logits.flatten(1).sigmoid(),
+            words.new_ones(words.shape[:2])
+        ],
+                                 dim=1)
         patch_pos = grounding.position + self.modality_embed.weight[0]
         word_pos = self.modality_embed.weight[1].expand(words.shape[1], -1)
         memory_pos = torch.cat([patch_pos, word_pos], dim=0)[None]
         memory_mask = torch.cat([pad_mask.new_zeros(b, h * w), pad_mask],
                                 dim=1)
         q = self.queries.weight[None] + grounding.sentence[:, None]
+        attn_maps = []
         for layer in self.layers:
-            q = layer(q, memory, memory_pos, memory_mask)
-        return self.sparse_out(q)
+            q, attn = layer(q, memory, memory_scale, memory_pos, memory_mask,
+                            need_attn)
+            if attn is not None:
+                attn_maps.append(attn)
+        return self.sparse_out(q), tuple(attn_maps)
 
     def _peak_points(self, cue: Tensor) -> Tuple[Tensor, Tensor]:
         """Positive points at the ``num_points`` highest cells of ``cue``."""

@@ -2,6 +2,7 @@
 from typing import List, Tuple
 
 import torch
+from mmengine.structures import PixelData
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
@@ -16,20 +17,24 @@ class SGSRFSegmentor(BaseSegmentor):
     """Referring segmentor of SGSRF (grounding first, segmentation second).
 
     ``loss``: image tower + text tower -> ``refiner`` (CCR) ->
-    ``prompt_generator`` (GPG) -> ``decode_head.loss`` (SAM with grounding
-    modulation, through mmseg's decode-head contract with a
-    :class:`GroundedImage` as its inputs) -> head losses (prefix
-    ``decode.``) + ``structural_loss`` (SCR) terms (prefix ``scr.``), the
-    structure term reading each expression's dependency parse from the
-    data samples' metainfo ``text_parse``.
+    ``prompt_generator`` (GPG) -> ``decode_head`` (SAM with grounding
+    modulation, given a :class:`GroundedImage` as its inputs; its
+    ``decode`` then ``loss_by_feat``) -> head losses (prefix ``decode.``)
+    + ``structural_loss`` (SCR) terms (prefix ``scr.``): the structure of
+    each stage, read against each expression's dependency parse (the data
+    samples' metainfo ``text_parse``), CCR's attention, GPG's queries'
+    attention and the head's mask logits.
 
     ``init_weights`` loads the pretrained files through the sub-modules
     (``pretrained`` of each tower and of the head).
 
     ``predict``: the same stages, ``decode_head.predict`` (mask logits at
     the input size), then :meth:`postprocess_result` (padding removed, flip
-    undone, resized to ``ori_shape``, ``sigmoid > decode_head.threshold``).
-    The structure term's attention maps are computed only for the loss.
+    undone, resized to ``ori_shape``, ``sigmoid > decode_head.threshold``);
+    each data sample also gets the grounding cue as ``pred_cue_logits``
+    (``PixelData`` ``(1, h, w)``, logits on the patch grid of the padded
+    input), which the metric reads for pointing and drift. The attention
+    maps of the structure terms are computed only for the loss.
 
     The expression of each image is read from ``data_sample.metainfo
     ['text']``. Ablations are config changes: ``refiner.num_blocks=0`` (no
@@ -128,13 +133,16 @@ class SGSRFSegmentor(BaseSegmentor):
     def ground(self,
                inputs: Tensor,
                texts: List[str],
-               need_patch_word_attn: bool = False) -> GroundedImage:
+               need_patch_word_attn: bool = False,
+               need_query_attn: bool = False) -> GroundedImage:
         """Towers -> CCR -> GPG: the head's input.
 
         Args:
             inputs (Tensor): ``(B, 3, H, W)`` images, 0..255 RGB.
             texts (list[str]): One expression per image.
             need_patch_word_attn (bool): Keep CCR's attention maps (for
+                the structural loss). Defaults to False.
+            need_query_attn (bool): Keep GPG's query attention maps (for
                 the structural loss). Defaults to False.
 
         Returns:
@@ -143,7 +151,8 @@ class SGSRFSegmentor(BaseSegmentor):
         visual_feats, text = self.extract_feat(inputs, texts)
         grounding = self.refiner(visual_feats, text, need_patch_word_attn)
         prompts = self.prompt_generator(
-            grounding) if self.prompt_generator is not None else None
+            grounding,
+            need_query_attn) if self.prompt_generator is not None else None
         return GroundedImage(
             image=inputs, grounding=grounding, prompts=prompts)
 
@@ -160,26 +169,39 @@ class SGSRFSegmentor(BaseSegmentor):
         grounded = self.ground(
             inputs,
             self.get_texts(data_samples),
-            need_patch_word_attn=scr is not None and scr.needs_attention)
+            need_patch_word_attn=scr is not None and scr.needs_attention,
+            need_query_attn=scr is not None and scr.needs_query_attention)
+        mask_logits, iou_pred = self.decode_head.decode(grounded)
         losses = add_prefix(
-            self.decode_head.loss(grounded, data_samples, self.train_cfg),
+            self.decode_head.loss_by_feat(mask_logits, data_samples, iou_pred),
             'decode')
         if scr is not None:
             gt = torch.stack(
                 [sample.gt_sem_seg.data[0] for sample in data_samples])
             parses = [s.metainfo.get('text_parse') for s in data_samples]
             losses.update(
-                add_prefix(scr(grounded.grounding, gt, parses), 'scr'))
+                add_prefix(
+                    scr(grounded.grounding,
+                        gt,
+                        parses,
+                        prompts=grounded.prompts,
+                        mask_logits=mask_logits), 'scr'))
         return losses
 
     def predict(self,
                 inputs: Tensor,
                 data_samples: OptSampleList = None) -> SampleList:
-        """Binary masks at ``ori_shape`` in ``pred_sem_seg``."""
-        self.get_texts(data_samples)
+        """Binary masks at ``ori_shape`` in ``pred_sem_seg``, the cue in
+        ``pred_cue_logits``."""
+        texts = self.get_texts(data_samples)
         batch_img_metas = [sample.metainfo for sample in data_samples]
-        seg_logits = self.encode_decode(inputs, batch_img_metas)
-        return self.postprocess_result(seg_logits, data_samples)
+        grounded = self.ground(inputs, texts)
+        seg_logits = self.decode_head.predict(grounded, batch_img_metas,
+                                              self.test_cfg)
+        results = self.postprocess_result(seg_logits, data_samples)
+        for sample, cue in zip(results, grounded.grounding.cue_logits):
+            sample.set_data(dict(pred_cue_logits=PixelData(data=cue)))
+        return results
 
     def _forward(self,
                  inputs: Tensor,

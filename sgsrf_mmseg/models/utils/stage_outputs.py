@@ -67,11 +67,16 @@ class SAMPrompts:
             normalised image coordinates (x1, y1 at the far pixel edge).
         dense (Tensor, optional): ``(B, C, h', w')`` dense residual added to
             SAM's no-mask embedding (any grid; the head resizes it).
+        query_attn (tuple[Tensor]): one ``(B, K, N + L)`` map per decoder
+            layer, how much each sparse query reads each entry of its memory
+            ``[patches; words]``, averaged over heads; computed only when
+            the structural loss asks for it in training, else empty.
     """
     queries: Optional[Tensor] = None
     points: Optional[Tuple[Tensor, Tensor]] = None
     boxes: Optional[Tensor] = None
     dense: Optional[Tensor] = None
+    query_attn: Tuple[Tensor, ...] = ()
 
 
 @dataclass

@@ -5,7 +5,7 @@ import torch
 from mmseg.registry import MODELS
 
 import sgsrf_mmseg  # noqa: F401,I001
-from sgsrf_mmseg.models.utils.stage_outputs import Grounding
+from sgsrf_mmseg.models.utils.stage_outputs import Grounding, SAMPrompts
 
 B, D, H, W = 2, 8, 4, 4
 IMG = 16  # 4x4 pixels per cell
@@ -81,8 +81,12 @@ def test_keys_and_weights():
     assert 'loss_struct' not in build()(no_blocks, make_gt(), PARSES)
 
 
-def test_struct_is_zero_when_vision_matches_the_parse():
-    loss = build(ground_weight=0, affinity_weight=0, structure_decay=0.7)
+def test_tree_distance_is_zero_when_vision_matches_the_parse():
+    loss = build(
+        ground_weight=0,
+        affinity_weight=0,
+        language_structure='tree_distance',
+        structure_decay=0.7)
     # "red" and "car" (head-dependent) written into the same patches,
     # "the" (a function word) anywhere: the target holds exactly
     attn = torch.zeros(B, H * W, L)
@@ -101,8 +105,9 @@ def test_struct_is_zero_when_vision_matches_the_parse():
         loss(grounding, make_gt(), PARSES)['loss_struct'], torch.tensor(1.0))
 
 
-def test_uniform_attention_does_not_satisfy_the_parse():
-    loss = build(ground_weight=0, affinity_weight=0)
+def test_uniform_attention_does_not_satisfy_the_tree_distance():
+    loss = build(
+        ground_weight=0, affinity_weight=0, language_structure='tree_distance')
     parses = [
         # "the car next to the red building": car and building far apart
         dict(
@@ -282,3 +287,71 @@ def test_the_empty_parse_constrains_nothing():
     grounding = dataclasses.replace(grounding, pad_mask=pad_mask)
     losses = build()(grounding, make_gt(), [empty, empty])
     assert losses['loss_struct'] == 0
+
+
+def stage_inputs():
+    """Prompts with the queries' attention and mask logits for B images."""
+    torch.manual_seed(1)
+    query_attn = torch.rand(B, 3, H * W + L).softmax(-1)
+    prompts = SAMPrompts(query_attn=(query_attn, ))
+    return prompts, torch.randn(B, 1, 8, 8)
+
+
+def test_stage_terms_keys_and_schedule():
+    prompts, mask_logits = stage_inputs()
+    loss = build(
+        prompt_weight=1.0,
+        drift_weight=1.0,
+        stage_schedule=dict(prompt=(10, 20), drift=(20, 20)))
+    full = loss(make_grounding(), make_gt(), PARSES, prompts, mask_logits)
+    assert set(full) == {
+        'loss_struct', 'loss_ground', 'loss_affinity', 'loss_prompt_struct',
+        'loss_mask_drift'
+    }
+    assert all(0 < float(v) < 10 for v in full.values())
+    values = {}
+    for iteration in (0, 15, 20, 100):
+        loss.set_iteration(iteration)
+        values[iteration] = loss(make_grounding(), make_gt(), PARSES, prompts,
+                                 mask_logits)
+    # before its ramp a term is there with weight 0; then it rises linearly
+    assert values[0]['loss_prompt_struct'] == 0
+    assert values[0]['loss_mask_drift'] == 0
+    assert torch.isclose(values[15]['loss_prompt_struct'],
+                         full['loss_prompt_struct'] / 2)
+    assert values[15]['loss_mask_drift'] == 0
+    for key in ('loss_prompt_struct', 'loss_mask_drift', 'loss_struct'):
+        assert torch.isclose(values[100][key], full[key])
+    # unscheduled terms do not depend on the iteration
+    assert torch.isclose(values[0]['loss_struct'], full['loss_struct'])
+    # without prompts or mask logits the later stages' terms are left out
+    assert set(
+        loss(make_grounding(), make_gt(),
+             PARSES)) == {'loss_struct', 'loss_ground', 'loss_affinity'}
+
+
+def test_bad_schedule_and_renamed_structure_are_refused():
+    with pytest.raises(ValueError, match="now called 'tree_distance'"):
+        build(language_structure='parse')
+    with pytest.raises(ValueError, match='unknown terms'):
+        build(stage_schedule=dict(struct=(0, 1)))
+    with pytest.raises(ValueError, match='0 <= start <= end'):
+        build(stage_schedule=dict(prompt=(5, 1)))
+
+
+def test_a_single_content_word_or_no_relation_trains():
+    one_word = [
+        dict(words=['cars'], spaces=[False], heads=[0], deps=['ROOT'])
+    ] * B
+    grounding = make_grounding(requires_grad=True)
+    pad_mask = torch.ones(B, L, dtype=torch.bool)
+    pad_mask[:, :3] = False
+    grounding = dataclasses.replace(grounding, pad_mask=pad_mask)
+    prompts, mask_logits = stage_inputs()
+    losses = build(
+        prompt_weight=1.0, drift_weight=1.0)(grounding, make_gt(), one_word,
+                                             prompts, mask_logits)
+    total = sum(losses.values())
+    total.backward()
+    assert torch.isfinite(total)
+    assert all(torch.isfinite(a.grad).all() for a in grounding.patch_word_attn)

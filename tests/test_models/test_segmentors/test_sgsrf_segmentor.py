@@ -71,9 +71,30 @@ def test_loss_keys_from_every_stage():
     losses = model(inputs, samples, mode='loss')
     assert {
         'decode.loss_mask_bce', 'decode.loss_dice', 'scr.loss_struct',
-        'scr.loss_ground', 'scr.loss_affinity'
+        'scr.loss_ground', 'scr.loss_affinity', 'scr.loss_prompt_struct',
+        'scr.loss_mask_drift'
     } <= set(losses)
     assert all(torch.isfinite(v) for v in losses.values())
+
+
+def test_each_stage_term_reads_its_stage():
+    """The GPG term moves GPG's sparse branch, the GMS term the SAM head;
+    CCR's term moves CCR (and the towers under it)."""
+    inputs, samples = make_batch()
+    for key, moved, unmoved in (
+        ('scr.loss_struct', 'refiner.blocks.0.patch_to_word.q_proj.weight',
+         'prompt_generator.queries.weight'),
+        ('scr.loss_prompt_struct', 'prompt_generator.queries.weight',
+         'decode_head.mask_decoder.mask_tokens.weight'),
+        ('scr.loss_mask_drift', 'decode_head.mask_decoder.mask_tokens.weight',
+         'prompt_generator.dense_conv.0.weight'),
+    ):
+        model = build()
+        model.loss(inputs, samples)[key].backward()
+        params = dict(model.named_parameters())
+        assert params[moved].grad.abs().sum() > 0, key
+        grad = params[unmoved].grad
+        assert grad is None or grad.abs().sum() == 0, key
 
 
 def test_gradients_reach_every_trainable_parameter():
@@ -149,6 +170,8 @@ def test_train_step_val_step_test_step():
         for result, shape in zip(results, ori_shapes):
             pred = result.pred_sem_seg.data
             assert pred.shape == (1, ) + shape
+            # the cue on the patch grid (128 px, patches of 8)
+            assert result.pred_cue_logits.data.shape == (1, 16, 16)
             assert set(pred.unique().tolist()) <= {0, 1}
             probs = result.seg_logits.data
             assert torch.equal(pred, (probs
