@@ -31,14 +31,15 @@ import sys
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, List, Mapping, Optional, Sequence
 
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 from ..evaluation import write_results_json
+from .ablation_variants import VARIANTS
 from .training_log import best_checkpoint_score
 
 #: The config the variants change, relative to the repository root.
@@ -49,47 +50,6 @@ LOG_TAIL_LINES = 20
 
 #: ``run_command(args, log_path, env) -> exit status``.
 CommandRunner = Callable[[Sequence[str], str, Mapping[str, str]], int]
-
-
-@dataclass(frozen=True)
-class Variant:
-    """A named change of the config.
-
-    Attributes:
-        description (str): What the change removes or replaces.
-        cfg_options (dict): ``--cfg-options`` of the change (scalar values:
-            None, bool, int, float, str).
-        config (str, optional): Another config file, relative to the
-            repository root, used instead of the ablated one.
-    """
-    description: str
-    cfg_options: Dict[str, Any] = field(default_factory=dict)
-    config: Optional[str] = None
-
-
-VARIANTS: Dict[str, Variant] = {
-    'full':
-    Variant('SGSRF as configured'),
-    'no_scr':
-    Variant('no SCR loss: none of its terms (structure, cue, affinity)',
-            {'model.structural_loss': None}),
-    'scr_self_similarity':
-    Variant("SCR against the model's own word similarity, not the parse",
-            {'model.structural_loss.language_structure': 'self_similarity'}),
-    'no_ccr_blocks':
-    Variant('CCR without refinement blocks (projections only)',
-            {'model.refiner.num_blocks': 0}),
-    'no_gpg':
-    Variant("no GPG (SAM's own no-mask prompt)",
-            {'model.prompt_generator': None}),
-    'no_gms_adapters':
-    Variant('GMS without the grounding adapters in the SAM encoder',
-            {'model.decode_head.use_grounding_adapters': False}),
-    'no_text':
-    Variant(
-        'every expression replaced by an empty string',
-        config='configs/sgsrf/sgsrf_tiny_synthetic_notext.py'),
-}
 
 
 @dataclass(frozen=True)

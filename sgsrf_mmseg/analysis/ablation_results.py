@@ -9,7 +9,8 @@ into a markdown table, with more fields::
     metrics    the metrics of the table (default: DEFAULT_METRICS)
     variants   one entry per variant with at least one finished run, in
                the order asked:
-               name, description, config, cfg_options (the variant's own),
+               name, description, side_effects, config, cfg_options (the
+               variant's own),
                runs: [{seed,
                        results      the run's test_results.json, relative
                                     to the ablation file,
@@ -31,13 +32,17 @@ import statistics
 from collections import OrderedDict
 from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
-from .ablation import RESULTS_FILE, VARIANTS, RunFailed, RunPlan
+from .ablation import RESULTS_FILE, RunFailed, RunPlan
+from .ablation_variants import VARIANTS
 from .results_tables import ABLATION_KIND, flat_metrics, load_json
 
-#: mIoU, oIoU, Prec@0.5, mIoU on scenes of colour-kind pairs held out of
-#: training (synthetic data), mIoU on targets under 1% of the image.
-DEFAULT_METRICS = ('mIoU', 'oIoU', 'Prec@0.5', 'mIoU@held_out_pair',
-                   'mIoU_small')
+#: mIoU, oIoU, mIoU of the synthetic data's structure groups (relations,
+#: role-reversal pairs, scenes with another referent), of colour-kind pairs
+#: held out of training and of targets under 1% of the image, then the
+#: grounding measures (pointing accuracy, drift).
+DEFAULT_METRICS = ('mIoU', 'oIoU', 'mIoU@relation', 'mIoU@role_reversal',
+                   'mIoU@same_image_other_referent', 'mIoU@held_out_pair',
+                   'mIoU_small', 'pointing', 'drift')
 
 
 def flat_test_metrics(path: str) -> Dict[str, float]:
@@ -114,6 +119,7 @@ def ablation_file(plans: Sequence[RunPlan],
             dict(
                 name=plan.variant,
                 description=variant.description,
+                side_effects=variant.side_effects,
                 config=plan.config,
                 cfg_options=variant.cfg_options,
                 runs=[]))

@@ -16,7 +16,7 @@ from sgsrf_mmseg.analysis.ablation_results import (ablation_file,
 
 TOOLS = Tools(train='TRAIN.py', test='TEST.py', python='PY')
 #: Test mIoU of seed 0 per variant; seed k adds 2k.
-BASE = {'full': 60.0, 'no_scr': 50.0, 'no_gpg': 40.0}
+BASE = {'full': 60.0, 'no_scr_terms': 50.0, 'no_gpg': 40.0}
 
 
 def option_values(args):
@@ -116,7 +116,7 @@ def write(path, text):
 
 def run(tmp_path,
         fake,
-        variants=('full', 'no_scr'),
+        variants=('full', 'no_scr_terms'),
         seeds=(0, 1, 2),
         options=(),
         jobs=1):
@@ -135,17 +135,17 @@ def run(tmp_path,
 
 
 def test_plan_order_of_options_and_configs(tmp_path):
-    plans = plan_runs(['no_scr', 'no_text'], [0, 1],
+    plans = plan_runs(['no_scr_terms', 'no_text'], [0, 1],
                       str(tmp_path),
                       '/repo',
                       cfg_options=['a.b=1'])
-    assert [(p.variant, p.seed) for p in plans] == [('no_scr', 0),
-                                                    ('no_scr', 1),
+    assert [(p.variant, p.seed) for p in plans] == [('no_scr_terms', 0),
+                                                    ('no_scr_terms', 1),
                                                     ('no_text', 0),
                                                     ('no_text', 1)]
     assert plans[1].cfg_options == ('a.b=1', 'model.structural_loss=None',
                                     'randomness.seed=1')
-    assert plans[1].run_dir == osp.join(str(tmp_path), 'no_scr', 'seed1')
+    assert plans[1].run_dir == osp.join(str(tmp_path), 'no_scr_terms', 'seed1')
     assert plans[0].config == '/repo/configs/sgsrf/sgsrf_tiny_synthetic.py'
     assert plans[2].config == \
         '/repo/configs/sgsrf/sgsrf_tiny_synthetic_notext.py'
@@ -177,10 +177,14 @@ def test_mean_and_std_over_seeds(tmp_path):
     assert not failures and len(records) == 6
     assert ablation['kind'] == 'sgsrf-ablation'
     assert ablation['metrics'] == [
-        'mIoU', 'oIoU', 'Prec@0.5', 'mIoU@held_out_pair', 'mIoU_small'
+        'mIoU', 'oIoU', 'mIoU@relation', 'mIoU@role_reversal',
+        'mIoU@same_image_other_referent', 'mIoU@held_out_pair', 'mIoU_small',
+        'pointing', 'drift'
     ]
     full, no_scr = ablation['variants']
-    assert (full['name'], no_scr['name']) == ('full', 'no_scr')
+    assert (full['name'], no_scr['name']) == ('full', 'no_scr_terms')
+    assert 'structure' in no_scr['description'] and full['side_effects'] == ''
+
     assert no_scr['cfg_options'] == {'model.structural_loss': None}
     # mIoU 60, 62, 64 -> 62 +- 2; mIoU_small 0, 10, 20 -> 10 +- 10
     assert full['summary']['mIoU'] == dict(mean=62.0, std=2.0, n=3)
@@ -226,46 +230,50 @@ def test_test_runs_on_the_checkpoint_chosen_on_val(tmp_path):
 
 def test_failures_are_reported_and_the_others_go_on(tmp_path):
     fake = FakeTools(fail={
-        ('no_scr', 'test'): 'crash',
+        ('no_scr_terms', 'test'): 'crash',
         ('no_gpg', 'train'): 'no-best'
     })
     _, records, failures, ablation = run(
-        tmp_path, fake, variants=['full', 'no_scr', 'no_gpg'], seeds=[0, 1])
+        tmp_path,
+        fake,
+        variants=['full', 'no_scr_terms', 'no_gpg'],
+        seeds=[0, 1])
     assert sorted(records) == [('full', 0), ('full', 1)]
     assert sorted((f.plan.variant, f.plan.seed, f.stage)
                   for f in failures) == [('no_gpg', 0, 'train'),
                                          ('no_gpg', 1, 'train'),
-                                         ('no_scr', 0, 'test'),
-                                         ('no_scr', 1, 'test')]
-    crash = next(f for f in failures if f.plan.variant == 'no_scr')
+                                         ('no_scr_terms', 0, 'test'),
+                                         ('no_scr_terms', 1, 'test')]
+    crash = next(f for f in failures if f.plan.variant == 'no_scr_terms')
     assert crash.tail[-1] == 'RuntimeError: boom' and len(crash.tail) == 20
     assert 'exit status 1' in str(crash) and crash.log.endswith('test.log')
     no_best = next(f for f in failures if f.plan.variant == 'no_gpg')
     assert 'has no best_checkpoint' in str(no_best)
     assert [v['name'] for v in ablation['variants']] == ['full']
     assert {(f['variant'], f['stage'])
-            for f in ablation['failed']} == {('no_scr', 'test'),
+            for f in ablation['failed']} == {('no_scr_terms', 'test'),
                                              ('no_gpg', 'train')}
 
 
 def test_resuming_runs_only_what_is_missing(tmp_path):
-    first = FakeTools(fail={
-        ('no_scr', 'test'): 'crash',
-        ('no_gpg', 'train'): 'checkpoint-then-crash'
-    })
-    variants = ['full', 'no_scr', 'no_gpg']
+    first = FakeTools(
+        fail={
+            ('no_scr_terms', 'test'): 'crash',
+            ('no_gpg', 'train'): 'checkpoint-then-crash'
+        })
+    variants = ['full', 'no_scr_terms', 'no_gpg']
     run(tmp_path, first, variants=variants, seeds=[0])
     again = FakeTools()
     _, records, failures, ablation = run(
         tmp_path, again, variants=variants, seeds=[0])
     assert not failures
     assert [(v, stage)
-            for v, stage, _, _ in again.calls] == [('no_scr', 'test'),
+            for v, stage, _, _ in again.calls] == [('no_scr_terms', 'test'),
                                                    ('no_gpg', 'train'),
                                                    ('no_gpg', 'test')]
     assert '--resume' in again.calls[1][2]
     assert records[('full', 0)]['reused'] is True
-    assert records[('no_scr', 0)]['reused'] is False
+    assert records[('no_scr_terms', 0)]['reused'] is False
     assert [v['name'] for v in ablation['variants']] == variants
 
 

@@ -14,7 +14,7 @@ def test_two_variants_trained_chosen_on_val_and_tested(tmp_path, write_config):
     work = tmp_path / 'ablation'
     done = run_tool([
         sys.executable, 'tools/analysis/ablation.py', '--config', config,
-        '--variants', 'full', 'no_scr', '--seeds', '0', '--jobs', '2',
+        '--variants', 'full', 'no_scr_terms', '--seeds', '0', '--jobs', '2',
         '--work-dir',
         str(work)
     ])
@@ -22,7 +22,8 @@ def test_two_variants_trained_chosen_on_val_and_tested(tmp_path, write_config):
     assert '2 of 2 runs finished' in done.stdout
     ablation = json.loads((work / 'ablation.json').read_text())
     assert ablation['failed'] == []
-    assert [v['name'] for v in ablation['variants']] == ['full', 'no_scr']
+    assert [v['name']
+            for v in ablation['variants']] == ['full', 'no_scr_terms']
     for variant in ablation['variants']:
         run, = variant['runs']
         assert run['seed'] == 0 and run['val']['iter'] == 2
@@ -41,10 +42,10 @@ def test_two_variants_trained_chosen_on_val_and_tested(tmp_path, write_config):
             glob.glob(
                 str(work / name / 'seed0' / 'train' / '*' / 'vis_data' /
                     'config.py'))[0])
-        for name in ('full', 'no_scr')
+        for name in ('full', 'no_scr_terms')
     }
-    assert trained['no_scr'].model.structural_loss is None
+    assert trained['no_scr_terms'].model.structural_loss is None
     assert trained['full'].model.structural_loss.type == \
         'StructuralConsistencyLoss'
     assert trained['full'].randomness.seed == 0
-    assert osp.isfile(work / 'no_scr' / 'seed0' / 'test.log')
+    assert osp.isfile(work / 'no_scr_terms' / 'seed0' / 'test.log')

@@ -1,0 +1,97 @@
+"""The named variants of an ablation of the tiny config.
+
+Each variant is a change of ``configs/sgsrf/sgsrf_tiny_synthetic.py`` (its
+``--cfg-options``, or another config file), with what it removes and what
+else the change removes or changes with it (its side effects), as the
+ablation table states them.
+"""
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A named change of the config.
+
+    Attributes:
+        description (str): What the change removes or replaces.
+        cfg_options (dict): ``--cfg-options`` of the change (scalar values:
+            None, bool, int, float, str).
+        config (str, optional): Another config file, relative to the
+            repository root, used instead of the ablated one.
+        side_effects (str): What else the change removes or changes.
+    """
+    description: str
+    cfg_options: Dict[str, Any] = field(default_factory=dict)
+    config: Optional[str] = None
+    side_effects: str = ''
+
+
+SCR = 'model.structural_loss'
+STRUCTURE_OFF = {
+    f'{SCR}.struct_weight': 0,
+    f'{SCR}.prompt_weight': 0,
+    f'{SCR}.drift_weight': 0
+}
+VARIANTS: Dict[str, Variant] = {
+    'full':
+    Variant('SGSRF as configured'),
+    'no_struct':
+    Variant("no CCR structure term (loss_struct); SCR's other terms kept",
+            {f'{SCR}.struct_weight': 0}),
+    'no_prompt_struct':
+    Variant('no GPG structure term (loss_prompt_struct)',
+            {f'{SCR}.prompt_weight': 0}),
+    'no_mask_drift':
+    Variant('no GMS structure term (loss_mask_drift)',
+            {f'{SCR}.drift_weight': 0}),
+    'no_cue':
+    Variant(
+        'no cue term (loss_ground)', {f'{SCR}.ground_weight': 0},
+        side_effects='nothing supervises the cue G, which the GPG and '
+        'GMS terms read as their region'),
+    'no_affinity':
+    Variant('no affinity term (loss_affinity)', {f'{SCR}.affinity_weight': 0}),
+    'no_stage_struct':
+    Variant(
+        'none of the three structure terms (CCR, GPG, GMS); cue and '
+        'affinity kept', dict(STRUCTURE_OFF)),
+    'only_structure':
+    Variant(
+        'SCR with only its three structure terms (no cue, no affinity)', {
+            f'{SCR}.ground_weight': 0,
+            f'{SCR}.affinity_weight': 0
+        },
+        side_effects='nothing supervises the cue G'),
+    'no_scr_terms':
+    Variant(
+        'no SCR at all: none of its five terms (CCR, GPG and GMS '
+        'structure, cue, affinity)', {SCR: None}),
+    'previous_recipe':
+    Variant(
+        "the previous default: CCR's pairwise tree-distance structure "
+        'term, no GPG or GMS structure term', {
+            f'{SCR}.language_structure': 'tree_distance',
+            f'{SCR}.prompt_weight': 0,
+            f'{SCR}.drift_weight': 0
+        }),
+    'no_ccr_blocks':
+    Variant(
+        'CCR without refinement blocks (projections only)',
+        {'model.refiner.num_blocks': 0},
+        side_effects='no patch->word attention, so no CCR structure '
+        'term'),
+    'no_gpg':
+    Variant(
+        "no GPG (SAM's own no-mask prompt)", {'model.prompt_generator': None},
+        side_effects='no sparse queries, so no GPG structure term'),
+    'no_gms_adapters':
+    Variant('GMS without the grounding adapters in the SAM encoder',
+            {'model.decode_head.use_grounding_adapters': False}),
+    'no_text':
+    Variant(
+        'every expression replaced by an empty string',
+        config='configs/sgsrf/sgsrf_tiny_synthetic_notext.py',
+        side_effects='the empty parse has no words: the CCR and GPG '
+        'structure terms have nothing to constrain'),
+}
