@@ -29,12 +29,28 @@ def _mentions(text, colour, kind):
     return re.search(rf'\b{colour} ({words})s?\b', text) is not None
 
 
+def _info(root):
+    with open(osp.join(root, 'synthetic_info.json')) as f:
+        return json.load(f)
+
+
+def _ids(info):
+    """Every id of the dataset, over its splits' scenes."""
+    return [
+        name for split in info['splits'].values() for ids in split['scene_ids']
+        for name in ids
+    ]
+
+
 def test_deterministic(synthetic_root, tmp_path):
     other = str(tmp_path / 'again')
     generate_synthetic_dataset(other, **COUNTS)
+    last = _ids(_info(synthetic_root))[-1]
     names = [
-        'output_phrase_train.txt', 'output_phrase_test.txt', 'images/0.tif',
-        'masks/0.tif', 'images/85.tif', 'masks/85.tif'
+        'output_phrase_train.txt', 'output_phrase_test.txt',
+        'output_phrase_test.gold_parses.json', 'output_phrase_test.tags.json',
+        'images/0.tif', 'masks/0.tif', f'images/{last}.tif',
+        f'masks/{last}.tif'
     ]
     match, mismatch, errors = filecmp.cmpfiles(
         synthetic_root, other, names, shallow=False)
@@ -45,9 +61,19 @@ def test_layout_and_info(synthetic_root):
     for split in ('train', 'val', 'test'):
         assert osp.isfile(
             osp.join(synthetic_root, f'output_phrase_{split}.txt'))
-    assert len(os.listdir(osp.join(synthetic_root, 'images'))) == 86
-    with open(osp.join(synthetic_root, 'synthetic_info.json')) as f:
-        info = json.load(f)
+    info = _info(synthetic_root)
+    ids = _ids(info)
+    # one image and one mask per referent; 1-3 referents per scene
+    assert ids == [str(i) for i in range(len(ids))]
+    for folder in ('images', 'masks'):
+        assert sorted(os.listdir(osp.join(synthetic_root, folder))) == \
+            sorted(f'{i}.tif' for i in ids)
+    for split, num in (('train', 40), ('val', 6), ('test', 40)):
+        scenes = info['splits'][split]['scene_ids']
+        assert len(scenes) == info['splits'][split]['scenes'] == num
+        assert {len(s) for s in scenes} <= {1, 2, 3}
+        assert info['splits'][split]['referents'] == sum(map(len, scenes))
+    assert len(ids) > 2 * 86
     assert info['params']['num_train'] == 40
     held_out = [tuple(c) for c in info['held_out_combos']]
     assert held_out
@@ -80,7 +106,7 @@ def test_read_back_with_pipeline(synthetic_root):
     ]
     train = RefSegRSDataset(
         data_root=synthetic_root, split='train', pipeline=pipeline)
-    assert len(train) == 40
+    assert len(train) == _info(synthetic_root)['splits']['train']['referents']
     sample = train[0]
     assert sample['inputs'].shape == (3, 48, 48)
     assert sample['data_samples'].gt_sem_seg.data.shape == (1, 48, 48)
@@ -90,7 +116,7 @@ def test_read_back_with_pipeline(synthetic_root):
         split='test',
         test_mode=True,
         pipeline=pipeline[:2])
-    assert len(test) >= 40
+    assert len(test) == _info(synthetic_root)['splits']['test']['expressions']
     for i in range(len(test)):
         out = test[i]
         assert out['gt_seg_map'].shape == (64, 64)
@@ -107,7 +133,8 @@ def test_ensure_reuses_or_regenerates(tmp_path):
     assert os.stat(osp.join(root, 'images', '0.tif')).st_mtime_ns == stamp
     info = ensure_synthetic_dataset(root, **dict(small, num_train=5))
     assert info['params']['num_train'] == 5
-    assert len(os.listdir(osp.join(root, 'images'))) == 9
+    assert len(info['splits']['train']['scene_ids']) == 5
+    assert len(os.listdir(osp.join(root, 'images'))) == len(_ids(info))
 
 
 def test_resolve_refuses_ambiguity():
@@ -173,6 +200,8 @@ def test_same_files_whatever_the_hash_seed(tmp_path):
                        cwd=repo,
                        env=dict(os.environ, PYTHONHASHSEED=seed))
     for name in ('output_phrase_train.txt', 'output_phrase_test.txt',
+                 'output_phrase_train.tags.json',
+                 'output_phrase_train.gold_parses.json',
                  'synthetic_info.json'):
         assert filecmp.cmp(
             tmp_path / '1' / name, tmp_path / '2' / name, shallow=False), name

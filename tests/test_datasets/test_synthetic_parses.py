@@ -11,7 +11,7 @@ from sgsrf_mmseg.utils.dependency_parse import DependencyParse
 
 LABELS = {
     'det', 'amod', 'compound', 'nummod', 'predet', 'prep', 'pobj', 'advmod',
-    'ROOT'
+    'cc', 'conj', 'ROOT'
 }
 
 
@@ -110,6 +110,31 @@ HAND_CHECKED = [
     (Query('vehicle', 'black', relation='above', landmark=Query('pond')), None,
      [0, 0], [], 'the black vehicle above the pond', [2, 2, 2, 2, 5, 3],
      ['det', 'amod', 'ROOT', 'prep', 'det', 'pobj']),
+    (Query('storage tank', 'red', relation='left of',
+           landmark=RED_BUILDING), None, [1, 0], [0.7],
+     'the red tank left of the red building', [2, 2, 2, 2, 3, 7, 7, 4],
+     ['det', 'amod', 'ROOT', 'advmod', 'prep', 'det', 'amod', 'pobj']),
+    (Query(
+        'vehicle',
+        'red',
+        relation='between',
+        landmark=Query('building', 'white'),
+        landmark2=Query('pond', 'blue')), None, [1, 0, 0], [],
+     'the red car between the white building and the blue pond',
+     [2, 2, 2, 2, 6, 6, 3, 6, 10, 10, 6], [
+         'det', 'amod', 'ROOT', 'prep', 'det', 'amod', 'pobj', 'cc', 'det',
+         'amod', 'conj'
+     ]),
+    (Query(
+        'pond',
+        relation='between',
+        landmark=Query('storage tank'),
+        landmark2=Query('vehicle', 'grey')), None, [0, 0, 1], [],
+     'the pond between the storage tank and the grey car',
+     [1, 1, 1, 5, 5, 2, 5, 9, 9, 5], [
+         'det', 'ROOT', 'prep', 'det', 'compound', 'pobj', 'cc', 'det', 'amod',
+         'conj'
+     ]),
 ]
 
 
@@ -126,3 +151,64 @@ def test_hand_checked_trees(query, count, integers, randoms, text, heads,
     assert list(result.deps) == deps
     assert not choices.integers_left and not choices.randoms_left
     check_tree(text, result.to_parse())
+
+
+def test_a_role_reversal_pair_has_the_same_words_and_another_head():
+    car = Query('vehicle', 'red', relation='next to', landmark=RED_BUILDING)
+    building = Query(
+        'building',
+        'red',
+        relation='next to',
+        landmark=Query('vehicle', 'red'))
+    nouns = {'vehicle': 'car', 'building': 'building'}
+    first = phrase(car, ScriptedChoices(), nouns=nouns)
+    second = phrase(building, ScriptedChoices(), nouns=nouns)
+    assert first.text == 'the red car next to the red building'
+    assert second.text == 'the red building next to the red car'
+    assert sorted(first.words) == sorted(second.words)
+    assert first.words[first.root] == 'car'
+    assert second.words[second.root] == 'building'
+    for result in (first, second):
+        check_tree(result.text, result.to_parse())
+
+
+def test_generated_role_reversal_pairs(synthetic_root):
+    """Each tagged pair: two ids of one scene, same words, other targets."""
+    import cv2
+    with open(osp.join(synthetic_root, 'synthetic_info.json')) as f:
+        scenes = json.load(f)['splits']['test']['scene_ids']
+    with open(osp.join(synthetic_root, 'output_phrase_test.tags.json')) as f:
+        tags = json.load(f)['tags']
+    with open(osp.join(synthetic_root,
+                       'output_phrase_test.gold_parses.json')) as f:
+        gold = json.load(f)['parses']
+    pairs = 0
+    for ids in scenes:
+        tagged = [(name, text) for name in ids
+                  for text, groups in tags[name].items()
+                  if 'role_reversal' in groups]
+        for name, text in tagged:
+            partners = [(other, t) for other, t in tagged if other != name
+                        and sorted(t.split(' ')) == sorted(text.split(' '))]
+            assert partners, text
+            other, other_text = partners[0]
+            masks = [
+                cv2.imread(
+                    osp.join(synthetic_root, 'masks', f'{i}.tif'),
+                    cv2.IMREAD_UNCHANGED) > 0 for i in (name, other)
+            ]
+            assert masks[0].any() and masks[1].any()
+            assert not (masks[0] & masks[1]).any(), (text, other_text)
+            parses = [
+                DependencyParse.from_dict(gold[t], t)
+                for t in (text, other_text)
+            ]
+            for t, parse in zip((text, other_text), parses):
+                check_tree(t, parse)
+            roots = [
+                p.words[i] for p in parses for i, h in enumerate(p.heads)
+                if h == i
+            ]
+            assert roots[0] != roots[1], (text, other_text)
+            pairs += 1
+    assert pairs >= 4

@@ -13,9 +13,10 @@ from mmseg.registry import DATASETS
 from sgsrf_mmseg.datasets import (SyntheticRefSegRSDataset,
                                   ensure_synthetic_dataset,
                                   generate_synthetic_dataset)
-from sgsrf_mmseg.datasets.synthetic import ForeignDataError
+from sgsrf_mmseg.datasets.synthetic import ForeignDataError, GeneratorParams
 from sgsrf_mmseg.datasets.synthetic import dataset as synthetic_dataset
 from sgsrf_mmseg.datasets.synthetic import writer as synthetic_writer
+from sgsrf_mmseg.datasets.synthetic.layout import legacy_dataset_files
 
 init_default_scope('mmseg')
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -55,28 +56,35 @@ def test_rerun_removes_only_generated_files(tmp_path):
     for name, content in user_files.items():
         with open(osp.join(root, name), 'wb') as f:
             f.write(content)
+    first = set(synthetic_writer.read_marker(root)['files'])
     info = ensure_synthetic_dataset(root, **dict(SMALL, num_train=2))
     for name, content in user_files.items():
         with open(osp.join(root, name), 'rb') as f:
             assert f.read() == content
-    assert sorted(os.listdir(osp.join(root, 'images'))) == [
-        '0.tif', '1.tif', '2.tif', '3.tif', '4.tif', '5.tif', 'notes.txt'
-    ]
-    assert not osp.exists(osp.join(root, 'masks', '7.tif'))
-    assert info['complete'] and 'images/6.tif' not in info['files']
+    images = sorted(name for name in info['files']
+                    if name.startswith('images/'))
+    assert sorted(os.listdir(osp.join(
+        root, 'images'))) == sorted([osp.basename(name)
+                                     for name in images] + ['notes.txt'])
+    gone = sorted(first - set(info['files']))
+    assert gone and 'masks/' + osp.basename(gone[0]) in first
+    assert not any(osp.exists(osp.join(root, name)) for name in gone)
+    assert info['complete']
 
 
 def test_refuses_to_replace_a_user_file_a_rerun_would_write(tmp_path):
     root = str(tmp_path / 'synthetic')
-    ensure_synthetic_dataset(root, **dict(SMALL, num_train=1))
-    with open(osp.join(root, 'images', '6.tif'), 'wb') as f:
+    info = ensure_synthetic_dataset(root, **dict(SMALL, num_train=1))
+    # the first id past the dataset's, which the larger one writes
+    user_id = len([n for n in info['files'] if n.startswith('masks/')])
+    with open(osp.join(root, 'images', f'{user_id}.tif'), 'wb') as f:
         f.write(b'mine')
     before = snapshot(root)
     with pytest.raises(
             ForeignDataError,
             match=r'1 file\(s\) it would write '
             r'are there and were not written by the generator '
-            r'\(images/6.tif\)'):
+            rf'\(images/{user_id}.tif\)'):
         ensure_synthetic_dataset(root, **SMALL)
     assert snapshot(root) == before
 
@@ -204,8 +212,10 @@ def test_folder_of_an_older_generator_version_is_regenerated(tmp_path):
     older['params'] = dict(info['params'], version=3)
     with open(osp.join(root, 'synthetic_info.json'), 'w') as f:
         json.dump(older, f)
-    for split in ('train', 'val', 'test'):
-        os.remove(osp.join(root, f'output_phrase_{split}.gold_parses.json'))
+    # what versions 1-3 wrote: one id per scene, no gold trees, no tags
+    legacy = set(legacy_dataset_files(GeneratorParams(**SMALL)))
+    for name in set(info['files']) - legacy:
+        os.remove(osp.join(root, name))
     with open(osp.join(root, 'images', 'notes.txt'), 'wb') as f:
         f.write(b'mine')
     again = ensure_synthetic_dataset(root, **SMALL)

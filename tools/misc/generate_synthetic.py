@@ -55,9 +55,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f'error: {e}', file=sys.stderr)
         return 1
     for split, stats in info['splits'].items():
-        print(f'{split}: {stats["images"]} images, '
+        print(f'{split}: {stats["scenes"]} scenes, '
+              f'{stats["referents"]} referents, '
               f'{stats["expressions"]} expressions, '
-              f'types {stats["expression_types"]}')
+              f'types {stats["expression_types"]}, '
+              f'groups {stats["expression_groups"]}, held-out pair '
+              f'{stats["held_out_pair_expressions"]}')
     print(f'held-out colour-kind pairs (test only): '
           f'{info["held_out_combos"]}')
     print(f'{args.root} ready in {time.time() - start:.1f} s')

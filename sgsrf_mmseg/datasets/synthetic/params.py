@@ -5,7 +5,7 @@ from typing import Dict, Optional
 
 #: Version of what the generator writes; a folder written by another
 #: version is generated again.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 #: The splits, in the order their images are numbered.
 SPLITS = ('train', 'val', 'test')
 
@@ -18,17 +18,21 @@ class GeneratorParams:
     field's ``metadata['help']`` documents it; the command line
     (``tools/misc/generate_synthetic.py``) offers every field as an option.
 
+    The split sizes count scenes: each scene is one image with 1-3
+    referents, each written as its own id (see :mod:`.layout`), so a
+    split has more ids (about 2.25 per scene) than scenes.
+
     Args:
-        num_train (int): Train images. Defaults to 3000.
-        num_val (int): Val images. Defaults to 300.
-        num_test (int): Test images. Defaults to 300.
+        num_train (int): Train scenes. Defaults to 3000.
+        num_val (int): Val scenes. Defaults to 300.
+        num_test (int): Test scenes. Defaults to 300.
         image_size (int): Image side in pixels, at least 64. Defaults to
             128.
         seed (int): Random seed. Defaults to 0.
     """
-    num_train: int = field(default=3000, metadata=dict(help='train images'))
-    num_val: int = field(default=300, metadata=dict(help='val images'))
-    num_test: int = field(default=300, metadata=dict(help='test images'))
+    num_train: int = field(default=3000, metadata=dict(help='train scenes'))
+    num_val: int = field(default=300, metadata=dict(help='val scenes'))
+    num_test: int = field(default=300, metadata=dict(help='test scenes'))
     image_size: int = field(
         default=128, metadata=dict(help='image side in pixels, at least 64'))
     seed: int = field(default=0, metadata=dict(help='random seed'))
@@ -71,7 +75,7 @@ class GeneratorParams:
 
     @property
     def split_sizes(self) -> Dict[str, int]:
-        """Number of images of each split, in the order they are written."""
+        """Number of scenes of each split, in the order they are written."""
         return {split: getattr(self, f'num_{split}') for split in SPLITS}
 
     def to_dict(self) -> dict:

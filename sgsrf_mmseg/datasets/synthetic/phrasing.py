@@ -27,18 +27,28 @@ the car to the left of the tank  prep (to -> car), pobj (left -> to),
                                  prep (of -> left), pobj (tank -> of)
 the car above the tank           prep (above -> car), pobj (tank -> above);
                                  the same for below
+the car between the tank and     prep (between -> car), pobj (tank ->
+the pond                         between), cc (and -> tank), conj (pond ->
+                                 tank)
 ===============================  ============================================
+
+A relation's target may be named by its colour too ("the red car left of
+the white building": amod (red -> car)). The two expressions of a
+role-reversal pair ("the red car next to the white building" / "the white
+building next to the red car") take the same noun for each kind
+(``nouns``), so that they have the same words.
 
 The draws from the random generator (synonyms and phrasings) are part of the
 dataset's definition: the same draws in the same order give the same
 expressions.
 """
-from typing import List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from ...utils.dependency_parse import DependencyParse
 from .queries import Query
+from .relations import BETWEEN
 from .vocabulary import KIND_WORDS
 
 COUNT_WORDS = {2: 'two', 3: 'three', 4: 'four'}
@@ -81,14 +91,15 @@ Dependent = Tuple[Union[str, Phrase], str]
 
 
 def headed(
-    word: str,
+    word: Union[str, Phrase],
     before: Sequence[Dependent] = (),
     after: Sequence[Dependent] = ()
 ) -> Phrase:
-    """A word with its dependents, in the order they are written.
+    """A word (or a phrase) with its dependents, in the order written.
 
     Args:
-        word (str): The head word.
+        word (str | Phrase): The head word, or a phrase whose root gets
+            the dependents.
         before (Sequence[tuple[str | Phrase, str]]): Dependents written
             before the head, each with the label of its arc to the head.
             Defaults to ().
@@ -96,12 +107,13 @@ def headed(
             the head. Defaults to ().
 
     Returns:
-        Phrase: The phrase, rooted at ``word``.
+        Phrase: The phrase, rooted at ``word`` (or at its root).
     """
-    head = Phrase((word, ), (0, ), ('ROOT', ), 0)
+    head = word if isinstance(word, Phrase) else Phrase((word, ), (0, ),
+                                                        ('ROOT', ), 0)
     parts = [(p if isinstance(p, Phrase) else headed(p), label)
              for p, label in [*before, (head, 'ROOT'), *after]]
-    root = sum(len(p.words) for p, _ in parts[:len(before)])
+    root = sum(len(p.words) for p, _ in parts[:len(before)]) + head.root
     words: List[str] = []
     heads: List[int] = []
     deps: List[str] = []
@@ -130,11 +142,17 @@ def _preposition(word: str, obj: Phrase) -> Phrase:
 _OF_THE_IMAGE = (_preposition('of', _the('image')), 'prep')
 
 
-def _noun(kind: str,
-          rng: np.random.Generator,
-          plural: bool = False) -> Tuple[str, List[Dependent]]:
+def _noun(
+        kind: str,
+        rng: np.random.Generator,
+        plural: bool = False,
+        nouns: Optional[Mapping[str,
+                                str]] = None) -> Tuple[str, List[Dependent]]:
     """A noun of the kind: its head word and its compound modifiers."""
-    word = KIND_WORDS[kind][rng.integers(len(KIND_WORDS[kind]))]
+    if nouns and kind in nouns:
+        word = nouns[kind]
+    else:
+        word = KIND_WORDS[kind][rng.integers(len(KIND_WORDS[kind]))]
     *compounds, head = (word + 's' if plural else word).split(' ')
     return head, [(c, 'compound') for c in compounds]
 
@@ -157,24 +175,31 @@ def _position(cell: Tuple[Optional[int], Optional[int]],
     return phrases[rng.integers(2)]
 
 
-def _relation(relation: str, landmark: Query,
-              rng: np.random.Generator) -> Dependent:
+def _relation(query: Query, rng: np.random.Generator,
+              nouns: Optional[Mapping[str, str]]) -> Dependent:
     """The relation phrase and the label of its arc to the head noun."""
+    relation = query.relation
+    landmark = phrase(query.landmark, rng, nouns=nouns)
+    if relation == BETWEEN:
+        second = phrase(query.landmark2, rng, nouns=nouns)
+        both = headed(landmark, after=[('and', 'cc'), (second, 'conj')])
+        return _preposition('between', both), 'prep'
     if relation in ('left of', 'right of') and rng.random() < 0.5:
         side = relation.split(' ')[0]
-        of_landmark = _preposition('of', phrase(landmark, rng))
+        of_landmark = _preposition('of', landmark)
         to_side = _preposition('to', _the(side, after=[(of_landmark, 'prep')]))
         return to_side, 'prep'
     if relation in ('above', 'below'):
-        return _preposition(relation, phrase(landmark, rng)), 'prep'
+        return _preposition(relation, landmark), 'prep'
     adverb, word = relation.split(' ')  # next to, left of, right of
-    to_landmark = _preposition(word, phrase(landmark, rng))
+    to_landmark = _preposition(word, landmark)
     return headed(adverb, after=[(to_landmark, 'prep')]), 'advmod'
 
 
 def phrase(query: Query,
            rng: np.random.Generator,
-           count: Optional[int] = None) -> Phrase:
+           count: Optional[int] = None,
+           nouns: Optional[Mapping[str, str]] = None) -> Phrase:
     """Write a query as an English expression with its dependency tree.
 
     Args:
@@ -182,13 +207,16 @@ def phrase(query: Query,
         rng (np.random.Generator): Picks among synonyms and phrasings.
         count (int, optional): Number of selected objects, used by group
             phrasings ("the two red vehicles"). Defaults to None.
+        nouns (Mapping[str, str], optional): The noun (an entry of
+            ``KIND_WORDS``) of each kind it names; kinds left out draw
+            theirs. Defaults to None.
 
     Returns:
         Phrase: The expression (:attr:`Phrase.text`) and its tree.
     """
     colour = [(query.colour, 'amod')] if query.colour else []
     if query.group:
-        noun, compounds = _noun(query.kind, rng, plural=True)
+        noun, compounds = _noun(query.kind, rng, plural=True, nouns=nouns)
         if count in COUNT_WORDS and rng.random() < 0.3:
             return headed(
                 noun, [('the', 'det'),
@@ -196,12 +224,12 @@ def phrase(query: Query,
         determiners = ([('all', 'predet')], [('all', 'predet'),
                                              ('the', 'det')])
         return headed(noun, determiners[rng.integers(2)] + colour + compounds)
-    noun, compounds = _noun(query.kind, rng)
+    noun, compounds = _noun(query.kind, rng, nouns=nouns)
     if query.size is not None:
         return _the(noun, [(query.size, 'amod'), *colour, *compounds])
     after = []
     if query.cell is not None:
         after.append((_position(query.cell, rng), 'prep'))
     if query.relation is not None:
-        after.append(_relation(query.relation, query.landmark, rng))
+        after.append(_relation(query, rng, nouns))
     return _the(noun, colour + compounds, after)

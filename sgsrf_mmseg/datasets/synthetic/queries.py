@@ -2,30 +2,25 @@
 
 A :class:`Query` describes objects by kind, colour, coarse position in a 3x3
 grid, largest/smallest of their kind, a relation to a landmark (next to,
-left of, right of, above, below) or as a group. :func:`resolve` evaluates it
-on a scene with a safety margin (no object near a grid line or a relation
-threshold) and refuses ambiguous descriptions, so that every kept
-expression refers unambiguously to its mask.
+left of, right of, above, below), a position between two landmarks, or as
+a group. :func:`resolve` evaluates it on a scene with a safety margin (no
+object near a grid line or a relation threshold, :mod:`.relations`) and
+refuses ambiguous descriptions, so that every kept expression refers
+unambiguously to its mask.
+
+Landmarks are singular descriptions that must single out one object, except
+for ``next to``: there the landmark may be a plain description (kind, maybe
+colour) of several objects, and the target is the one object of its
+description next to any of them ("the red car next to the white building"
+with two white buildings, only one of which has a red car beside it).
 """
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
-import numpy as np
+from .relations import (BETWEEN, RELATIONS, SceneObject, between_state,
+                        relation_state)
 
 #: Share of the image side around a grid line where a position is unsure.
 POS_MARGIN = 0.045
-
-
-class SceneObject(NamedTuple):
-    """An object of a scene: attributes, bounding box and pixel area."""
-    kind: str
-    colour: str
-    box: Tuple[int, int, int, int]  # x0, y0, x1, y1 (inclusive)
-    area: int
-
-    @property
-    def centre(self) -> Tuple[float, float]:
-        return ((self.box[0] + self.box[2]) / 2,
-                (self.box[1] + self.box[3]) / 2)
 
 
 class Query(NamedTuple):
@@ -35,9 +30,23 @@ class Query(NamedTuple):
     # (h, v) thirds of the image (0..2); None leaves that axis free
     cell: Optional[Tuple[Optional[int], Optional[int]]] = None
     size: Optional[str] = None  # 'large' | 'small'
-    relation: Optional[str] = None  # 'next to' | 'left of' | ...
+    relation: Optional[str] = None  # one of RELATIONS, or BETWEEN
     landmark: Optional['Query'] = None
+    landmark2: Optional['Query'] = None  # the second landmark of BETWEEN
     group: bool = False
+
+    @property
+    def plain(self) -> bool:
+        """Whether the query names only a kind and maybe a colour."""
+        return (self.cell is None and self.size is None
+                and self.relation is None and not self.group)
+
+
+class Candidate(NamedTuple):
+    """An unambiguous query of a scene, its expression type and targets."""
+    type: str
+    query: Query
+    targets: Tuple[int, ...]
 
 
 def thirds(value: float, size: int) -> Tuple[int, ...]:
@@ -49,35 +58,61 @@ def thirds(value: float, size: int) -> Tuple[int, ...]:
     return tuple(sorted(cells))
 
 
-def _gap(a: SceneObject, b: SceneObject) -> float:
-    dx = max(0, b.box[0] - a.box[2], a.box[0] - b.box[2])
-    dy = max(0, b.box[1] - a.box[3], a.box[1] - b.box[3])
-    return float(np.hypot(dx, dy))
+def matching(query: Query, objects: Sequence[SceneObject]) -> List[int]:
+    """Indices of the objects of the query's kind (and colour, if named)."""
+    return [
+        i for i, o in enumerate(objects) if o.kind == query.kind and (
+            query.colour is None or o.colour == query.colour)
+    ]
 
 
-def _relation_state(obj: SceneObject, land: SceneObject, relation: str,
-                    scale: float) -> Optional[bool]:
-    """True / False / None (ambiguous) for ``obj <relation> land``."""
-    if relation == 'next to':
-        gap = _gap(obj, land)
-        if gap <= 7 * scale:
-            return True
-        return False if gap >= 16 * scale else None
-    horizontal = relation in ('left of', 'right of')
-    a0, a1 = (1, 3) if horizontal else (0, 2)  # band axis
-    overlap = min(obj.box[a1], land.box[a1]) - max(obj.box[a0], land.box[a0])
-    axis = 0 if horizontal else 1
-    c_obj, c_land = obj.centre[axis], land.centre[axis]
-    before = relation in ('left of', 'above')
-    lo, hi = (0, 2) if horizontal else (1, 3)
-    strictly = (obj.box[hi] < land.box[lo]) if before else \
-        (obj.box[lo] > land.box[hi])
-    wrong_side = c_obj >= c_land if before else c_obj <= c_land
-    if strictly and overlap >= 2:
-        return True
-    if wrong_side or overlap < -4 * scale:
-        return False
-    return None
+def _single(query: Optional[Query], objects: Sequence[SceneObject],
+            image_size: int) -> Optional[int]:
+    """The one object a landmark query selects, or None."""
+    if query is None:
+        return None
+    selected = resolve(query, objects, image_size)
+    return selected[0] if selected and len(selected) == 1 else None
+
+
+def _related(query: Query, idx: List[int], objects: Sequence[SceneObject],
+             image_size: int) -> Optional[List[int]]:
+    """The objects of ``idx`` in the query's relation; None if unsure."""
+    scale = image_size / 128
+    if query.relation == BETWEEN:
+        first = _single(query.landmark, objects, image_size)
+        second = _single(query.landmark2, objects, image_size)
+        if first is None or second is None or first == second:
+            return None
+        pairs = [(first, second)]
+
+        def state(i: int, pair: Tuple[int, int]) -> Optional[bool]:
+            return between_state(objects[i], objects[pair[0]],
+                                 objects[pair[1]], scale)
+    else:
+        if query.relation not in RELATIONS:
+            raise ValueError(f'unknown relation {query.relation!r}')
+        if query.relation == 'next to' and query.landmark.plain:
+            lands = matching(query.landmark, objects)
+        else:
+            single = _single(query.landmark, objects, image_size)
+            lands = [] if single is None else [single]
+        if not lands:
+            return None
+        pairs = [(land, land) for land in lands]
+
+        def state(i: int, pair: Tuple[int, int]) -> Optional[bool]:
+            return relation_state(objects[i], objects[pair[0]], query.relation,
+                                  scale)
+
+    chosen = []
+    for i in idx:
+        states = [state(i, pair) for pair in pairs if i not in pair]
+        if True in states:
+            chosen.append(i)
+        elif None in states:
+            return None
+    return chosen
 
 
 def resolve(query: Query, objects: Sequence[SceneObject],
@@ -94,11 +129,7 @@ def resolve(query: Query, objects: Sequence[SceneObject],
         None when some object is too close to a decision border or a
         singular description matches several objects.
     """
-    scale = image_size / 128
-    idx = [
-        i for i, o in enumerate(objects) if o.kind == query.kind and (
-            query.colour is None or o.colour == query.colour)
-    ]
+    idx = matching(query, objects)
     if query.group:
         return idx if len(idx) >= 2 else None
     if query.size is not None:
@@ -123,70 +154,7 @@ def resolve(query: Query, objects: Sequence[SceneObject],
                 return None
         idx = chosen
     if query.relation is not None:
-        land = resolve(query.landmark, objects, image_size)
-        if land is None or len(land) != 1:
+        idx = _related(query, idx, objects, image_size)
+        if idx is None:
             return None
-        chosen = []
-        for i in idx:
-            if i == land[0]:
-                continue
-            state = _relation_state(objects[i], objects[land[0]],
-                                    query.relation, scale)
-            if state is None:
-                return None
-            if state:
-                chosen.append(i)
-        idx = chosen
     return idx if len(idx) == 1 else None
-
-
-def candidate_queries(
-        objects: Sequence[SceneObject],
-        image_size: int) -> List[Tuple[str, Query, Tuple[int, ...]]]:
-    """Every unambiguous query of a scene, with its expression type.
-
-    Args:
-        objects (Sequence[SceneObject]): The scene's objects.
-        image_size (int): Side of the square image.
-
-    Returns:
-        list[tuple[str, Query, tuple[int, ...]]]: ``(type, query,
-        targets)``; the type is a key of the expression type weights
-        (``'kind'``, ``'colour_kind'``, ``'position'``, ``'size'``,
-        ``'relation'``, ``'group'``).
-    """
-    found = []
-
-    def add(kind_of: str, query: Query) -> None:
-        sel = resolve(query, objects, image_size)
-        if sel:
-            found.append((kind_of, query, tuple(sel)))
-
-    for kind in sorted(set(o.kind for o in objects)):
-        add('kind', Query(kind))
-        add('group', Query(kind, group=True))
-        add('size', Query(kind, size='large'))
-        add('size', Query(kind, size='small'))
-    for kind, colour in sorted(set((o.kind, o.colour) for o in objects)):
-        add('colour_kind', Query(kind, colour))
-        add('group', Query(kind, colour, group=True))
-    for o in objects:
-        hs, vs = (thirds(c, image_size) for c in o.centre)
-        cells = []
-        if hs in ((0, ), (2, )):
-            cells.append((hs[0], None))
-        if vs in ((0, ), (2, )):
-            cells.append((None, vs[0]))
-        if len(cells) == 2 or hs == vs == (1, ):
-            cells.append((hs[0], vs[0]))
-        for cell in cells:
-            add('position', Query(o.kind, cell=cell))
-            add('position', Query(o.kind, o.colour, cell=cell))
-    landmarks = [c[1] for c in found if c[0] in ('kind', 'colour_kind')]
-    for land in landmarks:
-        for kind in sorted(set(o.kind for o in objects)):
-            if kind == land.kind:
-                continue
-            for rel in ('next to', 'left of', 'right of', 'above', 'below'):
-                add('relation', Query(kind, relation=rel, landmark=land))
-    return found

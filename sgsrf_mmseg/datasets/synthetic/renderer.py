@@ -4,17 +4,40 @@
 * ``building``: larger rectangles with a two-tone (gabled) roof and a shadow,
 * ``storage tank``: discs with a rim and a shadow,
 * ``pond``: water blobs.
+
+An object goes where it is free of the others (and of roads, except
+vehicles); a :class:`Spot` narrows where its centre is drawn and adds a
+test of its box, to place objects next to, away from, or between others.
 """
-from typing import List, Optional, Tuple
+from typing import Callable, List, NamedTuple, Optional, Tuple
 
 import cv2
 import numpy as np
 
-from .queries import SceneObject
+from .relations import Box, SceneObject
 from .vocabulary import COLOURS, WATER
 
 GROUND_COLOURS = ((112, 108, 74), (126, 114, 88), (94, 108, 66), (138, 128,
                                                                   102))
+#: Largest half extent of each kind in a 128-pixel image.
+HALF_EXTENT = {'vehicle': 9, 'building': 17, 'storage tank': 12, 'pond': 14}
+
+
+class Spot(NamedTuple):
+    """Where an object may go.
+
+    Attributes:
+        window (tuple[float, float, float, float], optional): ``(x0, y0,
+            x1, y1)`` the centre is drawn in (within the image's own
+            limits); None: anywhere.
+        accept (Callable[[Box], bool], optional): Test of the object's box
+            (inclusive ``x0, y0, x1, y1``); None: any free box.
+    """
+    window: Optional[Tuple[float, float, float, float]] = None
+    accept: Optional[Callable[[Box], bool]] = None
+
+
+ANYWHERE = Spot()
 
 
 def _bbox(mask: np.ndarray) -> Optional[Tuple[int, int, int, int]]:
@@ -79,8 +102,8 @@ class SceneRenderer:
                     self.image[k:k + dash, mid] = (205, 205, 195)
             self.roads.append(('h' if horizontal else 'v', pos, width))
 
-    def _free(self, box: Tuple[int, int, int, int], margin: int,
-              avoid_road: bool) -> bool:
+    def _free(self, box: Box, margin: int, avoid_road: bool,
+              spot: Spot) -> bool:
         x0, y0, x1, y1 = box
         if x0 < 2 or y0 < 2 or x1 > self.size - 3 or y1 > self.size - 3:
             return False
@@ -88,7 +111,22 @@ class SceneRenderer:
               slice(max(0, x0 - margin), x1 + margin + 1))
         if self.occupied[sl].any():
             return False
-        return not (avoid_road and self.road[sl].any())
+        if avoid_road and self.road[sl].any():
+            return False
+        return spot.accept is None or spot.accept(box)
+
+    def _centre(self, half_w: float, half_h: float,
+                spot: Spot) -> Optional[Tuple[float, float]]:
+        """A centre drawn so that the object stays ``half_*`` inside."""
+        lo = [half_w, half_h]
+        hi = [self.size - half_w, self.size - half_h]
+        if spot.window is not None:
+            lo = [max(lo[0], spot.window[0]), max(lo[1], spot.window[1])]
+            hi = [min(hi[0], spot.window[2]), min(hi[1], spot.window[3])]
+        if hi[0] <= lo[0] or hi[1] <= lo[1]:
+            return None
+        return (float(self.rng.uniform(lo[0], hi[0])),
+                float(self.rng.uniform(lo[1], hi[1])))
 
     def _commit(self, mask: np.ndarray,
                 index: int) -> Tuple[Tuple[int, ...], int]:
@@ -113,12 +151,27 @@ class SceneRenderer:
         shadow = shifted & ~self.occupied[window] & ~mask[window]
         self.image[window][shadow] *= 0.55
 
-    def place(self, kind: str, colour: str,
-              index: int) -> Optional[SceneObject]:
-        """Try to place one object; None if no free spot was found."""
+    def place(self,
+              kind: str,
+              colour: str,
+              index: int,
+              spot: Spot = ANYWHERE,
+              attempts: int = 30) -> Optional[SceneObject]:
+        """Try to place one object; None if no free spot was found.
+
+        Args:
+            kind (str): The object's kind.
+            colour (str): Its colour word.
+            index (int): Its value in the label map (1-255).
+            spot (Spot): Where it may go. Defaults to anywhere.
+            attempts (int): Positions tried. Defaults to 30.
+
+        Returns:
+            SceneObject | None: The object drawn.
+        """
         draw = getattr(self, '_draw_' + kind.replace(' ', '_'))
-        for _ in range(30):
-            result = draw(colour, index)
+        for _ in range(attempts):
+            result = draw(colour, index, spot)
             if result is not None:
                 box, area = result
                 return SceneObject(kind, colour, box, area)
@@ -129,17 +182,20 @@ class SceneRenderer:
         cv2.fillPoly(canvas, [np.round(pts).astype(np.int32)], 1)
         return canvas.astype(bool)
 
-    def _draw_vehicle(self, colour: str, index: int):
+    def _draw_vehicle(self, colour: str, index: int, spot: Spot):
         rng, sc = self.rng, self.scale
         length, width = rng.uniform(12, 18) * sc, rng.uniform(7, 10) * sc
-        if self.roads and rng.random() < 0.6:
+        if spot.window is None and self.roads and rng.random() < 0.6:
             axis, pos, rw = self.roads[rng.integers(len(self.roads))]
             along = rng.uniform(8, self.size - 8)
             across = pos + rw / 2 + rng.choice((-1, 1)) * rw / 4
             cx, cy = (along, across) if axis == 'h' else (across, along)
             angle = (0.0 if axis == 'h' else np.pi / 2) + rng.normal(0, 0.05)
         else:
-            cx, cy = rng.uniform(8, self.size - 8, 2)
+            centre = self._centre(8, 8, spot)
+            if centre is None:
+                return None
+            cx, cy = centre
             angle = rng.uniform(0, np.pi)
         d = np.array([np.cos(angle), np.sin(angle)])
         n = np.array([-d[1], d[0]])
@@ -150,7 +206,7 @@ class SceneRenderer:
         ])
         mask = self._poly_mask(corners)
         box = _bbox(mask)
-        if box is None or not self._free(box, int(3 * sc), avoid_road=False):
+        if box is None or not self._free(box, int(3 * sc), False, spot):
             return None
         self._shadow(mask, box, max(1, int(2 * sc)))
         self.image[mask] = self._colour(colour)
@@ -162,13 +218,15 @@ class SceneRenderer:
         self.image[glass] = self.image[glass] * 0.35 + 20
         return self._commit(mask, index)
 
-    def _draw_building(self, colour: str, index: int):
+    def _draw_building(self, colour: str, index: int, spot: Spot):
         rng, sc = self.rng, self.scale
         w, h = rng.uniform(18, 34, 2) * sc
-        x0, y0 = rng.uniform(3, self.size - 3 - w), rng.uniform(
-            3, self.size - 3 - h)
+        centre = self._centre(w / 2 + 3, h / 2 + 3, spot)
+        if centre is None:
+            return None
+        x0, y0 = centre[0] - w / 2, centre[1] - h / 2
         box = (int(x0), int(y0), int(x0 + w), int(y0 + h))
-        if not self._free(box, int(4 * sc), avoid_road=True):
+        if not self._free(box, int(4 * sc), True, spot):
             return None
         mask = np.zeros((self.size, self.size), bool)
         mask[box[1]:box[3] + 1, box[0]:box[2] + 1] = True
@@ -183,12 +241,15 @@ class SceneRenderer:
         self.image[half] = roof * 0.78
         return self._commit(mask, index)
 
-    def _draw_storage_tank(self, colour: str, index: int):
+    def _draw_storage_tank(self, colour: str, index: int, spot: Spot):
         rng, sc = self.rng, self.scale
         r = rng.uniform(6, 12) * sc
-        cx, cy = rng.uniform(r + 3, self.size - r - 3, 2)
+        centre = self._centre(r + 3, r + 3, spot)
+        if centre is None:
+            return None
+        cx, cy = centre
         box = (int(cx - r), int(cy - r), int(cx + r), int(cy + r))
-        if not self._free(box, int(4 * sc), avoid_road=True):
+        if not self._free(box, int(4 * sc), True, spot):
             return None
         canvas = np.zeros((self.size, self.size), np.uint8)
         centre = (int(round(cx)), int(round(cy)))
@@ -205,10 +266,13 @@ class SceneRenderer:
                    tuple(float(v) for v in fill * 0.85), -1)
         return self._commit(mask, index)
 
-    def _draw_pond(self, colour: str, index: int):
+    def _draw_pond(self, colour: str, index: int, spot: Spot):
         rng, sc = self.rng, self.scale
         r = rng.uniform(8, 14) * sc
-        cx, cy = rng.uniform(r + 4, self.size - r - 4, 2)
+        centre = self._centre(r + 4, r + 4, spot)
+        if centre is None:
+            return None
+        cx, cy = centre
         canvas = np.zeros((self.size, self.size), np.uint8)
         for _ in range(3):
             off = rng.normal(0, r / 3, 2)
@@ -220,7 +284,7 @@ class SceneRenderer:
                         360, 1, -1)
         mask = canvas.astype(bool)
         box = _bbox(mask)
-        if not self._free(box, int(4 * sc), avoid_road=True):
+        if box is None or not self._free(box, int(4 * sc), True, spot):
             return None
         water = self._colour(colour, water=True)
         self.image[mask] = water

@@ -1,30 +1,36 @@
-"""One synthetic scene: objects placed, a target chosen, expressions written.
+"""One synthetic scene: objects placed by a plan, referents written.
+
+A scene has 1-3 referents (disjoint target sets), each with one or two
+expressions (:mod:`.referents`). Its plan (:mod:`.composition`) is drawn
+first: a role-reversal pair (in :data:`ROLE_REVERSAL_SHARE` of the scenes
+with two or more referents), else a target between two landmarks (in
+:data:`BETWEEN_SHARE` of the others), else objects at random. A scene whose
+objects do not give what the plan and the referent count need is drawn
+again.
 
 Some colour-kind pairs (:data:`~.vocabulary.HELD_OUT_COMBOS`) never appear in
-the train and val scenes; a share of the test scenes target objects of
-exactly those pairs, to measure generalisation to unseen attribute
-combinations.
+the train and val scenes; a share of the test scenes have a first referent
+named by exactly one of those pairs, to measure generalisation to unseen
+attribute combinations.
 """
-from typing import List, NamedTuple, Sequence, Tuple
+from typing import List, NamedTuple
 
 import numpy as np
 
-from .phrasing import Phrase, phrase
-from .queries import SceneObject, candidate_queries
+from .candidates import candidate_queries
+from .composition import arrange
+from .referents import Referent, choose_referents, write_referents
+from .relations import SceneObject
 from .renderer import SceneRenderer
-from .vocabulary import HELD_OUT_COMBOS, KIND_COLOURS, KIND_WEIGHTS, KINDS
+from .vocabulary import HELD_OUT_COMBOS
 
-#: Share of the test scenes whose target is of a held-out pair.
+#: Share of the test scenes whose first referent is of a held-out pair.
 HELD_OUT_TEST_SHARE = 0.2
-#: How often each expression type is chosen among a scene's candidates.
-EXPRESSION_TYPE_WEIGHTS = {
-    'colour_kind': 0.38,
-    'kind': 0.12,
-    'position': 0.16,
-    'size': 0.07,
-    'relation': 0.12,
-    'group': 0.15,
-}
+#: Share of the scenes with two or more referents that have a role-reversal
+#: pair.
+ROLE_REVERSAL_SHARE = 0.35
+#: Share of the other scenes planned around a target between two landmarks.
+BETWEEN_SHARE = 0.25
 
 
 class Scene(NamedTuple):
@@ -32,31 +38,24 @@ class Scene(NamedTuple):
 
     Attributes:
         image (np.ndarray): RGB image, uint8.
-        mask (np.ndarray): Target mask, uint8 0/255.
-        phrases (list[Phrase]): One or two expressions of the target, with
-            their trees.
-        record (dict): Expression type, number of targets, colour-kind
-            pairs of the targets and of all objects.
+        objects (list[SceneObject]): The objects drawn.
+        masks (list[np.ndarray]): Each referent's mask, uint8 0/255.
+        referents (list[Referent]): The referents, their expressions,
+            types and tags.
+        record (dict): ``plan``, and the colour-kind pairs of each
+            referent's targets (``target_combos``) and of all objects
+            (``object_combos``).
     """
     image: np.ndarray
-    mask: np.ndarray
-    phrases: List[Phrase]
+    objects: List[SceneObject]
+    masks: List[np.ndarray]
+    referents: List[Referent]
     record: dict
 
 
-def _sample_combo(rng: np.random.Generator,
-                  banned: Sequence[Tuple[str, str]]) -> Tuple[str, str]:
-    while True:
-        kind = KINDS[rng.choice(len(KINDS), p=KIND_WEIGHTS)]
-        colours = KIND_COLOURS[kind]
-        colour = colours[rng.integers(len(colours))]
-        if (colour, kind) not in banned:
-            return colour, kind
-
-
-def generate_scene(rng: np.random.Generator, image_size: int,
-                   split: str) -> Scene:
-    """Generate one scene, its target mask and 1-2 expressions.
+def generate_scene(rng: np.random.Generator, image_size: int, split: str,
+                   num_referents: int) -> Scene:
+    """Generate one scene, its referents, their masks and expressions.
 
     Args:
         rng (np.random.Generator): Random source of this scene.
@@ -64,54 +63,43 @@ def generate_scene(rng: np.random.Generator, image_size: int,
         split (str): ``'train'``, ``'val'`` or ``'test'``; train and val
             never contain :data:`HELD_OUT_COMBOS`, and a share of the test
             scenes target one of them.
+        num_referents (int): Number of referents, 1-3.
 
     Returns:
-        Scene: The image, the mask, the expressions and a record.
+        Scene: The image, the masks, the referents and a record.
     """
     banned = HELD_OUT_COMBOS if split != 'test' else ()
     force = None
     if split == 'test' and rng.random() < HELD_OUT_TEST_SHARE:
         force = HELD_OUT_COMBOS[rng.integers(len(HELD_OUT_COMBOS))]
+    if num_referents >= 2 and rng.random() < ROLE_REVERSAL_SHARE:
+        plan = 'role_reversal'
+    else:
+        plan = 'between' if rng.random() < BETWEEN_SHARE else 'plain'
     while True:
         scene = SceneRenderer(image_size, rng)
         scene.add_roads()
-        objects: List[SceneObject] = []
-        combos = [force] if force else []
-        combos += [
-            _sample_combo(rng, banned) for _ in range(rng.integers(3, 8))
-        ][:7 - len(combos)]
-        for colour, kind in combos:
-            obj = scene.place(kind, colour, len(objects) + 1)
-            if obj is not None:
-                objects.append(obj)
-        if len(objects) < 3 or (force and objects[0][:2] != force[::-1]):
+        arrangement = arrange(scene, rng, plan, banned, force)
+        if arrangement is None:
             continue
-        found = candidate_queries(objects, image_size)
-        if force:
-            found = [
-                c for c in found if 0 in c[2] and c[1].kind == force[1]
-                and c[1].colour == force[0]
-            ]
-        if found:
+        candidates = candidate_queries(arrangement.objects, image_size)
+        picks = choose_referents(rng, candidates, arrangement, num_referents,
+                                 force)
+        if picks is not None:
             break
-    types = sorted(set(c[0] for c in found))
-    weights = np.array([EXPRESSION_TYPE_WEIGHTS[t] for t in types])
-    chosen_type = types[rng.choice(len(types), p=weights / weights.sum())]
-    pool = [c for c in found if c[0] == chosen_type]
-    _, query, targets = pool[rng.integers(len(pool))]
-    phrases = [phrase(query, rng, len(targets))]
-    if rng.random() < 0.5:
-        others = [c for c in found if c[2] == targets and c[1] != query]
-        if others:
-            extra = phrase(others[rng.integers(len(others))][1], rng,
-                           len(targets))
-            if extra.text != phrases[0].text:
-                phrases.append(extra)
-    mask = np.isin(scene.labels, [t + 1 for t in targets])
+    referents = write_referents(rng, picks, candidates, arrangement)
+    objects = arrangement.objects
+    masks = [
+        np.isin(scene.labels, [t + 1
+                               for t in referent.targets]).astype(np.uint8) *
+        255 for referent in referents
+    ]
     record = dict(
-        type=chosen_type,
-        num_targets=len(targets),
-        target_combos=sorted(
-            set((objects[t].colour, objects[t].kind) for t in targets)),
+        plan=plan,
+        target_combos=[
+            sorted(
+                set((objects[t].colour, objects[t].kind)
+                    for t in referent.targets)) for referent in referents
+        ],
         object_combos=sorted(set((o.colour, o.kind) for o in objects)))
-    return Scene(scene.finish(), mask.astype(np.uint8) * 255, phrases, record)
+    return Scene(scene.finish(), objects, masks, referents, record)

@@ -2,10 +2,14 @@
 
 The files are written in the RefSegRS layout (``images/<id>.tif``,
 ``masks/<id>.tif`` with 0/255, ``output_phrase_{train,val,test}.txt``) and
-read back through :class:`RefSegRSDataset`. Beside each phrase file,
-``output_phrase_{split}.gold_parses.json`` holds the gold dependency tree
-of every expression (the shared parse file format: ``format``, ``parser:
-'gold'``, ``parses`` keyed by the expression).
+read back through :class:`RefSegRSDataset`; every referent of a scene is
+its own id, and the ids of a scene share its image (written once,
+hard-linked for the others where the file system allows, else copied).
+Beside each phrase file, ``output_phrase_{split}.gold_parses.json`` holds
+the gold dependency tree of every expression (the shared parse file format:
+``format``, ``parser: 'gold'``, ``parses`` keyed by the expression) and
+``output_phrase_{split}.tags.json`` the test groups of every expression
+(``{"format": 1, "tags": {"<id>": {"<expression>": ["relation", ...]}}}``).
 
 The generator writes only into a folder that is missing, empty or marked as
 its own (:mod:`.marker`); regenerating removes only the files its marker
@@ -15,68 +19,98 @@ import fcntl
 import json
 import os
 import os.path as osp
+import shutil
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Dict, Iterator, Optional
+from typing import Dict, Iterator, List, Optional
 
 import cv2
-import numpy as np
 from mmengine.logging import print_log
 
 from ...utils.dependency_parse import DependencyParse
 from .layout import (GOLD_PARSE_FILE, IMAGE_DIR, MASK_DIR, PHRASE_FILE,
-                     dataset_files)
+                     TAGS_FILE, dataset_files, scene_ids, scene_rng)
 from .marker import (GENERATOR_NAME, LOCK_FILE, ForeignDataError, read_marker,
                      write_marker)
 from .params import GENERATOR_VERSION, GeneratorParams
-from .scene import generate_scene
+from .referents import TAGS
+from .scene import Scene, generate_scene
 from .vocabulary import HELD_OUT_COMBOS, KIND_COLOURS, KINDS
 
-#: Part of each scene's random seed that says its split.
-SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2}
+
+def _link_or_copy(source: str, target: str) -> None:
+    """Hard-link ``target`` to ``source``; copy where links are refused."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
-def _write_pair(root: str, name: str, image: np.ndarray,
-                mask: np.ndarray) -> None:
+def _write_scene(root: str, ids: List[str], scene: Scene) -> None:
     # images uncompressed (noise compresses badly and slowly), masks LZW
-    path_img = osp.join(root, IMAGE_DIR, name + '.tif')
-    path_mask = osp.join(root, MASK_DIR, name + '.tif')
-    if not cv2.imwrite(path_img, cv2.cvtColor(image, cv2.COLOR_RGB2BGR),
+    image = osp.join(root, IMAGE_DIR, ids[0] + '.tif')
+    if not cv2.imwrite(image, cv2.cvtColor(scene.image, cv2.COLOR_RGB2BGR),
                        [cv2.IMWRITE_TIFF_COMPRESSION, 1]):
-        raise OSError(f'cannot write {path_img}')
-    if not cv2.imwrite(path_mask, mask, [cv2.IMWRITE_TIFF_COMPRESSION, 5]):
-        raise OSError(f'cannot write {path_mask}')
+        raise OSError(f'cannot write {image}')
+    for name in ids[1:]:
+        _link_or_copy(image, osp.join(root, IMAGE_DIR, name + '.tif'))
+    for name, mask in zip(ids, scene.masks):
+        path = osp.join(root, MASK_DIR, name + '.tif')
+        if not cv2.imwrite(path, mask, [cv2.IMWRITE_TIFF_COMPRESSION, 5]):
+            raise OSError(f'cannot write {path}')
+
+
+def _write_json_lines(path: str, head: str, entries: Dict[str, str]) -> None:
+    """A JSON object ``head + {entries}}`` with one entry a line."""
+    body = ',\n'.join(f'  {json.dumps(key)}: {value}'
+                      for key, value in entries.items())
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(head + '{\n' + body + '\n}}\n')
 
 
 def _write_gold_parses(path: str, parses: Dict[str, DependencyParse]) -> None:
     """A parse file with one expression per line."""
-    entries = ',\n'.join(f'  {json.dumps(text)}: {json.dumps(parse.to_dict())}'
-                         for text, parse in parses.items())
-    with open(path, 'w', encoding='utf-8') as f:
-        f.write('{"format": 1, "parser": "gold", "parses": {\n' + entries +
-                '\n}}\n')
+    _write_json_lines(path, '{"format": 1, "parser": "gold", "parses": ', {
+        text: json.dumps(parse.to_dict())
+        for text, parse in parses.items()
+    })
 
 
-def _write_split(root: str, params: GeneratorParams, split: str, first_id: int,
+def _write_tags(path: str, tags: Dict[str, Dict[str, List[str]]]) -> None:
+    """A tags file with one id per line."""
+    _write_json_lines(path, '{"format": 1, "tags": ', {
+        name: json.dumps(by_text)
+        for name, by_text in tags.items()
+    })
+
+
+def _write_split(root: str, params: GeneratorParams, split: str,
+                 ids_of_scenes: List[List[str]],
                  pool: ThreadPoolExecutor) -> dict:
     """Generate and write the scenes of a split; return its statistics."""
-    lines, parses, held_out_ids, jobs = [], {}, [], []
-    types, object_combos, target_combos = Counter(), set(), set()
-    for i in range(params.split_sizes[split]):
-        rng = np.random.default_rng([params.seed, SPLIT_CODES[split], i])
-        scene = generate_scene(rng, params.image_size, split)
-        name = str(first_id + i)
-        jobs.append(
-            pool.submit(_write_pair, root, name, scene.image, scene.mask))
-        for phrase in scene.phrases:
-            lines.append(f'{name} {phrase.text}')
-            parses[phrase.text] = phrase.to_parse()
-        types[scene.record['type']] += 1
+    lines, parses, tags, held_out_ids, jobs = [], {}, {}, [], []
+    types, groups, plans = Counter(), Counter(), Counter()
+    object_combos, target_combos = set(), set()
+    for i, ids in enumerate(ids_of_scenes):
+        scene = generate_scene(
+            scene_rng(params, split, i), params.image_size, split, len(ids))
+        jobs.append(pool.submit(_write_scene, root, ids, scene))
+        for name, referent, combos in zip(ids, scene.referents,
+                                          scene.record['target_combos']):
+            tags[name] = {}
+            for expression in referent.expressions:
+                text = expression.phrase.text
+                lines.append(f'{name} {text}')
+                parses[text] = expression.phrase.to_parse()
+                tags[name][text] = list(expression.tags)
+                types[expression.type] += 1
+                groups.update(expression.tags)
+            target_combos.update(combos)
+            if set(combos) & set(HELD_OUT_COMBOS):
+                held_out_ids.append(name)
+        plans[scene.record['plan']] += 1
         object_combos.update(scene.record['object_combos'])
-        target_combos.update(scene.record['target_combos'])
-        if set(scene.record['target_combos']) & set(HELD_OUT_COMBOS):
-            held_out_ids.append(name)
     for job in jobs:
         job.result()
     with open(
@@ -85,12 +119,21 @@ def _write_split(root: str, params: GeneratorParams, split: str, first_id: int,
         f.write('\n'.join(lines) + ('\n' if lines else ''))
     _write_gold_parses(
         osp.join(root, GOLD_PARSE_FILE.format(split=split)), parses)
+    _write_tags(osp.join(root, TAGS_FILE.format(split=split)), tags)
+    held_out = set(held_out_ids)
     return dict(
-        images=params.split_sizes[split],
+        scenes=len(ids_of_scenes),
+        referents=len(tags),
         expressions=len(lines),
+        scene_plans=dict(sorted(plans.items())),
         expression_types=dict(sorted(types.items())),
+        expression_groups={tag: groups[tag]
+                           for tag in TAGS},
+        held_out_pair_expressions=sum(
+            line.split(' ', 1)[0] in held_out for line in lines),
         object_combos=sorted(map(list, object_combos)),
         target_combos=sorted(map(list, target_combos)),
+        scene_ids=ids_of_scenes,
         held_out_target_ids=held_out_ids)
 
 
@@ -132,11 +175,10 @@ def _generate(root: str, params: GeneratorParams) -> dict:
     write_marker(root, dict(header, files=files))
     for sub in (IMAGE_DIR, MASK_DIR):
         os.makedirs(osp.join(root, sub), exist_ok=True)
-    stats, first_id = {}, 0
+    stats = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for split in params.split_sizes:
-            stats[split] = _write_split(root, params, split, first_id, pool)
-            first_id += params.split_sizes[split]
+        for split, ids in scene_ids(params).items():
+            stats[split] = _write_split(root, params, split, ids, pool)
     marker = dict(
         header,
         complete=True,
@@ -169,9 +211,10 @@ def _generation_lock(root: str) -> Iterator[None]:
 def generate_synthetic_dataset(root: str, **params) -> dict:
     """Generate the synthetic dataset in the RefSegRS layout under ``root``.
 
-    Deterministic: the same parameters give the same files. Ids are
-    consecutive integers over train, val and test; each image has one
-    target mask (one or several objects) and one or two expressions
+    Deterministic: the same parameters give the same files. Each scene
+    has 1-3 referents, each its own id (consecutive integers over train,
+    val and test, so a scene's ids are consecutive) with the scene's image,
+    its target mask (one or several objects) and one or two expressions
     (lines sharing the id). A previous dataset of the generator in ``root``
     is replaced (only the files its marker lists are removed).
 
