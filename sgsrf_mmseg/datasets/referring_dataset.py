@@ -260,7 +260,9 @@ class ReferringSegDataset(BaseSegDataset):
         Returns:
             list[dict]: One dict per reference with ``img_path``,
             ``ref_id``, ``image_id``, ``category``, the mask fields, and
-            ``sentences``: a list of ``dict(sent_id=..., text=...)``.
+            ``sentences``: a list of ``dict(sent_id=..., text=...)``; a
+            sentence's other fields (e.g. ``tags``) go into the items of
+            that sentence as they are.
         """
         raise NotImplementedError
 
@@ -278,8 +280,7 @@ class ReferringSegDataset(BaseSegDataset):
             ref.update(seg_fields=[], reduce_zero_label=False)
             if self.test_mode:
                 for sent in sentences:
-                    data_list.append(
-                        dict(ref, text=sent['text'], sent_id=sent['sent_id']))
+                    data_list.append(dict(ref, **sent))
             else:
                 data_list.append(dict(ref, sentences=sentences))
         attach_text_parses(data_list, self.text_parser, self.ann_file)
@@ -297,17 +298,14 @@ class ReferringSegDataset(BaseSegDataset):
             idx (int): Index of the item.
 
         Returns:
-            dict: The item, with ``text`` and ``sent_id`` (and
-            ``text_parse``).
+            dict: The item, with the picked sentence's fields: ``text`` and
+            ``sent_id`` (and ``text_parse``, or what else the dataset
+            gives per sentence).
         """
         info = super().get_data_info(idx)
         sentences = info.pop('sentences', None)
         if sentences is not None:
-            sent = sentences[np.random.randint(len(sentences))]
-            info['text'] = sent['text']
-            info['sent_id'] = sent['sent_id']
-            if 'text_parse' in sent:
-                info['text_parse'] = sent['text_parse']
+            info.update(sentences[np.random.randint(len(sentences))])
         return info
 
 

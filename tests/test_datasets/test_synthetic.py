@@ -3,14 +3,17 @@ import json
 import os
 import os.path as osp
 import re
+from collections import Counter
 
 import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-from sgsrf_mmseg.datasets import (RefSegRSDataset, ensure_synthetic_dataset,
+from sgsrf_mmseg.datasets import (RefSegRSDataset, SyntheticRefSegRSDataset,
+                                  ensure_synthetic_dataset,
                                   generate_synthetic_dataset)
 from sgsrf_mmseg.datasets.synthetic.queries import Query, SceneObject, resolve
+from sgsrf_mmseg.datasets.synthetic.referents import TAGS
 from sgsrf_mmseg.datasets.synthetic.vocabulary import KIND_WORDS
 
 init_default_scope('mmseg')
@@ -152,7 +155,6 @@ def test_resolve_refuses_ambiguity():
 
 
 def test_find_missing_files_is_empty(tmp_path):
-    from sgsrf_mmseg.datasets import SyntheticRefSegRSDataset
     root = str(tmp_path / 'not_yet')
     assert SyntheticRefSegRSDataset.find_missing_files(
         data_root=root, split='train', generator=dict(num_train=2)) == []
@@ -160,7 +162,6 @@ def test_find_missing_files_is_empty(tmp_path):
 
 
 def test_samples_say_whether_their_pair_was_held_out(synthetic_root):
-    from sgsrf_mmseg.datasets import SyntheticRefSegRSDataset
     test = SyntheticRefSegRSDataset(
         data_root=synthetic_root,
         generator=COUNTS,
@@ -205,3 +206,65 @@ def test_same_files_whatever_the_hash_seed(tmp_path):
                  'synthetic_info.json'):
         assert filecmp.cmp(
             tmp_path / '1' / name, tmp_path / '2' / name, shallow=False), name
+
+
+def _tags(root, split):
+    with open(osp.join(root, f'output_phrase_{split}.tags.json')) as f:
+        content = json.load(f)
+    assert content['format'] == 1
+    return content['tags']
+
+
+PIPELINE = [dict(type='PackReferringInputs')]
+
+
+def test_tags_reach_the_metainfo(synthetic_root):
+    tags = _tags(synthetic_root, 'test')
+    test = SyntheticRefSegRSDataset(
+        data_root=synthetic_root,
+        generator=COUNTS,
+        split='test',
+        test_mode=True,
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadReferringMask'), *PIPELINE
+        ])
+    seen = Counter()
+    assert len(test) == _info(synthetic_root)['splits']['test']['expressions']
+    for i in range(len(test)):
+        meta = test[i]['data_samples'].metainfo
+        assert meta['tags'] == tuple(tags[meta['image_id']][meta['text']])
+        seen.update(meta['tags'])
+    assert all(seen[tag] > 0 for tag in TAGS)
+    train = SyntheticRefSegRSDataset(
+        data_root=synthetic_root, generator=COUNTS, split='train', pipeline=[])
+    train_tags = _tags(synthetic_root, 'train')
+    for i in range(len(train)):
+        for _ in range(3):  # a sentence picked per read, with its tags
+            info = train.get_data_info(i)
+            assert info['tags'] == tuple(
+                train_tags[info['image_id']][info['text']])
+    # a real dataset gives no tags
+    real = RefSegRSDataset(
+        data_root=synthetic_root, split='test', test_mode=True, pipeline=[])
+    assert 'tags' not in real.get_data_info(0)
+
+
+def test_a_tags_file_that_lacks_an_expression_is_named(synthetic_root,
+                                                       tmp_path):
+    import shutil
+    copy = str(tmp_path / 'copy')
+    shutil.copytree(synthetic_root, copy)
+    path = osp.join(copy, 'output_phrase_val.tags.json')
+    with open(path) as f:
+        content = json.load(f)
+    name = sorted(content['tags'])[0]
+    text = sorted(content['tags'][name])[0]
+    del content['tags'][name][text]
+    with open(path, 'w') as f:
+        json.dump(content, f)
+    with pytest.raises(ValueError) as info:
+        SyntheticRefSegRSDataset(
+            data_root=copy, generator=COUNTS, split='val', pipeline=[])
+    assert f'{path} has no tags for id {name}' in str(info.value)
+    assert repr(text) in str(info.value)

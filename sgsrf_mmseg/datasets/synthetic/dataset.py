@@ -1,12 +1,14 @@
 """The embedded synthetic dataset, generated on first use."""
+import json
 import os.path as osp
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from mmengine.logging import print_log
 from mmseg.registry import DATASETS
 
 from ..refsegrs import RefSegRSDataset
-from .layout import GOLD_PARSE_FILE, holds_refsegrs_layout
+from .layout import (GOLD_PARSE_FILE, PHRASE_FILE, TAGS_FILE,
+                     holds_refsegrs_layout)
 from .marker import ForeignDataError, read_marker
 from .params import GeneratorParams
 from .writer import ensure_synthetic_dataset
@@ -31,6 +33,34 @@ def _no_gold_trees(data_root: str) -> str:
             'model.structural_loss.prompt_weight=0')
 
 
+def read_tags(path: str) -> Dict[str, Dict[str, Tuple[str, ...]]]:
+    """The test groups of a split's expressions (its tags file).
+
+    Args:
+        path (str): ``output_phrase_{split}.tags.json``: ``{"format": 1,
+            "tags": {"<id>": {"<expression>": ["relation", ...]}}}``.
+
+    Returns:
+        dict[str, dict[str, tuple[str, ...]]]: Tags by id and expression.
+    """
+    try:
+        with open(path, encoding='utf-8') as f:
+            content = json.load(f)
+        if content.get('format') != 1:
+            raise ValueError(f'format {content.get("format")!r} is not 1')
+        return {
+            str(name): {
+                str(text): tuple(map(str, tags))
+                for text, tags in by_text.items()
+            }
+            for name, by_text in content['tags'].items()
+        }
+    except (OSError, ValueError, KeyError, AttributeError, TypeError) as e:
+        raise ValueError(f'{path} is not a tags file of the synthetic '
+                         f'generator ({e}); generate the dataset again') \
+            from None
+
+
 def _is_foreign_refsegrs(root: str) -> bool:
     """Whether ``root`` holds a RefSegRS-layout dataset of someone else."""
     if not holds_refsegrs_layout(root):
@@ -52,15 +82,19 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
     Everything else is :class:`RefSegRSDataset`: the samples go through the
     real loading path.
 
-    Each sample's ``category`` says whether its target is of a colour-kind
-    pair seen in training (``'seen_pair'``) or of a held-out pair
-    (``'held_out_pair'``, test split only), so that
-    :class:`ReferringSegMetric` reports both.
+    Each scene has 1-3 referents, each its own id (the ids of a scene
+    share its image). Each sample's ``category`` says whether its target
+    is of a colour-kind pair seen in training (``'seen_pair'``) or of a
+    held-out pair (``'held_out_pair'``, test split only), and its ``tags``
+    (a tuple of strings, per sentence) the test groups of its expression:
+    ``'relation'``, ``'role_reversal'``, ``'same_image_other_referent'``,
+    ``'look_alike'`` (see :mod:`.referents`), so that
+    :class:`ReferringSegMetric` reports each.
 
     A ``data_root`` that holds a RefSegRS-layout dataset the generator did
     not write is read as that dataset, without writing anything there and
-    without categories (one line is logged), so that a config of this
-    dataset runs on another RefSegRS-layout folder by changing only
+    without categories or tags (one line is logged), so that a config of
+    this dataset runs on another RefSegRS-layout folder by changing only
     ``data_root``. Any other non-empty folder is an error.
 
     ``text_parser=dict(train_on_gold=True)``: the expressions are parsed
@@ -125,7 +159,14 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
             ])
 
     def load_references(self) -> List[dict]:
-        """References of :class:`RefSegRSDataset`, with the pair category."""
+        """References of :class:`RefSegRSDataset`, with category and tags.
+
+        Each sentence gets its ``tags`` from the split's tags file, when
+        the phrase file is the generator's own.
+
+        Returns:
+            list[dict]: The references.
+        """
         refs = super().load_references()
         if self.synthetic_info is None:
             return refs
@@ -134,7 +175,26 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
         for ref in refs:
             ref['category'] = ('held_out_pair' if str(ref['image_id'])
                                in held_out else 'seen_pair')
+        own_phrases = osp.join(self.data_root,
+                               PHRASE_FILE.format(split=self.split))
+        if osp.abspath(self.ann_file) == osp.abspath(own_phrases):
+            self._attach_tags(refs)
         return refs
+
+    def _attach_tags(self, refs: List[dict]) -> None:
+        """Give every sentence its ``tags``; name what the file lacks."""
+        path = osp.join(self.data_root, TAGS_FILE.format(split=self.split))
+        tags = read_tags(path)
+        for ref in refs:
+            for sent in ref['sentences']:
+                found = tags.get(str(ref['image_id']), {}).get(sent['text'])
+                if found is None:
+                    raise ValueError(
+                        f'{path} has no tags for id {ref["image_id"]}, '
+                        f'expression {sent["text"]!r} ({self.ann_file}, '
+                        f'line {sent["sent_id"]}); generate the dataset '
+                        f'again')
+                sent['tags'] = found
 
     @classmethod
     def find_missing_files(cls,

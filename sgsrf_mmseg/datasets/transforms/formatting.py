@@ -5,9 +5,9 @@ from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
 REFERRING_META_KEYS = ('text', 'text_parse', 'ref_id', 'sent_id', 'image_id',
-                       'category', 'img_path', 'seg_map_path', 'ori_shape',
-                       'img_shape', 'pad_shape', 'scale_factor', 'flip',
-                       'flip_direction', 'reduce_zero_label')
+                       'category', 'tags', 'img_path', 'seg_map_path',
+                       'ori_shape', 'img_shape', 'pad_shape', 'scale_factor',
+                       'flip', 'flip_direction', 'reduce_zero_label')
 
 
 @TRANSFORMS.register_module()
@@ -16,14 +16,14 @@ class PackReferringInputs(PackSegInputs):
 
     ``gt_sem_seg.data`` is the (1, H, W) int64 mask (1 target, 0
     background); the expression travels as metainfo ``text``, and its
-    dependency parse as ``text_parse`` when the dataset gives one (a key
-    absent from the results is left out of the metainfo, as in
-    :class:`PackSegInputs`).
+    dependency parse as ``text_parse`` and its test groups as ``tags``
+    when the dataset gives them (a key absent from the results is left out
+    of the metainfo, as in :class:`PackSegInputs`).
 
     Args:
         meta_keys (Sequence[str]): Keys packed into the metainfo. Defaults
             to ``('text', 'text_parse', 'ref_id', 'sent_id', 'image_id',
-            'category', 'img_path', 'seg_map_path', 'ori_shape',
+            'category', 'tags', 'img_path', 'seg_map_path', 'ori_shape',
             'img_shape', 'pad_shape', 'scale_factor', 'flip',
             'flip_direction', 'reduce_zero_label')``.
     """
