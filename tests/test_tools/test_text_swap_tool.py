@@ -1,6 +1,7 @@
 """The text-swap test with a tiny random model on the small synthetic
 dataset: its mechanics (a random model's numbers mean nothing)."""
 import json
+import os.path as osp
 import statistics
 import sys
 
@@ -65,10 +66,14 @@ def test_identical_expressions_give_identical_ious(write_config):
     assert result['difference'] == 0.0
 
 
-def test_more_scenes_than_the_split_has(write_config):
+def test_more_scenes_than_the_split_has(write_config, synthetic_root):
+    # each referent of a synthetic scene is an image file of its own
+    with open(osp.join(synthetic_root, 'synthetic_info.json')) as f:
+        images = json.load(f)['splits']['val']['referents']
+    assert images > 6
     with pytest.raises(
             ValueError,
-            match='between 2 and the 6 images of the '
+            match=f'between 2 and the {images} images of the '
             'val split, got 50'):
         text_swap_test(write_config(), None, num=50, device='cpu')
 
