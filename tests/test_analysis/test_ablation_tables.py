@@ -1,0 +1,53 @@
+from results_fixtures import make_test_results
+
+from sgsrf_mmseg.analysis.ablation_tables import (render_comparison_table,
+                                                  render_variant_table)
+
+
+def runs(*miou):
+    """``(seed, path, results)`` per seed with the given mIoU."""
+    return [(seed, f'{seed}.json', make_test_results(mIoU=value))
+            for seed, value in enumerate(miou)]
+
+
+def test_comparison_against_full_by_hand():
+    variants = [('full', runs(60, 61, 62)), ('no_struct', runs(50, 51, 52)),
+                ('no_text', runs(20))]
+    table = render_comparison_table(variants, metrics=['mIoU'])
+    lines = table.splitlines()
+    assert lines[0] == '| variant | seeds | mIoU |'
+    # difference -10, pooled sd 1, Welch t -10 / sqrt(1/3 + 1/3), p 2/20
+    assert lines[2] == ('| `no_struct` | 3 | -10.00, -10.0 sd, t -12.25, '
+                        'p 0.100 |')
+    # one seed against three: no t, but a difference and a permutation p
+    assert lines[3].startswith('| `no_text` | 1 | -41.00, -41.0 sd, p 0.250')
+    assert 'permutation p' in table
+    assert render_comparison_table([('no_text', runs(20))]) == ''
+
+
+def test_variant_table_states_side_effects():
+    table = render_variant_table([
+        dict(
+            name='full',
+            description='SGSRF as configured',
+            cfg_options={},
+            config='configs/sgsrf/sgsrf_tiny_synthetic.py',
+            side_effects=''),
+        dict(
+            name='no_gpg',
+            description='no GPG',
+            cfg_options={'model.prompt_generator': None},
+            config='configs/sgsrf/sgsrf_tiny_synthetic.py',
+            side_effects='no sparse queries, so no GPG structure term'),
+        dict(
+            name='no_text',
+            description='empty expressions',
+            cfg_options={},
+            config='configs/sgsrf/sgsrf_tiny_synthetic_notext.py',
+            side_effects='nothing to constrain'),
+    ])
+    lines = table.splitlines()
+    assert lines[2] == '| `full` | SGSRF as configured | none | - |'
+    assert lines[3] == ('| `no_gpg` | no GPG | `model.prompt_generator=None` '
+                        '| no sparse queries, so no GPG structure term |')
+    assert '`configs/sgsrf/sgsrf_tiny_synthetic_notext.py`' in lines[4]
