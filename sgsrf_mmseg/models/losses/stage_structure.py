@@ -7,7 +7,7 @@ of parts in [0, 1] over the samples that have parts; a sample without any
 (an empty expression, a parse with no content word) adds nothing, and a
 batch without any gives 0 (still in the graph), never NaN.
 """
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -64,8 +64,12 @@ def between_part(first: Tensor, second: Tensor, margin: float) -> Tensor:
         first.norm() * second.norm() + margin**2)
 
 
-def ccr_sample_parts(attn: Tensor, roles: TokenRoles, target: Tensor,
-                     centres: Tensor, margin: float) -> List[List[Tensor]]:
+def ccr_sample_parts(attn: Tensor,
+                     roles: TokenRoles,
+                     target: Tensor,
+                     centres: Tensor,
+                     margin: float,
+                     sentence: Optional[Tensor] = None) -> List[List[Tensor]]:
     """The parts of the CCR term for one expression and one block.
 
     Args:
@@ -74,12 +78,15 @@ def ccr_sample_parts(attn: Tensor, roles: TokenRoles, target: Tensor,
         target (Tensor): ``(N,)`` target cells (1) of the mask.
         centres (Tensor): ``(N, 2)`` cell centres.
         margin (float): Direction margin (one cell).
+        sentence (Tensor, optional): ``(L,)`` how much the refined sentence
+            reads each word. Defaults to None.
 
     Returns:
         list[list[Tensor]]: Groups of parts: the target's (anchor, read),
-        and when the expression has relations the separation of each
-        landmark and the direction of each directed relation; empty without
-        head words or without a target cell.
+        the sentence's (given ``sentence``), and when the expression has
+        relations the separation of each landmark and the direction of each
+        directed relation; empty without head words or without a target
+        cell.
     """
     if not roles.head or float(target.sum()) == 0:
         return []
@@ -90,6 +97,9 @@ def ccr_sample_parts(attn: Tensor, roles: TokenRoles, target: Tensor,
         1 - (head * target).sum(),
         (READ_SHARE - read).clamp(min=0).mean() / READ_SHARE
     ]]
+    if sentence is not None:
+        reads = sentence[list(roles.describe)].sum()
+        groups.append([(READ_SHARE - reads).clamp(min=0) / READ_SHARE])
     centre_head = centroid(head, centres)
     separations, directions = [], []
     for landmarks, direction, between in roles.relations:
@@ -120,8 +130,10 @@ def mean_of_samples(groups: Sequence[List[List[Tensor]]],
 
 
 def ccr_structure_loss(patch_word_attn: Sequence[Tensor],
-                       roles: Sequence[TokenRoles], target: Tensor,
-                       grid: Tuple[int, int]) -> Tensor:
+                       roles: Sequence[TokenRoles],
+                       target: Tensor,
+                       grid: Tuple[int, int],
+                       sentence_weights: Optional[Tensor] = None) -> Tensor:
     """The CCR term: where each word is written must follow its role.
 
     For every CCR block ``P`` (``(N, L)`` patch->word attention, rows
@@ -138,6 +150,9 @@ def ccr_structure_loss(patch_word_attn: Sequence[Tensor],
         separate  = <a_landmark, t>          landmark words stay out of it
         direction = relu(m - u.d) / (m + |d|),   d = c(a_landmark) - c(a_head)
         between   = relu(d1.d2 + m^2) / (|d1| |d2| + m^2)
+        sentence  = relu(0.5 - sum_{i in describe} s[i]) / 0.5
+                                             the refined sentence (which the
+                                             cue is read with) reads them
 
     ``u`` is the relation's direction from the target to its landmark
     ("left of": the landmark lies to the right), "between" asks the two
@@ -145,20 +160,25 @@ def ccr_structure_loss(patch_word_attn: Sequence[Tensor],
     For the anchor a head word's column is divided by at least the mass the
     target patches owe it (``0.5 |t| / |describe|``), so words that carry
     almost nothing (attention on SOT/EOT or function words) do not meet it
-    by their shape alone. An expression's term is the mean of up to three
-    groups, each the mean of its parts: the target's (anchor, read), the
-    landmarks' separations and the relations' directions (the last two
+    by their shape alone. ``s`` is how the refined sentence s' pools the
+    words (CCR's ``sentence_word_weights``): read from the target's words,
+    s' names the head, not the landmark ("the white building next to the
+    red car"). An expression's term is the mean of up to four groups, each
+    the mean of its parts: the target's (anchor, read), the sentence's,
+    the landmarks' separations and the relations' directions (the last two
     when it has them); then the mean over expressions and blocks. Uniform
     attention fails the anchor and every direction; attention that does
     not read the content words fails the read and the anchor; attention
-    blind to direction words fails the
-    direction of every directed relation.
+    blind to direction words fails the direction of every directed
+    relation.
 
     Args:
         patch_word_attn (Sequence[Tensor]): ``(B, N, L)`` per block.
         roles (Sequence[TokenRoles]): Per expression.
         target (Tensor): ``(B, N)`` target cells.
         grid (tuple[int, int]): ``(h, w)`` with ``h * w = N``.
+        sentence_weights (Tensor, optional): ``(B, L)`` the sentence's
+            pooling of the words. Defaults to None (no sentence part).
 
     Returns:
         Tensor: The term (0 when no expression has parts).
@@ -170,7 +190,9 @@ def ccr_structure_loss(patch_word_attn: Sequence[Tensor],
         attn = attn.float()
         losses.append(
             mean_of_samples([
-                ccr_sample_parts(attn[i], roles[i], target[i], centres, margin)
+                ccr_sample_parts(
+                    attn[i], roles[i], target[i], centres, margin, None if
+                    sentence_weights is None else sentence_weights[i].float())
                 for i in range(attn.shape[0])
             ], attn))
     return torch.stack(losses).mean()

@@ -49,9 +49,11 @@ class StructuralConsistencyLoss(nn.Module):
       into the patches (each block's patch->word attention) follows its
       role: head words into the target, target patches read the words that
       describe it, landmark words outside it and on the side the relation
-      names. None of this is met by uniform attention, by attention that
-      writes (almost) nothing of the content words (all on SOT/EOT or
-      function words), or by attention blind to direction words.
+      names; and the refined sentence, which the cue is read with, pools
+      the words that describe the target. None of this is met by uniform
+      attention, by attention that writes (almost) nothing of the content
+      words (all on SOT/EOT or function words), or by attention blind to
+      direction words.
       ``language_structure='tree_distance'``: the earlier pairwise form,
       the Gram matrix of the column-normalised attention against
       ``exp(-decay * max(d - 1, 0))`` of tree distances between content
@@ -241,7 +243,8 @@ class StructuralConsistencyLoss(nn.Module):
         if self.struct_weight and grounding.patch_word_attn:
             if self.language_structure == 'roles':
                 term = ccr_structure_loss(grounding.patch_word_attn, roles,
-                                          target.flatten(1), grid)
+                                          target.flatten(1), grid,
+                                          grounding.sentence_word_weights)
             else:
                 term = self.pairwise_struct_loss(grounding, parses)
             losses['loss_struct'] = self.struct_weight * term

@@ -225,9 +225,10 @@ class CrossModalConsistencyRefiner(BaseModule):
             v, w, attn = block(v, w, pos, pad_mask, need_patch_word_attn)
             if attn is not None:
                 attn_maps.append(attn)
+        word_weights = None
         if self.num_blocks > 0:
-            s = s + self.sentence_gate * self.sentence_refine(
-                self._pool_words(w, s, pad_mask))
+            pooled, word_weights = self._pool_words(w, s, pad_mask)
+            s = s + self.sentence_gate * self.sentence_refine(pooled)
         cos = F.normalize(v, dim=-1) @ F.normalize(s, dim=-1)[..., None]
         cue = self.cue_scale * cos + self.cue_bias
         b = v.shape[0]
@@ -238,10 +239,13 @@ class CrossModalConsistencyRefiner(BaseModule):
             pad_mask=pad_mask,
             cue_logits=cue.transpose(1, 2).reshape(b, 1, h, w_),
             position=pos,
-            patch_word_attn=tuple(attn_maps))
+            patch_word_attn=tuple(attn_maps),
+            sentence_word_weights=word_weights)
 
-    def _pool_words(self, w: Tensor, s: Tensor, pad_mask: Tensor) -> Tensor:
-        """Attention-pool the words with the sentence as query."""
+    def _pool_words(self, w: Tensor, s: Tensor,
+                    pad_mask: Tensor) -> Tuple[Tensor, Tensor]:
+        """Attention-pool the words with the sentence as query; the pooled
+        feature ``(B, D)`` and the weights ``(B, L)``."""
         logits = (w @ s[..., None]).squeeze(-1) / math.sqrt(self.embed_dims)
         weights = logits.masked_fill(pad_mask, float('-inf')).softmax(-1)
-        return (weights[..., None] * w).sum(dim=1)
+        return (weights[..., None] * w).sum(dim=1), weights

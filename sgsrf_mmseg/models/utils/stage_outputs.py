@@ -43,6 +43,9 @@ class Grounding:
             how much each patch reads each word (the attention that writes
             language into V'), averaged over heads; computed only when the
             structural loss asks for it in training, else empty.
+        sentence_word_weights (Tensor, optional): ``(B, L)`` how much the
+            refined sentence s' reads each word (the attention pooling
+            that refines it); None without refinement blocks.
     """
     visual: Tensor
     words: Tensor
@@ -51,6 +54,7 @@ class Grounding:
     cue_logits: Tensor
     position: Tensor
     patch_word_attn: Tuple[Tensor, ...] = ()
+    sentence_word_weights: Optional[Tensor] = None
 
 
 @dataclass

@@ -153,3 +153,21 @@ def test_mask_drift_is_the_share_outside_the_cue_region():
     value = mask_drift_loss(empty, region)
     value.backward()
     assert float(value) < 1e-3 and torch.isfinite(empty.grad).all()
+
+
+def test_sentence_must_read_the_target_words():
+    """Role reversal: the same words, the sentence must name the head."""
+    text = 'the white building next to the red car'
+    roles = roles_of(text)
+    attn = follow(text)[None]
+    on_head = torch.zeros(1, num_positions(text))
+    on_head[0, list(roles.describe)] = 1 / len(roles.describe)
+    on_landmark = torch.zeros(1, num_positions(text))
+    on_landmark[0, list(roles.landmark_tokens)] = 0.5
+    target = target_cells()[None]
+    assert float(ccr_structure_loss([attn], [roles], target, GRID,
+                                    on_head)) < 1e-6
+    # the sentence's group is one of three: failing it costs a third
+    assert float(
+        ccr_structure_loss([attn], [roles], target, GRID,
+                           on_landmark)) == pytest.approx(1 / 3)
