@@ -68,7 +68,7 @@ def without_weights(node):
 @pytest.mark.parametrize('name,module,kind', [
     (UPERNET, 'backbone', 'CLIPImageEncoder'),
     (SAM_IMAGE, 'decode_head', 'GroundingSAMHead'),
-    (SAM_FEATURES, 'decode_head', 'GroundingSAMHead'),
+    (SAM_FEATURES, 'decode_head', 'SAMFeatureHead'),
     (SGSRF_MMPRETRAIN, 'image_encoder', 'MMPretrainImageTower'),
 ])
 def test_full_size_config_builds(name, module, kind):
@@ -194,7 +194,7 @@ def building_config(name, tmp_path):
 def test_sam_head_on_building_extraction(tmp_path, name):
     cfg = building_config(name, tmp_path)
     losses = ['loss', 'decode.loss_mask_bce', 'decode.loss_dice']
-    if cfg.model.decode_head.input_mode == 'features':
+    if cfg.model.decode_head.type == 'SAMFeatureHead':
         cfg.model.pretrained = None
         cfg.model.backbone.update(depth=18, base_channels=16, stem_channels=16)
         cfg.model.decode_head.in_channels = 128

@@ -10,6 +10,8 @@ from ..clip.builder import resolve_clip_config
 from ..sam.builder import sam_config
 
 Size = Tuple[int, int]
+#: Decode heads configured by a ``sam`` dict.
+SAM_HEADS = ('GroundingSAMHead', 'SAMFeatureHead')
 
 
 def as_size(size: Union[int, Sequence[int]]) -> Size:
@@ -51,8 +53,8 @@ def clip_patch_size(encoder_cfg: dict) -> Optional[int]:
 
 
 def _sam_sizes(head_cfg: dict) -> Optional[dict]:
-    """``sam`` of a ``GroundingSAMHead`` config (ViT-B if unset), else None."""
-    if 'sam' not in head_cfg and head_cfg.get('type') != 'GroundingSAMHead':
+    """``sam`` of a SAM head config (ViT-B if unset), else None."""
+    if 'sam' not in head_cfg and head_cfg.get('type') not in SAM_HEADS:
         return None
     return dict(head_cfg.get('sam') or dict(arch='vit_b'))
 
