@@ -19,7 +19,7 @@ from reuse_data import write_ade20k, write_building
 
 from sgsrf_mmseg.datasets import generate_synthetic_dataset
 from sgsrf_mmseg.models.backbones.clip_image_encoder import CLIP_NORMALIZE
-from sgsrf_mmseg.models.utils.input_geometry import set_model_input_size
+from sgsrf_mmseg.models.input_geometry import set_model_input_size
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 REUSE = osp.join(REPO, 'configs', 'reuse')

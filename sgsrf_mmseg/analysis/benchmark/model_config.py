@@ -9,8 +9,8 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-from sgsrf_mmseg.models.utils.input_geometry import (model_input_size,
-                                                     set_model_input_size)
+from sgsrf_mmseg.models.input_geometry import (model_input_size,
+                                               set_model_input_size)
 from .settings import BenchmarkSettings
 
 

@@ -2,12 +2,15 @@
 
 The one place that reads them from a config, and sets the input size in
 one (without building the model): the start-up config check, the benchmark
-and the inferencer all ask here.
+and the inferencer all ask here. It reads CLIP's and SAM's configs, so it
+sits above ``clip/`` and ``sam/`` and below the modules that build towers,
+which take their size helpers (:func:`as_size`, :func:`patch_grid`) from
+here too.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from ..clip.builder import resolve_clip_config
-from ..sam.builder import sam_config
+from .clip.builder import resolve_clip_config
+from .sam.builder import sam_config
 
 Size = Tuple[int, int]
 #: Decode heads configured by a ``sam`` dict.
