@@ -11,6 +11,9 @@ from sgsrf_mmseg.analysis.benchmark import (BenchmarkResults,
                                             render_benchmark_block)
 from sgsrf_mmseg.utils.portable_paths import PortablePaths
 
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join('tools', 'analysis', 'benchmark.py')
 TINY = osp.join('configs', '_base_', 'models', 'sgsrf_tiny.py')

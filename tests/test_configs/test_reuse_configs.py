@@ -71,6 +71,7 @@ def without_weights(node):
     (SAM_FEATURES, 'decode_head', 'SAMFeatureHead'),
     (SGSRF_MMPRETRAIN, 'image_encoder', 'MMPretrainImageTower'),
 ])
+@pytest.mark.slow
 def test_full_size_config_builds(name, module, kind):
     cfg = load(name)
     assert cfg.custom_imports.imports == ['sgsrf_mmseg']
@@ -149,6 +150,7 @@ def check_run(result, loss_names, metric_names, iters=3):
     return line
 
 
+@pytest.mark.slow
 def test_clip_tower_in_upernet_on_ade20k(tmp_path):
     cfg = load(UPERNET)
     model = cfg.model
@@ -190,6 +192,7 @@ def building_config(name, tmp_path):
     return cfg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', [SAM_IMAGE, SAM_FEATURES])
 def test_sam_head_on_building_extraction(tmp_path, name):
     cfg = building_config(name, tmp_path)
@@ -296,6 +299,7 @@ def test_mmpretrain_checkpoint_loads_strictly_into_sgsrf(
         MODELS.build(cfg.model).init_weights()
 
 
+@pytest.mark.slow
 def test_sgsrf_with_mmpretrain_tower_on_synthetic_refsegrs(
         tmp_path, mmpretrain_checkpoint):
     root = str(tmp_path / 'synthetic')

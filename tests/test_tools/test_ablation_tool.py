@@ -5,10 +5,14 @@ import json
 import os.path as osp
 import sys
 
+import pytest
 from mmengine.config import Config
 from tool_runner import run_tool
 
 from sgsrf_mmseg.utils.portable_paths import PortablePaths
+
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
 
 
 def test_two_variants_trained_chosen_on_val_and_tested(tmp_path, write_config):

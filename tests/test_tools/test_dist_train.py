@@ -8,6 +8,9 @@ from tool_runner import REPO, run_tool
 
 from sgsrf_mmseg.utils.compat import load_local_checkpoint
 
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
+
 
 def test_two_cpu_processes_train_in_step(tmp_path, write_config):
     config = write_config(
@@ -80,7 +83,6 @@ def tiny_run_options(config, data_root):
     return options
 
 
-@pytest.mark.slow
 def test_short_refsegrs_config_trains_on_two_cpu_processes(
         tmp_path, synthetic_root):
     config = 'configs/sgsrf/sgsrf_refsegrs.py'

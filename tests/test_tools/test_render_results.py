@@ -3,6 +3,7 @@ import shutil
 import sys
 from types import SimpleNamespace
 
+import pytest
 import torch
 import yaml
 from mmengine.structures import PixelData
@@ -10,6 +11,9 @@ from mmseg.structures import SegDataSample
 from tool_runner import REPO, run_tool
 
 from sgsrf_mmseg.evaluation import ReferringSegMetric, save_test_results
+
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
 
 TOOL = osp.join(REPO, 'tools/analysis/render_results.py')
 MODEL = 'sgsrf_tiny_synthetic'

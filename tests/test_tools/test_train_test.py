@@ -4,7 +4,11 @@ import os
 import os.path as osp
 import sys
 
+import pytest
 from tool_runner import REPO, run_tool
+
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
 
 
 def _last_metrics(work_dir):

@@ -132,6 +132,7 @@ def test_normalising_twice_is_refused():
         model.val_step(batch())
 
 
+@pytest.mark.slow
 def test_official_file_in_features_mode(tmp_path):
     torch.manual_seed(0)
     sam = sam_model_registry['vit_b'](checkpoint=None)
