@@ -1,5 +1,6 @@
 import os.path as osp
 
+import pytest
 import torch
 
 from sgsrf_mmseg.analysis.benchmark import (BenchmarkSettings, comparisons,
@@ -13,6 +14,7 @@ def out_of_memory(*args, **kwargs):
     raise torch.cuda.OutOfMemoryError('CUDA out of memory')
 
 
+@pytest.mark.slow
 def test_out_of_memory_is_recorded_and_the_run_goes_on(monkeypatch):
     variants = []
 
