@@ -2,13 +2,14 @@
 #   make demo  -- install, generate the synthetic data, train the tiny model
 #                 on CPU, test it and print the metrics
 #   make test  -- install the test needs and run the test suite
+#   make test-fast -- the suite without the tests marked slow (setup.cfg)
 PYTHON_SYS ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_CFG := configs/sgsrf/sgsrf_tiny_synthetic.py
 DEMO_DIR := work_dirs/demo
 
-.PHONY: demo test lint install clean-demo
+.PHONY: demo test test-fast lint install clean-demo
 LINT_PATHS := sgsrf_mmseg tools tests configs setup.py
 
 $(PY):
@@ -38,8 +39,14 @@ lint: $(VENV)/.installed-lint
 	$(PY) -m isort --check-only --diff $(LINT_PATHS)
 	$(PY) -m yapf --diff --recursive $(LINT_PATHS)
 
+# -rs: the summary says which tests were skipped and why.
 test: install $(VENV)/.installed-demo
-	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(PY) -m pytest tests -q -p no:cacheprovider -rs
+
+# Leaves out the tools run as subprocesses, kill and resume, DDP, the
+# browser and the full-size models (the `slow` marker).
+test-fast: install
+	$(PY) -m pytest tests -q -p no:cacheprovider -rs -m "not slow"
 
 demo: install
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_DIR)

@@ -20,6 +20,20 @@ LAYERS = {
     'analysis': 4,
     'webapp': 4,
 }
+#: Layers inside ``models``, the same rule one level down: shared blocks,
+#: then the CLIP and SAM builders, then what reads model configs, then the
+#: registered modules, then the segmentors that assemble them.
+MODEL_LAYERS = {
+    'utils': 0,
+    'clip': 1,
+    'sam': 1,
+    'input_geometry': 2,
+    'backbones': 3,
+    'necks': 3,
+    'decode_heads': 3,
+    'losses': 3,
+    'segmentors': 4,
+}
 
 
 def imported_modules(path: Path):
@@ -60,6 +74,27 @@ def layer_violations(path: Path):
     return bad
 
 
+def model_layer_violations(path: Path):
+    """``(line, module)`` pairs of a ``models`` file that import against the
+    layers inside ``models``."""
+    own = path.relative_to(PACKAGE / 'models').parts
+    if own == ('__init__.py', ):
+        return []  # registers every module
+    own_part = own[0].removesuffix('.py')
+    own_layer = MODEL_LAYERS[own_part]
+    bad = []
+    for line, name in imported_modules(path):
+        target = name.split('.')
+        if target[1:2] != ['models'] or len(target) < 3:
+            continue
+        if target[2] == own_part:
+            continue
+        layer = MODEL_LAYERS.get(target[2])
+        if layer is None or layer >= own_layer:
+            bad.append((line, name))
+    return bad
+
+
 def test_every_subpackage_has_a_layer():
     subpackages = {
         p.name
@@ -74,6 +109,35 @@ def test_every_subpackage_has_a_layer():
     ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_imports_run_downward(path):
     assert layer_violations(path) == []
+
+
+def test_every_part_of_models_has_a_layer():
+    parts = {
+        p.name.removesuffix('.py')
+        for p in (PACKAGE / 'models').iterdir()
+        if p.suffix == '.py' or (p / '__init__.py').is_file()
+    } - {'__init__'}
+    assert parts == set(MODEL_LAYERS)
+
+
+@pytest.mark.parametrize(
+    'path',
+    sorted((PACKAGE / 'models').rglob('*.py')),
+    ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_model_imports_run_downward(path):
+    assert model_layer_violations(path) == []
+
+
+def test_an_upward_import_inside_models_is_found(monkeypatch):
+    module = PACKAGE / 'models' / 'utils' / 'upward_probe.py'
+    monkeypatch.setattr(
+        Path, 'read_text', lambda self: 'from ..clip.builder import x\n'
+        'from ..input_geometry import y\n'
+        'from .frozen_stages import z\n')
+    assert model_layer_violations(module) == [
+        (1, 'sgsrf_mmseg.models.clip.builder'),
+        (2, 'sgsrf_mmseg.models.input_geometry')
+    ]
 
 
 def test_an_upward_import_is_found(tmp_path, monkeypatch):

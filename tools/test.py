@@ -3,14 +3,16 @@
 The scores are printed with the scoring protocol they follow and written to
 ``test_results.json`` in the run's log folder (``WORK_DIR/<timestamp>/``)
 and to ``--results FILE`` if given; ``tools/analysis/render_results.py``
-renders them into the documentation.
+renders them into the documentation. The command line is recorded with its
+absolute paths written relative to the repository (or as ``$WORK/...``
+under the folder that the ``WORK`` environment variable names).
 """
 import argparse
 import os.path as osp
-import shlex
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, REPO)
 
 from mmengine.config import Config
 from mmengine.dist import is_main_process
@@ -19,6 +21,7 @@ from sgsrf_mmseg.engine.launch import (add_common_arguments, build_runner,
                                        exit_on_run_error, load_config,
                                        prepare_test_config)
 from sgsrf_mmseg.evaluation import TEST_RESULTS_FILE, save_test_results
+from sgsrf_mmseg.utils.portable_paths import PortablePaths
 
 
 def parse_args():
@@ -78,7 +81,7 @@ def main():
     results = save_test_results(
         runner.test_loop.evaluator,
         paths,
-        command=shlex.join(['python'] + sys.argv),
+        command=PortablePaths(REPO).command(['python'] + sys.argv),
         config=args.config,
         checkpoint=args.checkpoint,
         dataset_cfg=cfg.test_dataloader.dataset)

@@ -1,8 +1,8 @@
-# GroundingSAMHead over a stock backbone: MMSegmentation's ResNet-50-D8
+# SAMFeatureHead over a stock backbone: MMSegmentation's ResNet-50-D8
 # (mmseg's `fcn_r50-d8` model base) gives the features, which the head
-# projects onto SAM's image embedding (input_mode='features', no SAM image
-# encoder is built) and decodes with SAM's prompt encoder and mask decoder,
-# as a binary segmenter of buildings in mmseg's EncoderDecoder. The base's
+# projects onto SAM's image embedding (no SAM image encoder runs) and
+# decodes with SAM's prompt encoder and mask decoder, as a binary segmenter
+# of buildings in mmseg's EncoderDecoder. The base's
 # auxiliary FCNHead stays, made binary (out_channels=1) with this plugin's
 # MaskDiceLoss beside mmseg's sigmoid cross-entropy. Data: a building
 # extraction dataset in mmseg's layout (_base_/datasets/building_512x512.py),
@@ -39,12 +39,10 @@ model = dict(
     pretrained=resnet_weights,
     decode_head=dict(
         _delete_=True,
-        type='GroundingSAMHead',
+        type='SAMFeatureHead',
         sam=dict(arch='vit_b', img_size=crop_size[0]),
-        input_mode='features',
         in_channels=2048,
         in_index=3,
-        use_grounding_adapters=False,
         pretrained=sam_weights,
         threshold=0.5,
         out_channels=1),

@@ -1,10 +1,10 @@
 # GroundingSAMHead without grounding: the Segment Anything Model (ViT-B)
 # fine-tuned as a binary segmenter of buildings in MMSegmentation's stock
 # EncoderDecoder. RawImageBackbone hands the image to the head, which runs
-# SAM's image encoder on it (input_mode='image'); with no prompts, SAM's
-# mask decoder finds the target with its own mask token. Data: a building
-# extraction dataset in mmseg's layout (_base_/datasets/building_512x512.py),
-# scored by mmseg's IoUMetric.
+# SAM's image encoder on it; with no prompts, SAM's mask decoder finds the
+# target with its own mask token. Data: a building extraction dataset in
+# mmseg's layout (_base_/datasets/building_512x512.py), scored by mmseg's
+# IoUMetric.
 #   python tools/train.py \
 #       configs/reuse/grounding-sam-head_sam-vit-b_1xb8-20k_building-512x512.py
 #   python tools/test.py \
@@ -43,7 +43,6 @@ model = dict(
     decode_head=dict(
         type='GroundingSAMHead',
         sam=dict(arch='vit_b', img_size=crop_size[0]),
-        input_mode='image',
         use_grounding_adapters=False,
         pretrained=sam_weights,
         threshold=0.5,

@@ -6,7 +6,8 @@
 # write is read as it is (nothing is generated or written there).
 _base_ = [
     '../_base_/models/sgsrf_tiny.py', '../_base_/datasets/refsegrs.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adamw_sgsrf.py'
+    '../_base_/default_runtime.py', '../_base_/optimizers/adamw_sgsrf.py',
+    '../_base_/schedules/iter_based.py'
 ]
 input_size = (128, 128)
 data_root = 'data/synthetic_refsegrs'

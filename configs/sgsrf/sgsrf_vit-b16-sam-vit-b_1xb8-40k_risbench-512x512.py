@@ -7,6 +7,7 @@
 _base_ = [
     '../_base_/models/sgsrf_vit-b16_sam-vit-b_pretrained.py',
     '../_base_/datasets/risbench.py', '../_base_/default_runtime.py',
+    '../_base_/optimizers/adamw_sgsrf.py',
     '../_base_/schedules/schedule_40k.py'
 ]
 

@@ -5,7 +5,9 @@ multi-run format that ``tools/analysis/render_results.py ablation`` renders
 into a markdown table, with more fields::
 
     kind       "sgsrf-ablation"
-    command    the ablation command line
+    command    the ablation command line (its paths, and those of config
+               and checkpoint, relative to the repository or $WORK, see
+               ``utils.portable_paths``)
     metrics    the metrics of the table (default: DEFAULT_METRICS)
     variants   one entry per variant with at least one finished run, in
                the order asked:
@@ -32,6 +34,7 @@ import statistics
 from collections import OrderedDict
 from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
 
+from ..utils.portable_paths import PortablePaths
 from .ablation import RESULTS_FILE, RunFailed, RunPlan
 from .ablation_variants import VARIANTS
 from .results_tables import ABLATION_KIND, flat_metrics, load_json
@@ -108,6 +111,7 @@ def ablation_file(plans: Sequence[RunPlan],
         dict: The fields of the module docstring.
     """
     folder = osp.dirname(osp.abspath(out_path))
+    paths = PortablePaths()
     variants: Dict[str, dict] = OrderedDict()
     for plan in plans:
         record = records.get((plan.variant, plan.seed))
@@ -120,7 +124,7 @@ def ablation_file(plans: Sequence[RunPlan],
                 name=plan.variant,
                 description=variant.description,
                 side_effects=variant.side_effects,
-                config=plan.config,
+                config=paths.path(plan.config),
                 cfg_options=variant.cfg_options,
                 runs=[]))
         results = plan.path(RESULTS_FILE)
@@ -128,7 +132,7 @@ def ablation_file(plans: Sequence[RunPlan],
             dict(
                 seed=plan.seed,
                 results=osp.relpath(osp.abspath(results), folder),
-                checkpoint=record['checkpoint'],
+                checkpoint=paths.path(record['checkpoint']),
                 val=record['val'],
                 train_s=record['train_s'],
                 test_s=record.get('test_s'),
@@ -137,7 +141,7 @@ def ablation_file(plans: Sequence[RunPlan],
         entry['summary'] = summarize(entry['runs'], metrics)
     return dict(
         kind=ABLATION_KIND,
-        command=command,
+        command=paths.command(command),
         metrics=list(metrics),
         variants=list(variants.values()),
         failed=[failure.to_dict() for failure in failures])

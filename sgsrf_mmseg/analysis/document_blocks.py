@@ -20,6 +20,14 @@ def marker_pair(name: str) -> List[str]:
     return [f'<!-- results:{name} -->', f'<!-- /results:{name} -->']
 
 
+def marker_blocks(text: str) -> Dict[str, str]:
+    """Every rendered block of a document: name -> the text between its
+    markers."""
+    pattern = re.compile(
+        r'<!-- results:([\w.-]+) -->(.*?)<!-- /results:\1 -->', re.DOTALL)
+    return {name: body for name, body in pattern.findall(text)}
+
+
 def _find_once(text: str, marker: str, source: str) -> int:
     count = text.count(marker)
     if count != 1:

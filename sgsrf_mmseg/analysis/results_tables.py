@@ -6,8 +6,8 @@ listing such files), never numbers typed by hand:
 * test results: ``test_results.json`` of ``tools/test.py`` (fields in
   :mod:`sgsrf_mmseg.evaluation.results_file`);
 * benchmark results: the ``--out`` file of ``tools/analysis/benchmark.py``
-  (``config``, ``device_name``, ``dtype``, ``batch_size``, ``input_size``,
-  ``params``, ``train``, ``infer``, ``flops``, ``stages``, ``compare``, ...);
+  (:class:`~sgsrf_mmseg.analysis.benchmark.BenchmarkResults`, rendered by
+  ``benchmark.report``);
 * an ablation: several test runs (variants x seeds), in this format::
 
       {
@@ -27,7 +27,9 @@ listing such files), never numbers typed by hand:
   deviation (n - 1) over the seeds; one seed shows the value alone. All
   runs must share the protocol, the dataset and the split.
 
-Every block names the command lines that produced its numbers.
+Every block names the command lines that produced its numbers, with
+paths relative to the repository or ``$WORK`` (:class:`PortablePaths`); a
+block that would print another absolute path is refused.
 """
 import json
 import os.path as osp
@@ -36,6 +38,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from ..evaluation import (GROUP_MEASURES, TEST_RESULTS_KIND,
                           TEST_RESULTS_VERSION)
+from ..utils.portable_paths import PortablePaths
 
 ABLATION_KIND = 'sgsrf-ablation'
 DEFAULT_TEST_METRICS = ('mIoU', 'oIoU', 'Prec@0.5', 'Prec@0.6', 'Prec@0.7',
@@ -48,8 +51,6 @@ DATASET_NAMES = {
     'RISBenchDataset': 'RISBench',
     'SyntheticRefSegRSDataset': 'synthetic (embedded)',
 }
-BENCHMARK_FIELDS = ('config', 'device', 'device_name', 'dtype', 'batch_size',
-                    'input_size', 'params', 'train', 'infer', 'flops')
 
 Run = Tuple[str, dict]
 
@@ -90,13 +91,6 @@ def load_test_results(path: str) -> dict:
     return data
 
 
-def load_benchmark(path: str) -> dict:
-    """Read the ``--out`` JSON of ``tools/analysis/benchmark.py``."""
-    data = load_json(path)
-    _require(data, BENCHMARK_FIELDS, path, 'a benchmark results file')
-    return data
-
-
 def markdown_table(headers: Sequence[str],
                    rows: Sequence[Sequence],
                    text_columns: int = 1) -> str:
@@ -110,7 +104,7 @@ def markdown_table(headers: Sequence[str],
 
 
 def fmt(value: Optional[float], digits: int = 2) -> str:
-    """A number with ``digits`` decimals; '-' for None."""
+    """A number for a table: ``digits`` decimals; '-' for None."""
     return '-' if value is None else f'{float(value):.{digits}f}'
 
 
@@ -172,7 +166,8 @@ def _scoring_note(results: dict) -> str:
 
 def render_test_block(runs: Sequence[Run],
                       metrics: Optional[Sequence[str]] = None,
-                      groups: bool = True) -> str:
+                      groups: bool = True,
+                      paths: Optional[PortablePaths] = None) -> str:
     """Tables of one or more test runs.
 
     Args:
@@ -182,10 +177,13 @@ def render_test_block(runs: Sequence[Run],
             first run).
         groups (bool): Add the size / category breakdown of each run.
             Defaults to True.
+        paths (PortablePaths, optional): How paths are written. Defaults to
+            relative to this repository (or ``$WORK``).
 
     Returns:
         str: Markdown.
     """
+    paths = paths or PortablePaths()
     first = shared_scoring(runs)
     if metrics is None:
         metrics = [m for m in DEFAULT_TEST_METRICS if m in first['metrics']]
@@ -206,119 +204,10 @@ def render_test_block(runs: Sequence[Run],
                                [fmt(g.get(key)) for key in measures]
                                for name, g in results['groups'].items()]))
     parts.append(_scoring_note(first))
-    parts.append('Produced by:\n\n' +
-                 '\n'.join(f"- `{r['command']}` (`{path}`)"
-                           for path, r in runs))
-    return '\n\n'.join(parts)
-
-
-def benchmark_command(results: dict) -> str:
-    """The benchmark command line: recorded, or rebuilt from the fields."""
-    if results.get('command'):
-        return results['command']
-    args = [
-        'python tools/analysis/benchmark.py', results['config'],
-        f"--device {results['device']}", f"--dtype {results['dtype']}",
-        f"--batch-size {results['batch_size']}",
-        f"--input-size {results['input_size']}"
-    ]
-    args += [
-        f'--{key} {results[key]}' for key in ('warmup', 'iters')
-        if key in results
-    ]
-    stages = results.get('stages') or {}
-    skipped = [
-        name for name, missing in (('infer', results.get('infer') is None),
-                                   ('flops', results.get('flops') is None),
-                                   ('stages', not any(stages.values())),
-                                   ('floor', results.get('floor') is None))
-        if missing
-    ]
-    if skipped:
-        args.append('--skip ' + ' '.join(skipped))
-    if results.get('compare') is not None:
-        args.append(' '.join(
-            ['--compare'] +
-            [name for name in results['compare'] if name != 'baseline']))
-    return ' '.join(args)
-
-
-def _gflop(value: Optional[int]) -> str:
-    return '-' if value is None else f'{value / 1e9:.2f}'
-
-
-def render_benchmark_block(runs: Sequence[Run]) -> str:
-    """Speed, memory and FLOPs of one or more benchmark runs.
-
-    Args:
-        runs (Sequence[tuple[str, dict]]): ``(path, benchmark results)``.
-
-    Returns:
-        str: Markdown: one row per run, then the stage shares and the
-        switch comparison of each run that has them.
-    """
-    rows, parts = [], []
-    for _, r in runs:
-        train, infer = r['train'], r['infer'] or {}
-        rows.append([
-            f"`{config_name(r['config'])}`", r['device_name'], r['dtype'],
-            r['batch_size'], r['input_size'],
-            fmt(r['params']['total'] / 1e6),
-            fmt(train.get('step_ms'), 1),
-            fmt(train.get('images_per_s')),
-            fmt(train.get('peak_mib'), 0),
-            fmt(infer.get('ms_per_image'), 1),
-            fmt(infer.get('images_per_s')),
-            fmt(infer.get('peak_mib'), 0),
-            _gflop((r['flops'] or {}).get('forward_infer'))
-        ])
-    parts.append(
-        markdown_table([
-            'config', 'device', 'dtype', 'batch', 'input px', 'params (M)',
-            'train ms/step', 'train images/s', 'train peak MiB',
-            'predict ms/image', 'predict images/s', 'predict peak MiB',
-            'predict GFLOP/batch'
-        ],
-                       rows,
-                       text_columns=3))
-    for _, r in runs:
-        label = (f"`{config_name(r['config'])}`, {r['input_size']} px, "
-                 f"{r['dtype']}")
-        stages = r.get('stages') or {}
-        names = list(
-            dict.fromkeys(
-                [*(stages.get('train') or {}), *(stages.get('infer') or {})]))
-        if names:
-            parts.append(
-                markdown_table(
-                    [f'stage ({label})', 'train share', 'predict share'],
-                    [[n] + [
-                        _share((stages.get(p) or {}).get(n))
-                        for p in ('train', 'infer')
-                    ] for n in names]))
-        if r.get('compare'):
-            parts.append(
-                markdown_table([
-                    f'switch ({label})', 'changes', 'train ms/step', 'speedup',
-                    'peak MiB'
-                ], [[
-                    name, ', '.join(f'{k}={v}'
-                                    for k, v in e['changes'].items()) or '-',
-                    fmt(e['step_ms'], 1),
-                    fmt(e['speedup']),
-                    fmt(e['peak_mib'], 0) if not e.get('error') else e['error']
-                ] for name, e in r['compare'].items()],
-                               text_columns=2))
-    parts.append('Measured with:\n\n' + '\n'.join(
-        f"- `{benchmark_command(r)}` (torch {r.get('torch')}, threads "
-        f"{r.get('threads')}; `{path}`)" for path, r in runs))
-    return '\n\n'.join(parts)
-
-
-def _share(entry: Optional[dict]) -> str:
-    if not entry or entry.get('share') is None:
-        return '-'
-    return f"{100 * entry['share']:.1f}%"
+    parts.append('Produced by:\n\n' + '\n'.join(
+        f"- `{paths.command(r['command'])}` (`{paths.path(path)}`)"
+        for path, r in runs))
+    return paths.refuse_absolute('\n\n'.join(parts), 'the test block')
 
 
 def load_ablation(
@@ -372,7 +261,8 @@ def mean_std(values: Sequence[float]) -> str:
 
 def render_ablation_block(metrics: Sequence[str],
                           variants: Sequence[Tuple[str, list]],
-                          command: Optional[str] = None) -> str:
+                          command: Optional[str] = None,
+                          paths: Optional[PortablePaths] = None) -> str:
     """The ablation table: mean ± std over seeds per variant and metric.
 
     Args:
@@ -380,10 +270,13 @@ def render_ablation_block(metrics: Sequence[str],
         variants (Sequence[tuple]): As returned by :func:`load_ablation`.
         command (str, optional): The command that ran the ablation (the
             file's ``command``). Defaults to None.
+        paths (PortablePaths, optional): How paths are written. Defaults to
+            relative to this repository (or ``$WORK``).
 
     Returns:
         str: Markdown.
     """
+    paths = paths or PortablePaths()
     every_run = [(p, r) for _, runs in variants for _, p, r in runs]
     first = shared_scoring(every_run)
     rows = []
@@ -392,15 +285,17 @@ def render_ablation_block(metrics: Sequence[str],
             mean_std([metric_value(r, m, p) for _, p, r in runs])
             for m in metrics
         ])
-    commands = '\n'.join(f"- {name}, seed {seed}: `{r['command']}` "
-                         f'(`{p}`)' for name, runs in variants
-                         for seed, p, r in runs)
-    return '\n\n'.join([
+    commands = '\n'.join(
+        f"- {name}, seed {seed}: `{paths.command(r['command'])}` "
+        f'(`{paths.path(p)}`)' for name, runs in variants
+        for seed, p, r in runs)
+    block = '\n\n'.join([
         markdown_table(
             ['variant', 'seeds'] + list(metrics), rows, text_columns=2),
         'Mean ± sample standard deviation (n - 1) over the seeds. ' +
         _scoring_note(first) +
-        (f' Produced by `{command}`.' if command else ''),
+        (f' Produced by `{paths.command(command)}`.' if command else ''),
         f'<details><summary>Test runs ({len(every_run)})</summary>\n\n'
         f'{commands}\n\n</details>'
     ])
+    return paths.refuse_absolute(block, 'the ablation block')

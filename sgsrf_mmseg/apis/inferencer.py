@@ -49,7 +49,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS, TRANSFORMS
 
 from ..engine.checkpoint_loading import load_exactly, read_checkpoint
-from ..models.utils.input_geometry import model_input_size
+from ..models.input_geometry import model_input_size
 from ..utils.expression import clean_expression
 from ..utils.image_header import DEFAULT_MAX_PIXELS
 from ..utils.image_io import read_image_rgb, to_rgb_uint8

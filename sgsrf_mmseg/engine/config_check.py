@@ -7,9 +7,9 @@ from mmseg.registry import DATASETS
 
 from ..datasets.text_parse import pipeline_identity
 from ..datasets.text_parse.spacy_pipeline import is_pipeline_path
+from ..models.input_geometry import (as_size, configured_input_sizes,
+                                     tower_patch_sizes)
 from ..models.losses.structural_consistency_loss import PARSE_HELP
-from ..models.utils.input_geometry import (as_size, configured_input_sizes,
-                                           tower_patch_sizes)
 
 
 class ConfigCheckError(ValueError):

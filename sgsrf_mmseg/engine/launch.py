@@ -32,7 +32,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value (e.g. '
-        'train_dataloader.dataset.data_root=/data/rrsisd)')
+        'train_dataloader.dataset.data_root=/data/RRSIS-D)')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],

@@ -7,13 +7,21 @@ import sys
 
 import pytest
 
+from sgsrf_mmseg.analysis.benchmark import (BenchmarkResults,
+                                            render_benchmark_block)
+from sgsrf_mmseg.utils.portable_paths import PortablePaths
+
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join('tools', 'analysis', 'benchmark.py')
 TINY = osp.join('configs', '_base_', 'models', 'sgsrf_tiny.py')
 
 TOP_FIELDS = ('config', 'device', 'device_name', 'torch', 'threads', 'dtype',
               'batch_size', 'input_size', 'warmup', 'iters', 'texts', 'params',
-              'train', 'infer', 'flops', 'stages', 'floor', 'compare', 'notes')
+              'train', 'infer', 'flops', 'stages', 'floor', 'compare', 'notes',
+              'command')
 TRAIN_FIELDS = ('step_ms', 'step_ms_min', 'images_per_s', 'forward_ms',
                 'backward_ms', 'optimizer_ms', 'peak_mib', 'peak_delta_mib',
                 'tflops_per_s', 'tflops_per_s_counted')
@@ -115,3 +123,19 @@ def test_floor_and_compare(result):
     for title in ('training step', 'inference', 'stage (forward)',
                   'floor (library towers)', 'switch'):
         assert title in stdout, title
+
+
+def test_the_file_reads_back_and_renders(result):
+    data, _ = result
+    out = data['command'].split(' --out ')[1]
+    assert data['command'] == (
+        f'python {TOOL} {TINY} --device cpu --batch-size 2 --input-size 64 '
+        f'--warmup 1 --iters 1 --compare use_sdpa freeze_encoders --out {out}')
+    record = BenchmarkResults.from_dict(data, 'tiny.json')
+    assert record.to_dict() == data
+    block = render_benchmark_block([(out, record)],
+                                   PortablePaths(work=osp.dirname(out)))
+    assert (f'- `python {TOOL} {TINY} --device cpu --batch-size 2 '
+            '--input-size 64 --warmup 1 --iters 1 --compare use_sdpa '
+            'freeze_encoders --out $WORK/tiny.json` (torch ') in block
+    assert '| `sgsrf_tiny` | ' in block

@@ -1,12 +1,15 @@
+import glob
 import os.path as osp
 import shutil
 
 import pytest
 import yaml
 
-from sgsrf_mmseg.analysis.document_blocks import (replace_marker_block,
+from sgsrf_mmseg.analysis.document_blocks import (marker_blocks,
+                                                  replace_marker_block,
                                                   replace_metafile_results,
                                                   update_document)
+from sgsrf_mmseg.utils.portable_paths import absolute_paths
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DOC = ('# Title\n\nText before.\n\n<!-- results:demo-test -->\n'
@@ -86,3 +89,37 @@ def test_metafile_results_replaced_as_text(tmp_path):
     assert text == expected.replace(tiny, entry)
     with pytest.raises(ValueError, match=f"{path}: model 'nope' not found"):
         edit(text, 'nope')
+
+
+#: Documents with rendered blocks: every markdown file of the repository.
+DOCUMENTS = sorted(
+    osp.relpath(p, REPO)
+    for p in glob.glob(osp.join(REPO, '**', '*.md'), recursive=True)
+    if not osp.relpath(p, REPO).startswith(('.venv', 'work_dirs', 'data')))
+
+
+def test_the_readmes_have_rendered_blocks():
+    found = {
+        doc: set(marker_blocks(open(osp.join(REPO, doc)).read()))
+        for doc in DOCUMENTS
+    }
+    assert {'demo-test'} <= found['README.md']
+    assert {
+        'demo-summary', 'ablation-tiny', 'speed-tiny-cpu', 'speed-full-cpu'
+    } <= found['configs/sgsrf/README.md']
+
+
+@pytest.mark.parametrize('doc', DOCUMENTS)
+def test_no_rendered_block_prints_an_absolute_path(doc):
+    blocks = marker_blocks(open(osp.join(REPO, doc)).read())
+    found = {name: absolute_paths(body) for name, body in blocks.items()}
+    assert {name: paths for name, paths in found.items() if paths} == {}
+
+
+def test_an_absolute_path_in_a_block_is_found():
+    text = DOC.replace(
+        'old table', '- `python /home/me/sgsrf/tools/test.py '
+        'cfg.py` (`/tmp/x/test_results.json`), see '
+        'https://doi.org/10.3390/rs18071015, ms/step')
+    assert [absolute_paths(b) for b in marker_blocks(text).values()
+            ] == [['/home/me/sgsrf/tools/test.py', '/tmp/x/test_results.json']]

@@ -4,10 +4,9 @@ import pytest
 import torch
 
 from sgsrf_mmseg.analysis.benchmark import BenchmarkSettings
-from sgsrf_mmseg.analysis.benchmark.model_config import (build_model,
-                                                         load_model_cfg)
-from sgsrf_mmseg.analysis.benchmark.switches import (SWITCHES,
-                                                     available_switches)
+from sgsrf_mmseg.analysis.benchmark.comparisons import (SWITCHES,
+                                                        available_switches)
+from sgsrf_mmseg.analysis.benchmark.inputs import build_model, load_model_cfg
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY = osp.join(REPO, 'configs', '_base_', 'models', 'sgsrf_tiny.py')

@@ -4,15 +4,15 @@ import pytest
 from results_fixtures import (make_benchmark_results, make_test_results,
                               write_json)
 
-# yapf: disable
-from sgsrf_mmseg.analysis.results_tables import (benchmark_command,
-                                                 load_ablation, load_benchmark,
+from sgsrf_mmseg.analysis.benchmark import (BenchmarkResults, load_benchmark,
+                                            render_benchmark_block)
+from sgsrf_mmseg.analysis.benchmark.report import benchmark_command
+from sgsrf_mmseg.analysis.results_tables import (load_ablation,
                                                  load_test_results, mean_std,
                                                  render_ablation_block,
-                                                 render_benchmark_block,
                                                  render_test_block)
-
-# yapf: enable
+from sgsrf_mmseg.utils.portable_paths import (REPOSITORY, PortablePaths,
+                                              absolute_paths)
 
 
 def test_test_block_from_two_runs(tmp_path):
@@ -24,7 +24,9 @@ def test_test_block_from_two_runs(tmp_path):
             mIoU=18.06,
             oIoU=15.77))
     runs = [(p, load_test_results(p)) for p in (full, notext)]
-    block = render_test_block(runs, metrics=['mIoU', 'oIoU', 'Prec@0.7'])
+    paths = PortablePaths(root=str(tmp_path))
+    block = render_test_block(
+        runs, metrics=['mIoU', 'oIoU', 'Prec@0.7'], paths=paths)
     assert block.startswith(
         '| config | expressions | mIoU | oIoU | Prec@0.7 |\n'
         '|---|---:|---:|---:|---:|\n'
@@ -35,9 +37,9 @@ def test_test_block_from_two_runs(tmp_path):
     assert '| @held_out_pair | 111 | 34.08 | 24.20 |' in block
     assert ("Scored on the synthetic (embedded) `test` split; protocol "
             "'original': scored at the original image size" in block)
-    assert (f'- `python tools/test.py configs/sgsrf/sgsrf_tiny_synthetic.py '
-            f'work_dirs/x/best.pth` (`{full}`)') in block
-    default = render_test_block(runs[:1], groups=False)
+    assert ('- `python tools/test.py configs/sgsrf/sgsrf_tiny_synthetic.py '
+            'work_dirs/x/best.pth` (`full.json`)') in block
+    default = render_test_block(runs[:1], groups=False, paths=paths)
     assert '| Prec@0.9 |' in default and 'group' not in default
 
 
@@ -61,7 +63,8 @@ def test_test_tables_refuse_mixed_or_missing(tmp_path):
 
 def test_benchmark_block(tmp_path):
     path = write_json(tmp_path / 'bench.json', make_benchmark_results())
-    block = render_benchmark_block([(path, load_benchmark(path))])
+    paths = PortablePaths(root=str(tmp_path))
+    block = render_benchmark_block([(path, load_benchmark(path))], paths)
     assert ('| `sgsrf_tiny_synthetic` | NVIDIA H100 80GB HBM3 | bf16 | 8 | '
             '512 | 250.10 | 321.0 | 24.92 | 40960 | 12.3 | 81.00 | 2048 | '
             '2.62 |') in block
@@ -71,16 +74,20 @@ def test_benchmark_block(tmp_path):
     assert ('`python tools/analysis/benchmark.py configs/sgsrf/'
             'sgsrf_tiny_synthetic.py --device cuda --dtype bf16 --batch-size '
             '8 --input-size 512 --warmup 2 --iters 10 --skip floor '
-            '--compare use_sdpa` (torch 2.11.0, threads 16; ') in block
-    recorded = make_benchmark_results(command='python bench.py x --iters 3')
+            '--compare use_sdpa` (torch 2.11.0, threads 16; `bench.json`)'
+            ) in block
+    recorded = BenchmarkResults.from_dict(
+        make_benchmark_results(command='python bench.py x --iters 3'))
     assert benchmark_command(recorded) == 'python bench.py x --iters 3'
     bare = make_benchmark_results(
         infer=None,
         flops=None,
         compare=None,
         stages=dict(train=None, infer=None))
-    assert benchmark_command(bare).endswith('--skip infer flops stages floor')
-    row = render_benchmark_block([('b.json', bare)]).split('\n')[2]
+    assert benchmark_command(BenchmarkResults.from_dict(bare)).endswith(
+        '--skip infer flops stages floor')
+    row = render_benchmark_block([('b.json', BenchmarkResults.from_dict(bare))
+                                  ]).split('\n')[2]
     assert row.endswith('| - | - | - | - |')
     del bare['train']
     with pytest.raises(ValueError, match=r"b2.json .*\['train'\]"):
@@ -111,7 +118,8 @@ def test_ablation_mean_and_std_over_seeds(tmp_path):
     ])
     metrics, variants = load_ablation(path)
     assert metrics == ['mIoU', 'oIoU']
-    block = render_ablation_block(metrics, variants)
+    block = render_ablation_block(
+        metrics, variants, paths=PortablePaths(root=str(tmp_path)))
     # mIoU 50, 52, 54: mean 52, sample std 2; oIoU 40, 41, 45: mean 42,
     # sample std sqrt(((-2)^2 + (-1)^2 + 3^2) / 2) = sqrt(7).
     assert block.startswith(
@@ -120,7 +128,9 @@ def test_ablation_mean_and_std_over_seeds(tmp_path):
         '| no CCR | 7 | 40.00 | 30.50 |\n')
     assert 'sample standard deviation (n - 1)' in block
     assert '<summary>Test runs (4)</summary>' in block
-    assert "- no CCR, seed 7: `python tools/test.py" in block
+    assert ("- no CCR, seed 7: `python tools/test.py configs/sgsrf/"
+            "sgsrf_tiny_synthetic.py work_dirs/x/best.pth` "
+            "(`runs/noccr.json`)") in block
     assert mean_std([1.0, 1.0]) == '1.00 ± 0.00'
 
 
@@ -131,7 +141,8 @@ def test_ablation_of_group_metrics(tmp_path):
     path = write_ablation(
         tmp_path, [dict(name='full', runs=[dict(seed=0, results='a.json')])],
         metrics=['mIoU', 'mIoU@held_out_pair', 'mIoU_small'])
-    block = render_ablation_block(*load_ablation(path))
+    block = render_ablation_block(
+        *load_ablation(path), paths=PortablePaths(root=str(tmp_path)))
     assert '| full | 0 | 55.17 | 34.08 | 49.67 |' in block
     path = write_ablation(
         tmp_path, [dict(name='full', runs=[dict(seed=0, results='a.json')])],
@@ -169,3 +180,24 @@ def test_ablation_errors_name_the_problem(tmp_path):
     (tmp_path / 'ablation.json').write_text('{"variants": []}')
     with pytest.raises(ValueError, match='"kind" must be'):
         load_ablation(str(tmp_path / 'ablation.json'))
+
+
+def test_blocks_write_paths_relative_to_the_repository_or_work(
+        tmp_path, monkeypatch):
+    monkeypatch.delenv('WORK', raising=False)
+    results = make_test_results()
+    results['command'] = (
+        f'python {REPOSITORY}/tools/test.py '
+        f'{REPOSITORY}/configs/sgsrf/sgsrf_tiny_synthetic.py '
+        f'{tmp_path}/best.pth')
+    path = write_json(tmp_path / 'full.json', results)
+    runs = [(path, load_test_results(path))]
+    with pytest.raises(
+            ValueError, match=f'absolute path {tmp_path}/best.pth'
+            '.*set WORK'):
+        render_test_block(runs)
+    monkeypatch.setenv('WORK', str(tmp_path))
+    block = render_test_block(runs)
+    assert ('`python tools/test.py configs/sgsrf/sgsrf_tiny_synthetic.py '
+            '$WORK/best.pth` (`$WORK/full.json`)') in block
+    assert absolute_paths(block) == []

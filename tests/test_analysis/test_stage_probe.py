@@ -5,10 +5,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from sgsrf_mmseg.analysis.benchmark.meters import Clock
-from sgsrf_mmseg.analysis.benchmark.stage_probe import (SGSRF_STAGES,
-                                                        StageProbe,
-                                                        stage_table)
+from sgsrf_mmseg.analysis.benchmark.meters import (SGSRF_STAGES, Clock,
+                                                   StageProbe, stage_table)
 
 MS = 1e-3
 #: Slack of a measured stage over its sleeps (a busy machine wakes late).
@@ -113,7 +111,7 @@ def test_stage_times_follow_the_sleeps():
         assert expected * 0.99 <= ms[name] < expected + SLACK_MS, (name, ms)
     assert sum(ms.values()) == pytest.approx(total, rel=1e-6)
     table = stage_table([ms, ms], total)
-    assert table['ccr']['share'] == pytest.approx(ms['ccr'] / total, abs=1e-4)
+    assert table['ccr'].share == pytest.approx(ms['ccr'] / total, abs=1e-4)
     probe.remove()
 
 

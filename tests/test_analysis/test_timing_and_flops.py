@@ -8,9 +8,9 @@ from mmengine.model import BaseModel
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from sgsrf_mmseg.analysis.benchmark import BenchmarkSettings
-from sgsrf_mmseg.analysis.benchmark.flops import count_flops
-from sgsrf_mmseg.analysis.benchmark.out_of_memory import measure_or_oom
-from sgsrf_mmseg.analysis.benchmark.timing import measure_infer, measure_train
+from sgsrf_mmseg.analysis.benchmark.meters import measure_or_oom
+from sgsrf_mmseg.analysis.benchmark.phases import (count_flops, measure_infer,
+                                                   measure_train)
 
 FORWARD_MS, BACKWARD_MS, OPTIMIZER_MS = 30, 60, 15
 SLACK_MS = 15
@@ -68,19 +68,18 @@ def test_train_step_parts_add_up_to_the_step():
     for part, expected in (('forward_ms', FORWARD_MS),
                            ('backward_ms', BACKWARD_MS), ('optimizer_ms',
                                                           OPTIMIZER_MS)):
-        assert expected * 0.99 <= train[part] < expected + SLACK_MS, train
-    parts = train['forward_ms'] + train['backward_ms'] + train['optimizer_ms']
-    assert parts <= train['step_ms'] < parts + SLACK_MS
-    assert train['images_per_s'] == pytest.approx(
-        4e3 / train['step_ms'], rel=1e-3)
+        assert expected * 0.99 <= getattr(train, part) < expected + SLACK_MS
+    parts = train.forward_ms + train.backward_ms + train.optimizer_ms
+    assert parts <= train.step_ms < parts + SLACK_MS
+    assert train.images_per_s == pytest.approx(4e3 / train.step_ms, rel=1e-3)
 
 
 def test_infer_time_per_image():
     infer, _ = measure_infer(
         SlowModel(), dict(inputs=torch.ones(3)), SETTINGS, with_stages=False)
-    assert FORWARD_MS * 0.99 <= infer['ms_per_batch'] < FORWARD_MS + SLACK_MS
-    assert infer['ms_per_image'] == pytest.approx(
-        infer['ms_per_batch'] / 4, abs=1e-3)
+    assert FORWARD_MS * 0.99 <= infer.ms_per_batch < FORWARD_MS + SLACK_MS
+    assert infer.ms_per_image == pytest.approx(
+        infer.ms_per_batch / 4, abs=1e-3)
 
 
 def test_flops_of_linear_layers():
@@ -92,12 +91,12 @@ def test_flops_of_linear_layers():
         SETTINGS,
         with_infer=True)
     first, second = 2 * 4 * 16 * 8, 2 * 4 * 8 * 4  # one multiply-add = 2
-    assert flops['forward_train'] == first + second
-    assert flops['forward_infer'] == first + second
-    assert flops['forward_train_by_module'] == dict(first=first, second=second)
+    assert flops.forward_train == first + second
+    assert flops.forward_infer == first + second
+    assert flops.forward_train_by_module == dict(first=first, second=second)
     # weight gradients of both layers, input gradient of the second only
-    assert flops['backward_train'] == first + second + second
-    assert flops['train_step_3x'] == 3 * (first + second)
+    assert flops.backward_train == first + second + second
+    assert flops.train_step_3x == 3 * (first + second)
 
 
 def test_out_of_memory_is_recorded_and_other_errors_raise():

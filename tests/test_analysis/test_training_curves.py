@@ -77,6 +77,7 @@ def test_epoch_based_validation_steps(tmp_path):
     assert val[0]['x'] == 10
 
 
+@pytest.mark.slow
 def test_cli_writes_png(tmp_path):
     write_run(tmp_path, ITER_LINES)
     out = tmp_path / 'curves.png'

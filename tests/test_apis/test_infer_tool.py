@@ -105,6 +105,7 @@ def read_pngs(out_dir, name):
     return mask, overlay[..., ::-1]
 
 
+@pytest.mark.slow
 def test_single_image_cli(inferencer, tmp_path):
     """From any folder, with a checkpoint; a rerun keeps the outputs."""
     (path, rgb), = write_images(tmp_path, [(70, 90)]).items()
@@ -153,6 +154,7 @@ def test_single_image_cli(inferencer, tmp_path):
     (['--bands', '-1'
       ], '--bands takes 1 or 3 band indices, 0-based (>= 0), got -1'),
 ])
+@pytest.mark.slow
 def test_bad_options_are_refused_at_once(tmp_path, args, message):
     proc = run_tool([
         '--geotiff', 'scene.tif', '--text', 'tanks', '--out-dir', 'out', *args
@@ -312,6 +314,7 @@ def test_batch_jsonl_stop_and_skip(start, tmp_path):
     assert 'missing.png' in lines[3] and "'image' must be a string" in lines[4]
 
 
+@pytest.mark.slow
 def test_batch_with_every_row_skipped_fails(tmp_path):
     pairs = tmp_path / 'pairs.csv'
     pairs.write_text('image,text\nnope.png,a car\n"b.png,ponds\nc.png,x\n')

@@ -19,7 +19,7 @@ from reuse_data import write_ade20k, write_building
 
 from sgsrf_mmseg.datasets import generate_synthetic_dataset
 from sgsrf_mmseg.models.backbones.clip_image_encoder import CLIP_NORMALIZE
-from sgsrf_mmseg.models.utils.input_geometry import set_model_input_size
+from sgsrf_mmseg.models.input_geometry import set_model_input_size
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 REUSE = osp.join(REPO, 'configs', 'reuse')
@@ -68,9 +68,10 @@ def without_weights(node):
 @pytest.mark.parametrize('name,module,kind', [
     (UPERNET, 'backbone', 'CLIPImageEncoder'),
     (SAM_IMAGE, 'decode_head', 'GroundingSAMHead'),
-    (SAM_FEATURES, 'decode_head', 'GroundingSAMHead'),
+    (SAM_FEATURES, 'decode_head', 'SAMFeatureHead'),
     (SGSRF_MMPRETRAIN, 'image_encoder', 'MMPretrainImageTower'),
 ])
+@pytest.mark.slow
 def test_full_size_config_builds(name, module, kind):
     cfg = load(name)
     assert cfg.custom_imports.imports == ['sgsrf_mmseg']
@@ -149,6 +150,7 @@ def check_run(result, loss_names, metric_names, iters=3):
     return line
 
 
+@pytest.mark.slow
 def test_clip_tower_in_upernet_on_ade20k(tmp_path):
     cfg = load(UPERNET)
     model = cfg.model
@@ -190,11 +192,12 @@ def building_config(name, tmp_path):
     return cfg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', [SAM_IMAGE, SAM_FEATURES])
 def test_sam_head_on_building_extraction(tmp_path, name):
     cfg = building_config(name, tmp_path)
     losses = ['loss', 'decode.loss_mask_bce', 'decode.loss_dice']
-    if cfg.model.decode_head.input_mode == 'features':
+    if cfg.model.decode_head.type == 'SAMFeatureHead':
         cfg.model.pretrained = None
         cfg.model.backbone.update(depth=18, base_channels=16, stem_channels=16)
         cfg.model.decode_head.in_channels = 128
@@ -296,6 +299,7 @@ def test_mmpretrain_checkpoint_loads_strictly_into_sgsrf(
         MODELS.build(cfg.model).init_weights()
 
 
+@pytest.mark.slow
 def test_sgsrf_with_mmpretrain_tower_on_synthetic_refsegrs(
         tmp_path, mmpretrain_checkpoint):
     root = str(tmp_path / 'synthetic')

@@ -180,6 +180,7 @@ def test_report_lists_fatal_first():
         '[warning] empty mask: 1\n    a')
 
 
+@pytest.mark.slow
 def test_tool_end_to_end(risbench_root, tmp_path):
     preview = str(tmp_path / 'preview')
     missing = osp.join(risbench_root, 'img_rgb', 'b_002.png')

@@ -185,6 +185,7 @@ def test_samples_say_whether_their_pair_was_held_out(synthetic_root):
             for i in range(len(train))} == {'seen_pair'}
 
 
+@pytest.mark.slow
 def test_same_files_whatever_the_hash_seed(tmp_path):
     """Generation must not depend on set order (PYTHONHASHSEED)."""
     import subprocess

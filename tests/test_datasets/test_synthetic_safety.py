@@ -152,6 +152,7 @@ def test_dataset_refuses_a_folder_that_is_neither(tmp_path):
         ]
 
 
+@pytest.mark.slow
 def test_tool_exits_non_zero_on_a_foreign_folder(refsegrs_root):
     before = snapshot(refsegrs_root)
     result = subprocess.run([

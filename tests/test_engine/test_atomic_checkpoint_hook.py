@@ -49,6 +49,7 @@ def test_refuses_to_save_non_finite_weights(tmp_path):
     assert not [n for n in os.listdir(tmp_path) if n.endswith('.pth')]
 
 
+@pytest.mark.slow
 def test_sigkill_during_save_then_resume_matches_uninterrupted(tmp_path):
     reference = tmp_path / 'reference'
     subprocess.run([sys.executable, SCRIPT, str(reference)], check=True)

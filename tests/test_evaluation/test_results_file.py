@@ -12,7 +12,7 @@ from sgsrf_mmseg.evaluation import (TEST_RESULTS_KIND, ReferringSegMetric,
                                     write_text_atomic)
 
 DATASET = dict(
-    type='RRSISDDataset', data_root='data/rrsisd', split='test', pipeline=[])
+    type='RRSISDDataset', data_root='data/RRSIS-D', split='test', pipeline=[])
 
 
 def scored_evaluator(**kwargs):
@@ -43,7 +43,7 @@ def test_results_file_fields(tmp_path):
             assert json.load(f) == results
     assert results['kind'] == TEST_RESULTS_KIND and results['version'] == 1
     assert results['dataset'] == dict(
-        type='RRSISDDataset', data_root='data/rrsisd', split='test')
+        type='RRSISDDataset', data_root='data/RRSIS-D', split='test')
     assert (results['config'], results['checkpoint']) == ('a.py', 'b.pth')
     assert results['expressions'] == 2
     assert results['protocol']['name'] == 'lavt-480'

@@ -5,8 +5,14 @@ import json
 import os.path as osp
 import sys
 
+import pytest
 from mmengine.config import Config
 from tool_runner import run_tool
+
+from sgsrf_mmseg.utils.portable_paths import PortablePaths
+
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
 
 
 def test_two_variants_trained_chosen_on_val_and_tested(tmp_path, write_config):
@@ -30,7 +36,8 @@ def test_two_variants_trained_chosen_on_val_and_tested(tmp_path, write_config):
         assert run['val']['metric'] == 'mIoU'
         assert 0.0 <= run['val']['score'] <= 100.0
         results = json.loads((work / run['results']).read_text())
-        assert results['checkpoint'] == run['checkpoint']
+        assert PortablePaths().path(results['checkpoint']) == \
+            run['checkpoint']
         assert results['dataset']['split'] == 'test'
         assert run['metrics']['mIoU'] == results['metrics']['mIoU']
         assert variant['summary']['mIoU']['mean'] == results['metrics']['mIoU']

@@ -1,9 +1,15 @@
 import os.path as osp
+import re
 
+import pytest
 import torch
+from mmengine.config import Config
 from tool_runner import REPO, run_tool
 
 from sgsrf_mmseg.utils.compat import load_local_checkpoint
+
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
 
 
 def test_two_cpu_processes_train_in_step(tmp_path, write_config):
@@ -37,3 +43,63 @@ def test_two_cpu_processes_train_in_step(tmp_path, write_config):
     log = open(next(work_dir.glob('*/*.log'))).read()
     assert "dist_cfg: {'backend': 'gloo'}" in log
     assert 'Distributed training: True' in log and 'GPU number: 2' in log
+
+
+#: Input size of the short-config run: the synthetic scenes' own size.
+TINY_INPUT = 128
+
+
+def tiny_run_options(config, data_root):
+    """``--cfg-options`` that run a benchmark config for two iterations on
+    tiny RefSegRS-layout data: no weight files, the towers at full width
+    but frozen, 128-px input, one image per batch."""
+    cfg = Config.fromfile(osp.join(REPO, config))
+    size = f'({TINY_INPUT},{TINY_INPUT})'
+    gold = osp.join(data_root, 'output_phrase_train.gold_parses.json')
+    options = [
+        f'model.data_preprocessor.size={size}',
+        f'model.image_encoder.img_size={TINY_INPUT}',
+        f'model.decode_head.sam.img_size={TINY_INPUT}',
+        'train_dataloader.dataset.text_parser.model=' +
+        osp.join(data_root, 'spacy_parser'),
+        f'train_dataloader.dataset.text_parser.train_from=[{gold}]',
+        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'default_hooks.checkpoint.interval=2',
+        'default_hooks.logger.interval=1'
+    ]
+    for tower in ('image_encoder', 'text_encoder', 'decode_head'):
+        options += [
+            f'model.{tower}.pretrained=None', f'model.{tower}.frozen_stages=12'
+        ]
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options += [
+            f'{loader}.batch_size=1', f'{loader}.num_workers=0',
+            f'{loader}.persistent_workers=False',
+            f'{loader}.dataset.data_root={data_root}'
+        ]
+        for i, step in enumerate(cfg[loader].dataset.pipeline):
+            if step.type == 'Resize':
+                options.append(f'{loader}.dataset.pipeline.{i}.scale={size}')
+    return options
+
+
+def test_short_refsegrs_config_trains_on_two_cpu_processes(
+        tmp_path, synthetic_root):
+    config = 'configs/sgsrf/sgsrf_refsegrs.py'
+    work_dir = tmp_path / 'work'
+    result = run_tool(
+        [
+            'bash', 'tools/dist_train.sh', config, '2', '--work-dir',
+            str(work_dir), '--cfg-options'
+        ] + tiny_run_options(config, synthetic_root),
+        env=dict(PORT='29518'),
+        timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = open(next(work_dir.glob('*/*.log'))).read()
+    assert 'Distributed training: True' in log and 'GPU number: 2' in log
+    assert re.search(r'Iter\(train\) \[2/2\].*loss_struct', log), log[-3000:]
+    assert re.search(r'Iter\(val\) .*mIoU', log), log[-3000:]
+    saved = load_local_checkpoint(str(work_dir / 'iter_2.pth'))
+    assert saved['meta']['iter'] == 2
+    assert saved['state_dict']['decode_head.image_encoder.pos_embed'].shape[
+        1:3] == (TINY_INPUT // 16, TINY_INPUT // 16)

@@ -9,6 +9,9 @@ from tool_runner import GENERATOR, REPO, run_tool
 
 from sgsrf_mmseg.analysis.gradient_shares import gradient_shares, render_table
 
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope='module')
 def config(tmp_path_factory, synthetic_root):

@@ -15,6 +15,9 @@ import pytest
 import torch
 from tool_runner import REPO, run_tool
 
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
+
 MMSEG_TOOLS = osp.join(osp.dirname(mmseg.__file__), '.mim', 'tools')
 ENV = dict(
     PYTHONPATH=os.pathsep.join(

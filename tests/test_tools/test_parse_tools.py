@@ -2,9 +2,13 @@ import json
 import os.path as osp
 import sys
 
+import pytest
 from tool_runner import REPO, run_tool
 
 from sgsrf_mmseg.datasets.text_parse import read_parse_file, write_parse_file
+
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
 
 TREES = (
     ('the red car at the top left', [2, 2, 2, 2, 6, 6, 3],

@@ -6,10 +6,14 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 from tool_runner import REPO, run_tool
 
 from sgsrf_mmseg.utils.compat import load_local_checkpoint
+
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
 
 
 def _train_cmd(config, work_dir, *extra):

@@ -3,6 +3,7 @@ import os
 import os.path as osp
 import sys
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -10,6 +11,9 @@ from mmseg.registry import MODELS
 from tool_runner import REPO, run_tool
 
 from sgsrf_mmseg.utils.folder_lock import FolderLock
+
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
 
 
 def _tool(name, *args, cwd):

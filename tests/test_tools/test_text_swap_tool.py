@@ -13,6 +13,9 @@ from tool_runner import run_tool
 
 from sgsrf_mmseg.analysis.text_swap import text_swap_test
 
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
+
 #: The val pipeline gives every sample the same expression.
 SAME_TEXT = """
 val_dataloader['dataset']['pipeline'] = [

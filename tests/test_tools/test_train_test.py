@@ -4,7 +4,11 @@ import os
 import os.path as osp
 import sys
 
+import pytest
 from tool_runner import REPO, run_tool
+
+#: Runs the repository's tools as subprocesses.
+pytestmark = pytest.mark.slow
 
 
 def _last_metrics(work_dir):
@@ -40,7 +44,8 @@ def test_train_then_test_as_subprocesses(tmp_path, write_config):
         str(tmp_path / 'masks'), '--show-dir', 'vis', '--results',
         str(tmp_path / 'results.json')
     ],
-                    cwd=str(tmp_path))
+                    cwd=str(tmp_path),
+                    env=dict(WORK=str(tmp_path)))
     assert test.returncode == 0, test.stderr[-3000:]
     metrics = _last_metrics(str(tmp_path / 'test'))
     for key in ('mIoU', 'oIoU', 'Prec@0.5', 'Prec@0.9'):
@@ -51,6 +56,11 @@ def test_train_then_test_as_subprocesses(tmp_path, write_config):
     assert json.load(open(logged)) == results
     assert results['metrics']['mIoU'] == metrics['mIoU']
     assert results['protocol']['name'] == 'original'
+    # the command as a reader can type it: no machine's absolute path
+    assert results['command'] == (
+        'python tools/test.py $WORK/run_config.py $WORK/work/' +
+        osp.basename(best) + ' --work-dir $WORK/test --out $WORK/masks '
+        '--show-dir vis --results $WORK/results.json')
     assert "protocol 'original'" in test.stdout
     masks = [m for m in os.listdir(tmp_path / 'masks') if m.endswith('.png')]
     records = open(tmp_path / 'masks' / 'expressions.csv').read().splitlines()

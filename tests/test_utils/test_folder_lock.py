@@ -41,6 +41,7 @@ def _holder(folder, script=HOLD):
     return proc
 
 
+@pytest.mark.slow
 def test_second_holder_is_refused_with_who_holds_it(tmp_path):
     proc = _holder(tmp_path)
     try:
@@ -103,6 +104,7 @@ def test_lock_survives_its_file_being_replaced(tmp_path):
     again.release()
 
 
+@pytest.mark.slow
 def test_forked_children_do_not_keep_the_lock(tmp_path):
     """A data loader worker that outlives its killed parent."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))

@@ -36,10 +36,13 @@ CHROMIUM_FLAGS = [
 START_TIMEOUT_S = 180
 RESULT_TIMEOUT_MS = 60_000
 
-pytestmark = pytest.mark.skipif(
-    not osp.isfile(CHROMIUM),
-    reason=f'no Chromium at {CHROMIUM}: install the system package '
-    '(apt-get install chromium; .ci/run does) or set SGSRF_CHROMIUM')
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not osp.isfile(CHROMIUM),
+        reason=f'no Chromium at {CHROMIUM}: install the system package '
+        '(apt-get install chromium; .ci/run does) or set SGSRF_CHROMIUM')
+]
 
 
 def free_port() -> int:

@@ -4,7 +4,7 @@ A training step (with its forward, backward and optimizer parts), inference,
 peak memory, FLOPs, the time of each stage, the two towers alone as their
 libraries write them (the floor) and, with ``--compare``, the training step
 with each optimisation switch flipped. What each measure is, and every field
-of the JSON written by ``--out``: ``sgsrf_mmseg.analysis.benchmark.runner``.
+of the JSON written by ``--out``: ``sgsrf_mmseg.analysis.benchmark.record``.
 
 Example::
 
@@ -15,16 +15,19 @@ import argparse
 import json
 import os
 import os.path as osp
+import shlex
 import sys
 from typing import Optional, Sequence, Tuple
 
-sys.path.insert(0,
-                osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
 
 from mmengine.config import DictAction
 
 from sgsrf_mmseg.analysis.benchmark import (SKIPPABLE, SWITCHES,
+                                            BenchmarkResults,
                                             BenchmarkSettings, render, run)
+from sgsrf_mmseg.utils.portable_paths import PortablePaths
 
 
 def parse_args(
@@ -88,15 +91,17 @@ def parse_args(
         parser.error(str(error))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> dict:
+def main(argv: Optional[Sequence[str]] = None) -> BenchmarkResults:
     """Command-line entry point; returns the results."""
     settings, out = parse_args(argv)
-    results = run(settings)
+    command = shlex.join(['python', sys.argv[0]] +
+                         list(sys.argv[1:] if argv is None else argv))
+    results = run(settings, command=PortablePaths(REPO).command(command))
     print(render(results))
     if out:
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
         with open(out, 'w') as f:
-            json.dump(results, f, indent=2)
+            json.dump(results.to_dict(), f, indent=2)
         print(f'results written to {out}')
     return results
 

@@ -10,7 +10,10 @@ Without ``--target`` the block is printed. ``--target FILE:NAME`` replaces
 the text between ``<!-- results:NAME -->`` and ``<!-- /results:NAME -->`` in
 FILE (repeatable); ``--metafile FILE:MODEL`` (test, one run) replaces that
 model's ``Results`` in an OpenMMLab metafile. Everything else in the files
-stays byte-identical. Examples::
+stays byte-identical. Paths in a block are written relative to the
+repository, or as ``$WORK/...`` for those under the folder that the ``WORK``
+environment variable names; a block that would print any other absolute
+path is refused. Examples::
 
     python tools/analysis/render_results.py test \
         work_dirs/demo/20261127_120000/test_results.json \
@@ -30,16 +33,16 @@ from typing import List, Optional, Sequence, Tuple
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from sgsrf_mmseg.analysis.benchmark import (load_benchmark,
+                                            render_benchmark_block)
 from sgsrf_mmseg.analysis.document_blocks import (replace_marker_block,
                                                   replace_metafile_results,
                                                   update_document)
 # yapf: disable
 from sgsrf_mmseg.analysis.results_tables import (dataset_name, load_ablation,
-                                                 load_benchmark, load_json,
-                                                 load_test_results,
+                                                 load_json, load_test_results,
                                                  metric_value,
                                                  render_ablation_block,
-                                                 render_benchmark_block,
                                                  render_test_block)
 
 # yapf: enable

@@ -1,6 +1,7 @@
-# 11k iterations: AdamW (adamw_sgsrf.py), linear warm-up over 500 iterations,
-# then poly decay to 0; validation and a checkpoint every 1000 iterations.
-_base_ = './adamw_sgsrf.py'
+# 11k iterations: linear warm-up over 500 iterations, then poly decay to 0;
+# validation and a checkpoint every 1000 iterations (loops and hooks:
+# iter_based.py; the optimizer: ../optimizers/).
+_base_ = './iter_based.py'
 max_iters = 11000
 warmup_iters = 500
 val_interval = 1000

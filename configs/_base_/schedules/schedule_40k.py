@@ -1,6 +1,7 @@
-# 40k iterations: AdamW (adamw_sgsrf.py), linear warm-up over 1000 iterations,
-# then poly decay to 0; validation and a checkpoint every 2000 iterations.
-_base_ = './adamw_sgsrf.py'
+# 40k iterations: linear warm-up over 1000 iterations, then poly decay to 0;
+# validation and a checkpoint every 2000 iterations (loops and hooks:
+# iter_based.py; the optimizer: ../optimizers/).
+_base_ = './iter_based.py'
 max_iters = 40000
 warmup_iters = 1000
 val_interval = 2000

@@ -1,7 +1,11 @@
 """Speed, memory and FLOPs of a model config (see :mod:`.runner`)."""
-from .report import render
+from .comparisons import SWITCHES
+from .inputs import SKIPPABLE, BenchmarkSettings
+from .record import BenchmarkResults
+from .report import load_benchmark, render, render_benchmark_block
 from .runner import run
-from .settings import SKIPPABLE, BenchmarkSettings
-from .switches import SWITCHES
 
-__all__ = ['BenchmarkSettings', 'SKIPPABLE', 'SWITCHES', 'render', 'run']
+__all__ = [
+    'BenchmarkResults', 'BenchmarkSettings', 'SKIPPABLE', 'SWITCHES',
+    'load_benchmark', 'render', 'render_benchmark_block', 'run'
+]

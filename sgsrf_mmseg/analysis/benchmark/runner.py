@@ -1,73 +1,26 @@
-"""Run every measurement of a model config and return one results dict.
+"""Run every measurement of a model config into one results record.
 
-The model is built from the config's ``model`` dict with random weights
-(every ``pretrained`` path and ``Pretrained`` init is dropped, nothing is
-read or downloaded) and fed one synthetic batch (``synthetic_batch``).
-Inference is measured before training (it needs less memory, so each peak
-is its own), then FLOPs, the towers' floor and the switch comparison, each
-on its own; a measurement that runs out of memory records
-``error='out of memory'`` and the run goes on.
-
-The results dict (written as JSON by ``tools/analysis/benchmark.py``).
-Times are milliseconds, memory MiB; a field is null where it was not
-measured (``--skip``, an error, or a part the config lacks):
-
-* run: ``config`` (path as given), ``device`` ('cpu' | 'cuda'),
-  ``device_name``, ``torch`` (version), ``threads``, ``dtype`` ('fp32' |
-  'bf16': forward passes under ``torch.autocast``), ``batch_size``,
-  ``input_size`` (square, px), ``warmup``, ``iters``, ``texts`` (the
-  batch's expressions), ``notes`` (one line per measure: what it is).
-* ``params``: ``total``, ``trainable``, ``by_module`` (top-level module ->
-  parameter count).
-* ``train``: ``step_ms`` (forward with ``mode='loss'`` + ``parse_losses`` +
-  backward + AdamW step, mean of ``iters`` after ``warmup``),
-  ``step_ms_min``, ``images_per_s``, its parts ``forward_ms``,
-  ``backward_ms``, ``optimizer_ms``, ``peak_mib`` and ``peak_delta_mib``
-  (see ``meters.MemoryMeter``), ``tflops_per_s`` (``flops.train_step_3x``
-  per step), ``tflops_per_s_counted`` (counted forward + backward FLOPs per
-  step), ``error``.
-* ``infer`` (null with ``--skip infer``): ``ms_per_batch``, ``ms_per_image``,
-  ``images_per_s`` (``mode='predict'`` under ``no_grad``), ``peak_mib``,
-  ``peak_delta_mib``, ``tflops_per_s``, ``error``.
-* ``flops`` (null with ``--skip flops``; per batch, a multiply-add = 2):
-  ``forward_train``, ``backward_train`` (as counted; frozen parts make it
-  less than 2 x forward), ``train_step_3x`` (3 x ``forward_train``, the
-  usual estimate of a step), ``forward_infer``, ``forward_train_by_module``
-  (the model's children and grandchildren that ran -> FLOPs), ``error``.
-* ``stages``: ``train`` and ``infer`` (null with ``--skip stages``), each
-  stage -> ``ms`` and ``share`` (of the forward time). Stages, where the
-  model has them: ``clip_image``, ``clip_text``, ``ccr``, ``gpg``,
-  ``sam_encoder`` (with the grounding adapters), ``sam_prompt_decoder``
-  (SAM's prompt encoder and mask decoder), then ``losses`` (train) or
-  ``postprocess`` (infer): the time after the last stage returns, and
-  ``other``: the rest (see ``stage_probe.StageProbe``).
-* ``floor`` (null with ``--skip floor``): ``clip_image``, ``clip_text``,
-  ``sam_image_encoder``, each ``forward_ms``, ``forward_backward_ms``,
-  ``peak_mib``, ``error`` (see ``towers_floor``); ``total`` with
-  ``forward_ms`` and ``forward_backward_ms``; ``train_step_over_floor``
-  (``train.step_ms`` / total forward+backward) and ``predict_over_floor``
-  (``infer.ms_per_batch`` / total forward).
-* ``compare`` (null without ``--compare``): ``baseline`` then each switch,
-  each ``changes`` (dotted ``module.argument`` -> value), ``step_ms``,
-  ``images_per_s``, ``peak_mib``, ``peak_delta_mib``, ``speedup``
-  (baseline ms / this ms), ``error``; every entry is a fresh model timed
-  without stage hooks.
+The model is built from the config's ``model`` dict with random weights and
+fed one synthetic batch (see ``inputs``). Inference is measured before
+training (it needs less memory, so each peak is its own), then FLOPs, the
+towers' floor and the switch comparison, each on its own; a measurement
+that runs out of memory records ``error='out of memory'`` and the run goes
+on. The record and its fields: ``record.BenchmarkResults``.
 """
 import platform
+from typing import Optional
 
 import torch
 import torch.nn as nn
 from mmengine.logging import MMLogger
 
-from .flops import FLOP_FIELDS, count_flops
-from .model_config import build_model, load_model_cfg
-from .out_of_memory import empty_device_cache, measure_or_oom
-from .results import empty, ratio, tflops
-from .settings import BenchmarkSettings
-from .switches import available_switches, compare_switches
-from .synthetic_batch import make_batch, preprocess
-from .timing import INFER_FIELDS, TRAIN_FIELDS, measure_infer, measure_train
-from .towers_floor import measure_floor
+from .comparisons import available_switches, compare_switches, measure_floor
+from .inputs import (BenchmarkSettings, build_model, load_model_cfg,
+                     make_batch, preprocess)
+from .meters import empty_device_cache, measure_or_oom
+from .phases import count_flops, measure_infer, measure_train
+from .record import (BenchmarkResults, FlopCounts, Inference, ParamCounts,
+                     StageTimes, TrainStep, ratio, tflops)
 
 NOTES = {
     'train.step_ms':
@@ -102,14 +55,14 @@ NOTES = {
 }
 
 
-def count_params(model: nn.Module) -> dict:
+def count_params(model: nn.Module) -> ParamCounts:
     """Total and trainable parameters, and per top-level module."""
     by_module = {}
     for name, child in model.named_children():
         n = sum(p.numel() for p in child.parameters())
         if n:
             by_module[name] = n
-    return dict(
+    return ParamCounts(
         total=sum(p.numel() for p in model.parameters()),
         trainable=sum(p.numel() for p in model.parameters()
                       if p.requires_grad),
@@ -130,34 +83,36 @@ def device_name(device: torch.device) -> str:
     return platform.processor() or platform.machine()
 
 
-def _phase(fields, measure, model, data, settings, with_stages):
+def _phase(record: type, measure, model, data, settings, with_stages):
     """``(record, stage table)`` of a timed phase; an empty record on OOM."""
     measured, error = measure_or_oom(settings.torch_device, measure, model,
                                      data, settings, with_stages)
-    return measured or (dict(empty(fields), error=error), None)
+    return measured or (record(error=error), None)
 
 
-def _add_rates(results: dict) -> None:
+def _add_rates(results: BenchmarkResults) -> None:
     """Achieved TFLOP/s of the timed phases, from the FLOP counts."""
-    train, infer = results['train'], results['infer']
-    flops = results['flops'] or empty(FLOP_FIELDS)
-    train['tflops_per_s'] = tflops(flops['train_step_3x'], train['step_ms'])
-    if flops['forward_train'] is not None:
-        train['tflops_per_s_counted'] = tflops(
-            flops['forward_train'] + flops['backward_train'], train['step_ms'])
+    train, infer = results.train, results.infer
+    flops = results.flops or FlopCounts()
+    train.tflops_per_s = tflops(flops.train_step_3x, train.step_ms)
+    if flops.forward_train is not None:
+        train.tflops_per_s_counted = tflops(
+            flops.forward_train + flops.backward_train, train.step_ms)
     if infer is not None:
-        infer['tflops_per_s'] = tflops(flops['forward_infer'],
-                                       infer['ms_per_batch'])
+        infer.tflops_per_s = tflops(flops.forward_infer, infer.ms_per_batch)
 
 
-def run(settings: BenchmarkSettings) -> dict:
+def run(settings: BenchmarkSettings,
+        command: Optional[str] = None) -> BenchmarkResults:
     """Run every measurement the settings ask for.
 
     Args:
         settings (BenchmarkSettings): The run.
+        command (str, optional): The command line, recorded. Defaults to
+            None.
 
     Returns:
-        dict: The results (fields in the module docstring).
+        BenchmarkResults: The results.
     """
     MMLogger.get_instance('benchmark', log_level='WARNING')
     torch.manual_seed(settings.seed)
@@ -167,56 +122,56 @@ def run(settings: BenchmarkSettings) -> dict:
     batch = make_batch(settings.batch_size, size, settings.seed)
     texts = [s.metainfo['text'] for s in batch['data_samples']]
     model = build_model(model_cfg, device)
-    results = dict(
-        config=settings.config,
-        device=device.type,
-        device_name=device_name(device),
-        torch=torch.__version__,
-        threads=torch.get_num_threads(),
-        dtype=settings.dtype,
-        batch_size=settings.batch_size,
-        input_size=size,
-        warmup=settings.warmup,
-        iters=settings.iters,
-        texts=texts,
-        params=count_params(model),
-        train=None,
-        infer=None,
-        flops=None,
-        stages=dict(train=None, infer=None),
-        floor=None,
-        compare=None,
-        notes=NOTES)
+    params = count_params(model)
     train_data = preprocess(model, batch, True)
     infer_data = preprocess(model, batch, False)
     with_stages = 'stages' not in skip
+    stages = StageTimes()
+    infer = None
     if 'infer' not in skip:
-        results['infer'], results['stages']['infer'] = _phase(
-            INFER_FIELDS, measure_infer, model, infer_data, settings,
-            with_stages)
-    results['train'], results['stages']['train'] = _phase(
-        TRAIN_FIELDS, measure_train, model, train_data, settings, with_stages)
+        infer, stages.infer = _phase(Inference, measure_infer, model,
+                                     infer_data, settings, with_stages)
+    train, stages.train = _phase(TrainStep, measure_train, model, train_data,
+                                 settings, with_stages)
+    flops = None
     if 'flops' not in skip:
         flops, error = measure_or_oom(device, count_flops, model, train_data,
                                       infer_data, settings, 'infer'
                                       not in skip)
-        results['flops'] = flops or dict(empty(FLOP_FIELDS), error=error)
+        flops = flops or FlopCounts(error=error)
     variants = (
         available_switches(model_cfg, model, settings.compare)
         if settings.compare is not None else None)
     del model, train_data, infer_data
     empty_device_cache(device)
+    results = BenchmarkResults(
+        config=settings.config,
+        device=device.type,
+        device_name=device_name(device),
+        dtype=settings.dtype,
+        batch_size=settings.batch_size,
+        input_size=size,
+        params=params,
+        train=train,
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        warmup=settings.warmup,
+        iters=settings.iters,
+        texts=texts,
+        infer=infer,
+        flops=flops,
+        stages=stages,
+        command=command,
+        notes=NOTES)
     _add_rates(results)
-
     if 'floor' not in skip:
         floor = measure_floor(model_cfg, size, texts, settings)
-        floor['train_step_over_floor'] = ratio(
-            results['train']['step_ms'], floor['total']['forward_backward_ms'])
-        floor['predict_over_floor'] = ratio((results['infer']
-                                             or {}).get('ms_per_batch'),
-                                            floor['total']['forward_ms'])
-        results['floor'] = floor
+        floor.train_step_over_floor = ratio(train.step_ms,
+                                            floor.total.forward_backward_ms)
+        floor.predict_over_floor = ratio((infer or Inference()).ms_per_batch,
+                                         floor.total.forward_ms)
+        results.floor = floor
     if variants is not None:
-        results['compare'] = compare_switches(model_cfg, variants, batch,
-                                              settings)
+        results.compare = compare_switches(model_cfg, variants, batch,
+                                           settings)
     return results

@@ -11,6 +11,7 @@ from torch.utils.checkpoint import checkpoint
 
 from ..clip.builder import build_clip, resolve_clip_config
 from ..clip.weights import load_clip_visual, resize_pos_embed
+from ..input_geometry import as_size
 from ..utils.frozen_stages import FrozenStagesMixin, GradGate
 from ..utils.pixel_normalizer import PixelNormalizer
 
@@ -97,7 +98,7 @@ class CLIPImageEncoder(FrozenStagesMixin, BaseModule):
         vision_cfg = cfg['tower_cfg']
         self._check_vision_cfg(vision_cfg)
         self.patch_size = int(vision_cfg.get('patch_size', 16))
-        self.img_size = self._pair(img_size)
+        self.img_size = as_size(img_size)
         if any(s % self.patch_size for s in self.img_size):
             raise ValueError(f'img_size={self.img_size} is not a multiple of '
                              f'the patch size {self.patch_size}')
@@ -118,13 +119,6 @@ class CLIPImageEncoder(FrozenStagesMixin, BaseModule):
 
         self.normalizer = PixelNormalizer(normalize, type(self).__name__)
         self._freeze()
-
-    @staticmethod
-    def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
-        """``size`` as an ``(h, w)`` tuple."""
-        if isinstance(size, int):
-            return size, size
-        return int(size[0]), int(size[1])
 
     @staticmethod
     def _check_vision_cfg(vision_cfg: dict) -> None:

@@ -8,8 +8,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import OptConfigType
 
+from ..input_geometry import patch_grid
 from ..sam.weights import resize_rel_pos
-from ..utils.input_geometry import patch_grid
 from ..utils.pixel_normalizer import PixelNormalizer
 from ..utils.weights import (load_state_dict_strict, read_state_dict,
                              select_prefix)

@@ -11,8 +11,8 @@ class RawImageBackbone(BaseModule):
     """Return the input image as the only "feature".
 
     For a stock ``EncoderDecoder`` whose decode head runs its own image
-    encoder, e.g. ``GroundingSAMHead`` with ``input_mode='image'`` (SAM's
-    encoder on the image). It has no parameters.
+    encoder, e.g. ``GroundingSAMHead`` (SAM's encoder on the image). It has
+    no parameters.
     """
 
     def forward(self, inputs: torch.Tensor) -> Tuple[torch.Tensor]:

@@ -1,4 +1,5 @@
 """Decode heads of SGSRF."""
 from .grounding_sam_head import GroundingSAMHead
+from .sam_feature_head import SAMFeatureHead
 
-__all__ = ['GroundingSAMHead']
+__all__ = ['GroundingSAMHead', 'SAMFeatureHead']

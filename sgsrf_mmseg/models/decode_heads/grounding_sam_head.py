@@ -8,7 +8,6 @@ import torch.utils.checkpoint as cp
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
-from segment_anything.modeling.common import LayerNorm2d
 
 from ..sam.builder import build_sam_modules, sam_config
 from ..sam.prompts import encode_prompts
@@ -16,11 +15,21 @@ from ..sam.weights import load_sam_weights
 from ..utils.frozen_stages import FrozenStagesMixin, GradGate
 from ..utils.grounding_adapter import GroundingAdapter
 from ..utils.pixel_normalizer import PixelNormalizer
-from ..utils.stage_outputs import GroundedImage, Grounding
+from ..utils.stage_outputs import GroundedImage, Grounding, SAMPrompts
 
 #: SAM's pixel statistics (0..255 scale).
 SAM_NORMALIZE = dict(
     mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375))
+#: The default mask losses: sigmoid cross-entropy and Dice.
+MASK_LOSSES = [
+    dict(
+        type='CrossEntropyLoss',
+        use_sigmoid=True,
+        avg_non_ignore=True,
+        loss_weight=1.0,
+        loss_name='loss_mask_bce'),
+    dict(type='MaskDiceLoss', loss_weight=1.0, loss_name='loss_dice')
+]
 HeadInputs = Union[GroundedImage, Sequence[torch.Tensor]]
 
 
@@ -32,24 +41,21 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
     ``sigmoid(logit) > threshold``) with mmseg's decode-head contract:
     ``loss(inputs, batch_data_samples, train_cfg): forward() ->
     loss_by_feat()`` and ``predict(inputs, batch_img_metas, test_cfg):
-    forward() -> predict_by_feat()``. Its ``inputs`` are either
+    forward() -> predict_by_feat()``. SAM's image encoder encodes the
+    0..255 image of its ``inputs``, which are either
 
     * a :class:`GroundedImage` (SGSRF): the image, CCR's grounding and
-      GPG's prompts. SAM's image encoder (``input_mode='image'``) encodes
-      the image with a :class:`GroundingAdapter` after each of its
-      global-attention blocks (zero-initialised: SAM is unchanged at step
-      0); the head encodes the prompts with SAM's own prompt encoder
-      (queries and encoded points/boxes as sparse tokens; the dense
-      residual resized to the embedding grid and added to SAM's
+      GPG's prompts. The encoder runs with a :class:`GroundingAdapter` after
+      each of its global-attention blocks (zero-initialised: SAM is
+      unchanged at step 0); the head encodes the prompts with SAM's own
+      prompt encoder (queries and encoded points/boxes as sparse tokens;
+      the dense residual resized to the embedding grid and added to SAM's
       ``no_mask_embed``, once);
-    * a sequence of tensors from a stock segmentor's backbone (and neck):
-      with ``input_mode='image'``, ``inputs[in_index]`` is the 0..255 image
-      (use the ``RawImageBackbone`` backbone) and SAM's encoder runs on it;
-      with ``input_mode='features'``, ``inputs[in_index]`` (``in_channels``
-      channels) is projected to SAM's image embedding (1x1 conv +
-      LayerNorm, resized to the embedding grid) and no SAM image encoder
-      is built. Without prompts the mask decoder's own mask token finds
-      the foreground.
+    * a sequence of tensors from a stock segmentor's backbone:
+      ``inputs[in_index]`` is the image (use the ``RawImageBackbone``
+      backbone). Without prompts the mask decoder's own mask token finds
+      the foreground. :class:`SAMFeatureHead` decodes a backbone's features
+      instead, without SAM's image encoder.
 
     ``image_encoder``, ``prompt_encoder`` and ``mask_decoder`` are
     segment_anything's modules under their own names (an official
@@ -65,17 +71,12 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         sam (dict): SAM sizes: ``arch`` ('vit_b' | 'vit_l' | 'vit_h') and/or
             explicit sizes (see ``sam_config``), and ``img_size``.
             Defaults to ``dict(arch='vit_b', img_size=512)``.
-        input_mode (str): 'image' or 'features' (see above).
-            Defaults to 'image'.
-        in_channels (int, optional): Channels of the features in 'features'
-            mode. Defaults to None.
         in_index (int): Which of a sequence of inputs to read.
             Defaults to -1.
         pretrained (str, optional): Official SAM state dict file, loaded
             strictly in ``init_weights`` (position embeddings and
-            relative-position tables interpolated to ``img_size``; in
-            'features' mode the file's ``image_encoder.*`` entries are not
-            used). Defaults to None.
+            relative-position tables interpolated to ``img_size``).
+            Defaults to None.
         use_grounding_adapters (bool): Build and apply the adapters (needs
             grounding). Defaults to True.
         cue_channels (int): Channels D of the sentence feature s'.
@@ -111,8 +112,6 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
 
     def __init__(self,
                  sam: ConfigType = dict(arch='vit_b', img_size=512),
-                 input_mode: str = 'image',
-                 in_channels: Optional[int] = None,
                  in_index: int = -1,
                  pretrained: Optional[str] = None,
                  use_grounding_adapters: bool = True,
@@ -122,18 +121,8 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
                  frozen_stages: int = -1,
                  freeze_prompt_encoder: bool = True,
                  normalize: Optional[dict] = SAM_NORMALIZE,
-                 loss_decode: Union[ConfigType, List[ConfigType]] = [
-                     dict(
-                         type='CrossEntropyLoss',
-                         use_sigmoid=True,
-                         avg_non_ignore=True,
-                         loss_weight=1.0,
-                         loss_name='loss_mask_bce'),
-                     dict(
-                         type='MaskDiceLoss',
-                         loss_weight=1.0,
-                         loss_name='loss_dice')
-                 ],
+                 loss_decode: Union[ConfigType,
+                                    List[ConfigType]] = MASK_LOSSES,
                  loss_iou: Optional[ConfigType] = None,
                  threshold: float = 0.5,
                  out_channels: int = 1,
@@ -142,30 +131,16 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
                  init_cfg: Optional[ConfigType] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if out_channels != 1:
-            raise ValueError('GroundingSAMHead predicts one binary mask: '
-                             f'out_channels must be 1, got {out_channels}')
-        if input_mode not in ('image', 'features'):
-            raise ValueError("input_mode must be 'image' or 'features', got "
-                             f'{input_mode!r}')
-        if input_mode == 'features' and (in_channels is None
-                                         or use_grounding_adapters):
-            raise ValueError("input_mode='features' needs in_channels and "
-                             'use_grounding_adapters=False (the adapters '
-                             "live in SAM's image encoder)")
+            raise ValueError(f'{type(self).__name__} predicts one binary '
+                             f'mask: out_channels must be 1, got '
+                             f'{out_channels}')
         self.sam_cfg = sam_config(**dict(sam))
         self.img_size = self.sam_cfg['img_size']
-        self.input_mode = input_mode
         self.in_index = in_index
         image_encoder, self.prompt_encoder, self.mask_decoder = \
             build_sam_modules(use_sdpa=use_sdpa, **dict(sam))
-        prompt_dim = self.sam_cfg['prompt_embed_dim']
-        if input_mode == 'image':
-            self.image_encoder = image_encoder
-            self.normalizer = PixelNormalizer(normalize, type(self).__name__)
-        else:
-            self.image_encoder = None
-            self.feature_proj = nn.Sequential(
-                nn.Conv2d(in_channels, prompt_dim, 1), LayerNorm2d(prompt_dim))
+        self.image_encoder = image_encoder
+        self.normalizer = PixelNormalizer(normalize, type(self).__name__)
         self.adapter_indexes: Tuple[int, ...] = ()
         self.grounding_adapters = nn.ModuleList()
         if use_grounding_adapters:
@@ -196,15 +171,13 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
     def stages(self) -> List[list]:
         """SAM image encoder: patch and position embeddings, then blocks."""
         enc = self.image_encoder
-        if enc is None:
-            return [[]]
         embedding = [enc.patch_embed
                      ] + ([enc.pos_embed] if enc.pos_embed is not None else [])
         return [embedding] + [[b] for b in enc.blocks]
 
     def tail(self) -> List[nn.Module]:
         """The image encoder's neck."""
-        return [] if self.image_encoder is None else [self.image_encoder.neck]
+        return [self.image_encoder.neck]
 
     def _freeze_unused(self) -> None:
         """Freeze frozen stages and the parameters that get no gradient."""
@@ -221,15 +194,17 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         """Initialise the adapters and load ``pretrained`` SAM weights."""
         super().init_weights()
         if self.pretrained is not None:
-            load_sam_weights(
-                self.pretrained,
-                self.image_encoder,
-                self.prompt_encoder,
-                self.mask_decoder,
-                pixel_mean=self.normalizer.mean
-                if self.image_encoder is not None else None,
-                pixel_std=self.normalizer.std
-                if self.image_encoder is not None else None)
+            self.load_pretrained(self.pretrained)
+
+    def load_pretrained(self, path: str) -> None:
+        """Load an official SAM file strictly into SAM's three modules."""
+        load_sam_weights(
+            path,
+            self.image_encoder,
+            self.prompt_encoder,
+            self.mask_decoder,
+            pixel_mean=self.normalizer.mean,
+            pixel_std=self.normalizer.std)
 
     def encode_image(self,
                      img: torch.Tensor,
@@ -274,22 +249,17 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         with gate.stage(*self.tail()):
             return enc.neck(x.permute(0, 3, 1, 2))
 
+    def embed(self,
+              inputs: HeadInputs) -> Tuple[torch.Tensor, Optional[SAMPrompts]]:
+        """SAM's image embedding of ``inputs`` and their prompts (if any)."""
+        if isinstance(inputs, GroundedImage):
+            return (self.encode_image(inputs.image,
+                                      inputs.grounding), inputs.prompts)
+        return self.encode_image(inputs[self.in_index]), None
+
     def decode(self, inputs: HeadInputs) -> Tuple[torch.Tensor, torch.Tensor]:
         """Mask logits ``(B, 1, 4He, 4We)`` and IoU prediction ``(B, 1)``."""
-        prompts = None
-        if isinstance(inputs, GroundedImage):
-            if self.input_mode != 'image':
-                raise ValueError("a GroundedImage needs input_mode='image'")
-            embedding = self.encode_image(inputs.image, inputs.grounding)
-            prompts = inputs.prompts
-        elif self.input_mode == 'image':
-            embedding = self.encode_image(inputs[self.in_index])
-        else:
-            embedding = F.interpolate(
-                self.feature_proj(inputs[self.in_index]),
-                size=self.image_embedding_size,
-                mode='bilinear',
-                align_corners=False)
+        embedding, prompts = self.embed(inputs)
         sparse, dense = encode_prompts(self.prompt_encoder, prompts, embedding,
                                        self.img_size)
         return self.mask_decoder(

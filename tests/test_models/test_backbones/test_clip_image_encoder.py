@@ -229,6 +229,7 @@ def test_grad_checkpointing_same_results():
             torch.testing.assert_close(param.grad, grads_b[name].grad)
 
 
+@pytest.mark.slow
 def test_vit_b16_official_checkpoint(vit_b16_checkpoint):
     model, path = vit_b16_checkpoint
     encoder = MODELS.build(

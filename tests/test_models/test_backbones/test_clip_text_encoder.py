@@ -199,6 +199,7 @@ def test_fully_frozen_builds_no_graph():
     assert out.sentence.grad_fn is None
 
 
+@pytest.mark.slow
 def test_vit_b16_matches_open_clip(vit_b16_checkpoint):
     model, path = vit_b16_checkpoint
     tower = MODELS.build(

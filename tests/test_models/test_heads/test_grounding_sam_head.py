@@ -240,6 +240,7 @@ def test_frozen_stages_keep_adapters_trainable():
     assert head.image_encoder.blocks[1].attn.qkv.weight.requires_grad
 
 
+@pytest.mark.slow
 def test_official_vit_b_file_loads_at_512_and_1024(tmp_path):
     torch.manual_seed(0)
     sam = sam_model_registry['vit_b'](checkpoint=None)

@@ -1,4 +1,4 @@
-"""GroundingSAMHead as the decode head of MMSegmentation's EncoderDecoder."""
+"""SAM heads as the decode head of MMSegmentation's EncoderDecoder."""
 import pytest
 import torch
 from mmengine.config import ConfigDict
@@ -9,6 +9,7 @@ from mmseg.structures import SegDataSample
 from segment_anything import sam_model_registry
 
 import sgsrf_mmseg  # noqa: F401,I001
+from sgsrf_mmseg.models.utils.stage_outputs import GroundedImage
 
 TINY_SAM = dict(
     img_size=64,
@@ -70,12 +71,7 @@ def batch(n=2, size=64):
 
 
 FEATURE_HEAD = dict(
-    type='GroundingSAMHead',
-    sam=TINY_SAM,
-    input_mode='features',
-    in_channels=32,
-    in_index=-1,
-    use_grounding_adapters=False)
+    type='SAMFeatureHead', sam=TINY_SAM, in_channels=32, in_index=-1)
 IMAGE_HEAD = dict(
     type='GroundingSAMHead', sam=TINY_SAM, use_grounding_adapters=False)
 
@@ -86,7 +82,7 @@ IMAGE_HEAD = dict(
 ])
 def test_trains_and_predicts_in_encoder_decoder(head, backbone):
     model = encoder_decoder(head, backbone)
-    if head.get('input_mode') == 'features':
+    if head['type'] == 'SAMFeatureHead':
         assert model.decode_head.image_encoder is None
     wrapper = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3))
     first = model.train_step(batch(), wrapper)
@@ -117,8 +113,12 @@ def test_grounding_adapters_need_a_grounded_input():
             dict(IMAGE_HEAD, use_grounding_adapters=True),
             dict(type='RawImageBackbone'))
         model.val_step(batch())
-    with pytest.raises(ValueError, match="input_mode='features' needs"):
-        MODELS.build(dict(FEATURE_HEAD, in_channels=None))
+
+
+def test_feature_head_refuses_a_grounded_input():
+    head = MODELS.build(FEATURE_HEAD)
+    with pytest.raises(ValueError, match='needs GroundingSAMHead'):
+        head.embed(GroundedImage(image=torch.zeros(1, 3, 64, 64)))
 
 
 def test_normalising_twice_is_refused():
@@ -132,6 +132,7 @@ def test_normalising_twice_is_refused():
         model.val_step(batch())
 
 
+@pytest.mark.slow
 def test_official_file_in_features_mode(tmp_path):
     torch.manual_seed(0)
     sam = sam_model_registry['vit_b'](checkpoint=None)
@@ -139,11 +140,9 @@ def test_official_file_in_features_mode(tmp_path):
     torch.save(sam.state_dict(), path)
     head = MODELS.build(
         dict(
-            type='GroundingSAMHead',
+            type='SAMFeatureHead',
             sam=dict(arch='vit_b', img_size=512),
-            input_mode='features',
             in_channels=96,
-            use_grounding_adapters=False,
             pretrained=path))
     head.init_weights()
     torch.testing.assert_close(head.mask_decoder.iou_token.weight,

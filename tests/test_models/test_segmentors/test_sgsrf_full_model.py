@@ -1,5 +1,6 @@
 import os.path as osp
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -14,6 +15,7 @@ CONFIG = osp.join(
     'sgsrf_vit-b16_sam-vit-b.py')
 
 
+@pytest.mark.slow
 def test_full_model_forward_backward_at_512():
     init_default_scope('mmseg')
     model = MODELS.build(Config.fromfile(CONFIG).model)

@@ -125,6 +125,7 @@ def test_gradients_reach_every_trainable_parameter():
     assert stuck == []
 
 
+@pytest.mark.slow
 def test_loss_decreases_on_a_toy_batch():
     model = build()
     inputs, samples = make_batch()

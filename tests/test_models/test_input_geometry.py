@@ -4,14 +4,14 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from sgsrf_mmseg.models.utils.input_geometry import (configured_input_sizes,
-                                                     model_input_size,
-                                                     set_model_input_size,
-                                                     tower_patch_sizes)
+from sgsrf_mmseg.models.input_geometry import (configured_input_sizes,
+                                               model_input_size,
+                                               set_model_input_size,
+                                               tower_patch_sizes)
 
 TINY = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))),
-    'configs', '_base_', 'models', 'sgsrf_tiny.py')
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
+    '_base_', 'models', 'sgsrf_tiny.py')
 
 
 @pytest.fixture
@@ -35,10 +35,11 @@ def test_set_model_input_size_sets_every_configured_field(tiny_model_cfg):
     }
 
 
-def test_set_model_input_size_fills_fields_left_to_defaults():
+@pytest.mark.parametrize('head', ['GroundingSAMHead', 'SAMFeatureHead'])
+def test_set_model_input_size_fills_fields_left_to_defaults(head):
     model_cfg = dict(
         image_encoder=dict(type='CLIPImageEncoder'),
-        decode_head=dict(type='GroundingSAMHead'))
+        decode_head=dict(type=head))
     set_model_input_size(model_cfg, (64, 64))
     assert configured_input_sizes(model_cfg) == [
         ('model.image_encoder.img_size', 64),
@@ -46,6 +47,7 @@ def test_set_model_input_size_fills_fields_left_to_defaults():
     ]
     assert model_cfg['decode_head']['sam'] == dict(arch='vit_b', img_size=64)
     assert 'data_preprocessor' not in model_cfg
+    assert tower_patch_sizes(model_cfg)['model.decode_head.sam'] == 16
 
 
 def test_set_model_input_size_non_square(tiny_model_cfg):

@@ -1,22 +1,21 @@
-"""Time a training step, inference, and any call, with their peak memory."""
+"""The measurements of one model: its training step, inference and FLOPs,
+and the time of any call, with their peak memory."""
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
+from torch.utils.flop_counter import (FlopCounterMode,
+                                      sdpa_backward_flop_count,
+                                      sdpa_flop_count)
 
-from .meters import Clock, MemoryMeter
-from .results import empty, mean
-from .settings import BenchmarkSettings
-from .stage_probe import SGSRF_STAGES, StageProbe, stage_table
+from .inputs import BenchmarkSettings
+from .meters import SGSRF_STAGES, Clock, MemoryMeter, StageProbe, stage_table
+from .record import FlopCounts, Inference, StageTime, TrainStep, mean
 
-TRAIN_FIELDS = ('step_ms', 'step_ms_min', 'images_per_s', 'forward_ms',
-                'backward_ms', 'optimizer_ms', 'peak_mib', 'peak_delta_mib',
-                'tflops_per_s', 'tflops_per_s_counted', 'error')
-INFER_FIELDS = ('ms_per_batch', 'ms_per_image', 'images_per_s', 'peak_mib',
-                'peak_delta_mib', 'tflops_per_s', 'error')
 #: Name of the time after the last stage returns, per phase.
 TAIL_STAGE = {'train': 'losses', 'infer': 'postprocess'}
+StageTable = Optional[Dict[str, StageTime]]
 
 #: One iteration: takes the clock and the stage probe (or None), returns
 #: the clock timestamps between its parts, the first two around the
@@ -74,7 +73,7 @@ def timed_steps(
 
 
 def measure_train(model: nn.Module, data: dict, settings: BenchmarkSettings,
-                  with_stages: bool) -> Tuple[dict, Optional[dict]]:
+                  with_stages: bool) -> Tuple[TrainStep, StageTable]:
     """Time the training step and its parts.
 
     A step is the forward (``model(**data, mode='loss')`` and
@@ -89,8 +88,8 @@ def measure_train(model: nn.Module, data: dict, settings: BenchmarkSettings,
         with_stages (bool): Time the forward's stages too.
 
     Returns:
-        tuple: The ``train`` record (:data:`TRAIN_FIELDS`) and the stage
-        table, or None without stages.
+        tuple: The training step (its ``tflops_*`` left to the caller) and
+        the stage table, or None without stages.
     """
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01)
@@ -117,8 +116,7 @@ def measure_train(model: nn.Module, data: dict, settings: BenchmarkSettings,
         optimizer.zero_grad(set_to_none=True)
     step_ms = mean(steps)
     forward_ms, backward_ms, optimizer_ms = map(mean, zip(*parts))
-    result = empty(TRAIN_FIELDS)
-    result.update(
+    result = TrainStep(
         step_ms=round(step_ms, 3),
         step_ms_min=round(min(steps), 3),
         images_per_s=round(settings.batch_size * 1e3 / step_ms, 3),
@@ -130,11 +128,11 @@ def measure_train(model: nn.Module, data: dict, settings: BenchmarkSettings,
 
 
 def measure_infer(model: nn.Module, data: dict, settings: BenchmarkSettings,
-                  with_stages: bool) -> Tuple[dict, Optional[dict]]:
+                  with_stages: bool) -> Tuple[Inference, StageTable]:
     """Time ``model(**data, mode='predict')`` under ``torch.no_grad``.
 
     Arguments and stage table as :func:`measure_train`; returns the
-    ``infer`` record (:data:`INFER_FIELDS`) first.
+    inference (its ``tflops_per_s`` left to the caller) first.
     """
 
     def step(clock: Clock, probe: Optional[StageProbe]) -> tuple:
@@ -150,8 +148,7 @@ def measure_infer(model: nn.Module, data: dict, settings: BenchmarkSettings,
     batches, parts, stages, memory = timed_steps(
         step, settings, model if with_stages else None, TAIL_STAGE['infer'])
     batch_ms = mean(batches)
-    result = empty(INFER_FIELDS)
-    result.update(
+    result = Inference(
         ms_per_batch=round(batch_ms, 3),
         ms_per_image=round(batch_ms / settings.batch_size, 3),
         images_per_s=round(settings.batch_size * 1e3 / batch_ms, 3),
@@ -178,3 +175,77 @@ def time_call(fn: Callable[[], None],
 
     times, _, _, memory = timed_steps(step, settings)
     return mean(times), memory
+
+
+def _sdpa_cpu_flops(query, key, value, *args, **kwargs) -> int:
+    """FLOPs of the CPU flash-attention kernel (as the CUDA kernels)."""
+    return sdpa_flop_count(query, key, value)
+
+
+def _sdpa_cpu_backward_flops(grad_out, query, key, value, *args,
+                             **kwargs) -> int:
+    """FLOPs of the CPU flash-attention backward."""
+    return sdpa_backward_flop_count(grad_out, query, key, value)
+
+
+def _native_mha_flops(query, key, value, embed_dim, num_heads, *args,
+                      **kwargs) -> int:
+    """FLOPs of ``nn.MultiheadAttention``'s fused inference path."""
+    batch = query[0] if len(query) == 3 else 1
+    q_len, k_len = query[-2], key[-2]
+    proj = 2 * batch * embed_dim * embed_dim * (2 * q_len + 2 * k_len)
+    return proj + 4 * batch * q_len * k_len * embed_dim
+
+
+def flop_counter() -> FlopCounterMode:
+    """A ``FlopCounterMode`` that also counts the CPU attention kernels."""
+    aten = torch.ops.aten
+    return FlopCounterMode(
+        display=False,
+        custom_mapping={
+            aten._scaled_dot_product_flash_attention_for_cpu: _sdpa_cpu_flops,
+            aten._scaled_dot_product_flash_attention_for_cpu_backward:
+            _sdpa_cpu_backward_flops,
+            aten._native_multi_head_attention: _native_mha_flops,
+        })
+
+
+def count_flops(model: nn.Module, train_data: dict, infer_data: dict,
+                settings: BenchmarkSettings, with_infer: bool) -> FlopCounts:
+    """FLOPs of one training forward, its backward, one inference forward.
+
+    A multiply-add counts 2 FLOPs (``torch.utils.flop_counter``).
+
+    Args:
+        model (nn.Module): An mmengine model.
+        train_data (dict): Preprocessed training batch.
+        infer_data (dict): Preprocessed inference batch.
+        settings (BenchmarkSettings): The dtype.
+        with_infer (bool): Count the inference forward too.
+
+    Returns:
+        FlopCounts: The counts; ``forward_train_by_module`` maps the
+        model's children and grandchildren that ran to their forward FLOPs.
+    """
+    result = FlopCounts()
+    model.train()
+    with flop_counter() as counter, settings.autocast():
+        loss, _ = model.parse_losses(model(**train_data, mode='loss'))
+    result.forward_train = counter.get_total_flops()
+    result.train_step_3x = 3 * result.forward_train
+    result.forward_train_by_module = {
+        name.split('.', 1)[1]: sum(ops.values())
+        for name, ops in counter.get_flop_counts().items()
+        if name.count('.') in (1, 2)
+    }
+    with flop_counter() as counter:
+        loss.backward()
+    result.backward_train = counter.get_total_flops()
+    model.zero_grad(set_to_none=True)
+    del loss
+    if with_infer:
+        model.eval()
+        with flop_counter() as counter, torch.no_grad(), settings.autocast():
+            model(**infer_data, mode='predict')
+        result.forward_infer = counter.get_total_flops()
+    return result

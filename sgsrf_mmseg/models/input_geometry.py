@@ -2,14 +2,19 @@
 
 The one place that reads them from a config, and sets the input size in
 one (without building the model): the start-up config check, the benchmark
-and the inferencer all ask here.
+and the inferencer all ask here. It reads CLIP's and SAM's configs, so it
+sits above ``clip/`` and ``sam/`` and below the modules that build towers,
+which take their size helpers (:func:`as_size`, :func:`patch_grid`) from
+here too.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-from ..clip.builder import resolve_clip_config
-from ..sam.builder import sam_config
+from .clip.builder import resolve_clip_config
+from .sam.builder import sam_config
 
 Size = Tuple[int, int]
+#: Decode heads configured by a ``sam`` dict.
+SAM_HEADS = ('GroundingSAMHead', 'SAMFeatureHead')
 
 
 def as_size(size: Union[int, Sequence[int]]) -> Size:
@@ -51,8 +56,8 @@ def clip_patch_size(encoder_cfg: dict) -> Optional[int]:
 
 
 def _sam_sizes(head_cfg: dict) -> Optional[dict]:
-    """``sam`` of a ``GroundingSAMHead`` config (ViT-B if unset), else None."""
-    if 'sam' not in head_cfg and head_cfg.get('type') != 'GroundingSAMHead':
+    """``sam`` of a SAM head config (ViT-B if unset), else None."""
+    if 'sam' not in head_cfg and head_cfg.get('type') not in SAM_HEADS:
         return None
     return dict(head_cfg.get('sam') or dict(arch='vit_b'))
 

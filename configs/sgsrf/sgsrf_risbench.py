@@ -1,0 +1,5 @@
+# SGSRF on RISBench: the short name of the model-zoo config below, whose
+# name spells out the towers, schedule, data and input size; same settings.
+#   python tools/train.py configs/sgsrf/sgsrf_risbench.py --amp
+#   bash tools/dist_train.sh configs/sgsrf/sgsrf_risbench.py 4 --amp
+_base_ = './sgsrf_vit-b16-sam-vit-b_1xb8-40k_risbench-512x512.py'
