@@ -259,10 +259,13 @@ def mean_std(values: Sequence[float]) -> str:
             f'{statistics.stdev(values):.2f}')
 
 
+# yapf: disable
 def render_ablation_block(metrics: Sequence[str],
                           variants: Sequence[Tuple[str, list]],
                           command: Optional[str] = None,
-                          paths: Optional[PortablePaths] = None) -> str:
+                          paths: Optional[PortablePaths] = None,
+                          sections: Tuple[str, ...] = ()) -> str:
+    # yapf: enable
     """The ablation table: mean ± std over seeds per variant and metric.
 
     Args:
@@ -272,6 +275,8 @@ def render_ablation_block(metrics: Sequence[str],
             file's ``command``). Defaults to None.
         paths (PortablePaths, optional): How paths are written. Defaults to
             relative to this repository (or ``$WORK``).
+        sections (tuple[str, ...]): More markdown placed after the table,
+            before the list of runs. Defaults to ().
 
     Returns:
         str: Markdown.
@@ -295,6 +300,7 @@ def render_ablation_block(metrics: Sequence[str],
         'Mean ± sample standard deviation (n - 1) over the seeds. ' +
         _scoring_note(first) +
         (f' Produced by `{paths.command(command)}`.' if command else ''),
+        *sections,
         f'<details><summary>Test runs ({len(every_run)})</summary>\n\n'
         f'{commands}\n\n</details>'
     ])

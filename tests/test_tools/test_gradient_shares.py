@@ -33,18 +33,24 @@ def test_every_term_on_every_part(report):
     norms, share = report['norms'], report['mask_share']
     assert {
         'decode.loss_mask_bce', 'decode.loss_dice', 'scr.loss_struct',
-        'scr.loss_ground', 'scr.loss_affinity'
+        'scr.loss_prompt_struct', 'scr.loss_mask_drift', 'scr.loss_ground',
+        'scr.loss_affinity'
     } == set(norms)
     assert {
         'image_encoder', 'text_encoder', 'refiner', 'prompt_generator',
         'decode_head.image_encoder', 'decode_head.mask_decoder',
         'decode_head.grounding_adapters'
     } <= set(share)
-    # SCR acts on CCR's output: it never reaches GPG or SAM
+    # the cue term acts on CCR's output: it never reaches GPG or SAM; each
+    # stage's structure term reaches its stage and not the later ones
     for part in ('prompt_generator', 'decode_head.mask_decoder'):
         assert norms['scr.loss_ground'][part] == 0
-        assert share[part] == 1.0
     assert norms['scr.loss_ground']['refiner'] > 0
+    assert norms['scr.loss_struct']['prompt_generator'] == 0
+    assert norms['scr.loss_prompt_struct']['prompt_generator'] > 0
+    assert norms['scr.loss_prompt_struct']['decode_head.mask_decoder'] == 0
+    assert norms['scr.loss_mask_drift']['decode_head.mask_decoder'] > 0
+    assert share['decode_head.mask_decoder'] < 1.0
     assert all(0 <= v <= 1 for v in share.values())
     table = render_table(report)
     assert table.splitlines()[0].startswith('| part | decode.loss_mask_bce')

@@ -33,6 +33,8 @@ from typing import List, Optional, Sequence, Tuple
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from sgsrf_mmseg.analysis.ablation_tables import (render_comparison_table,
+                                                  render_variant_table)
 from sgsrf_mmseg.analysis.benchmark import (load_benchmark,
                                             render_benchmark_block)
 from sgsrf_mmseg.analysis.document_blocks import (replace_marker_block,
@@ -100,9 +102,13 @@ def render(args: argparse.Namespace) -> Tuple[str, List]:
         runs = [(p, load_benchmark(p)) for p in args.files]
         return render_benchmark_block(runs), runs
     metrics, variants = load_ablation(args.files[0])
-    command = load_json(args.files[0]).get('command')
-    return render_ablation_block(args.metrics or metrics, variants,
-                                 command), []
+    spec = load_json(args.files[0])
+    block = render_ablation_block(
+        args.metrics or metrics,
+        variants,
+        spec.get('command'),
+        sections=(render_comparison_table(variants), ))
+    return render_variant_table(spec['variants']) + '\n\n' + block, []
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
