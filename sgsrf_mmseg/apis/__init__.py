@@ -3,9 +3,15 @@ from .batch_inference import BatchReport, segment_pair_list
 from .geo import segment_geotiff
 from .inferencer import ReferringSegInferencer, inference_pipeline
 from .pair_list import Pair, PairListError, RowError, read_pair_list
+from .stage_explain import (ExpressionParser, explain_expression,
+                            stage_figure_path, write_stage_figure)
+from .stage_recorder import StageRecorder
+from .stage_trace import trace_stages
 
 __all__ = [
-    'BatchReport', 'Pair', 'PairListError', 'ReferringSegInferencer',
-    'RowError', 'clean_expression', 'inference_pipeline', 'read_pair_list',
-    'segment_geotiff', 'segment_pair_list'
+    'BatchReport', 'ExpressionParser', 'Pair', 'PairListError',
+    'ReferringSegInferencer', 'RowError', 'StageRecorder', 'clean_expression',
+    'explain_expression', 'inference_pipeline', 'read_pair_list',
+    'segment_geotiff', 'segment_pair_list', 'stage_figure_path',
+    'trace_stages', 'write_stage_figure'
 ]

@@ -257,12 +257,18 @@ class ReferringSegInferencer:
             results += self._run(batch, return_probability, return_vis)
         return results[0] if single else results
 
-    def _run(self, batch: List[Tuple[np.ndarray, str, str,
-                                     str]], return_probability: bool,
-             return_vis: bool) -> List[Dict[str, object]]:
-        """One forward pass over (rgb, path, name, text) items."""
+    def pack(self, items: Sequence[Tuple[np.ndarray, str, str]]) -> dict:
+        """A model batch of (rgb, path, text) items, as ``test_step`` takes.
+
+        Args:
+            items (Sequence[tuple]): RGB uint8 image, its file path ('' for
+                an array) and the cleaned expression.
+
+        Returns:
+            dict: ``inputs`` and ``data_samples`` after the test pipeline.
+        """
         inputs, samples = [], []
-        for rgb, path, _, text in batch:
+        for rgb, path, text in items:
             data = dict(
                 img=np.ascontiguousarray(rgb[
                     ..., ::-1] if self.bgr_input else rgb),
@@ -274,9 +280,15 @@ class ReferringSegInferencer:
             packed = self.pipeline(data)
             inputs.append(packed['inputs'])
             samples.append(packed['data_samples'])
+        return dict(inputs=inputs, data_samples=samples)
+
+    def _run(self, batch: List[Tuple[np.ndarray, str, str,
+                                     str]], return_probability: bool,
+             return_vis: bool) -> List[Dict[str, object]]:
+        """One forward pass over (rgb, path, name, text) items."""
+        data = self.pack([(rgb, path, text) for rgb, path, _, text in batch])
         with torch.no_grad():
-            outputs = self.model.test_step(
-                dict(inputs=inputs, data_samples=samples))
+            outputs = self.model.test_step(data)
         results = []
         for (rgb, _, name, text), output in zip(batch, outputs):
             prob = output.seg_logits.data[0].float().cpu().numpy()
