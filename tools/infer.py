@@ -21,6 +21,12 @@ A GeoTIFF scene, tile by tile at full resolution::
 writes ``<stem>_mask.tif`` (0/255, the scene's CRS and transform) and
 ``<stem>.geojson``.
 
+``--explain DIR`` (with ``--image`` or ``--batch``) also writes
+``DIR/<name>_stages.png`` per pair: the stages of one forward pass (parse
+over the CLIP tokens, each CCR block's attention of each content word, the
+grounding cue, GPG's prompts, the adapters' modulation, the mask); the
+parse comes from the spaCy pipeline ``--parser`` names (none without it).
+
 Existing outputs are kept unless ``--overwrite`` is given, an output never
 replaces an input, and the output folder is locked while the run writes
 there. Problems with the inputs are reported as one ``error:`` line, before
@@ -84,6 +90,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         type=int,
         help='--geotiff: overlap of tiles (default: a quarter tile)')
     parser.add_argument(
+        '--explain',
+        metavar='DIR',
+        help='also write the stage panels of each pair as DIR/<name>_'
+        'stages.png (--image, --batch)')
+    parser.add_argument(
+        '--parser',
+        help='--explain: spaCy pipeline (installed name or folder) that '
+        'parses the expressions (default: no parse)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -93,6 +108,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error('--text is required with --image and --geotiff')
     if args.batch is not None and args.text is not None:
         parser.error('--text is not used with --batch (give it per row)')
+    if args.parser is not None and args.explain is None:
+        parser.error('--parser is used with --explain')
+    if args.explain is not None and args.geotiff is not None:
+        parser.error('--explain draws the stages of --image and --batch '
+                     'pairs, not of a --geotiff scene')
     if args.batch_size < 1:
         parser.error('--batch-size must be at least 1')
     if args.bands is not None and (len(args.bands) not in (1, 3)

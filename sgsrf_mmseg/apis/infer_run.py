@@ -23,7 +23,8 @@ from .geo import check_raster
 from .inferencer import ReferringSegInferencer
 from .output_files import (check_output_name, check_outputs, png_paths,
                            prepare_out_dir, write_result_pngs)
-from .pair_list import PairListError, RowError, read_pair_list
+from .pair_list import Pair, PairListError, RowError, read_pair_list
+from .stage_explain import ExpressionParser, explain_pairs, stage_figure_path
 
 # Problems with what the user gave, reported as one ``error:`` line.
 INPUT_ERRORS = (ValueError, TypeError, KeyError, OSError, CheckpointError,
@@ -55,7 +56,8 @@ class InferRun:
             ``text``, ``out_dir``, ``overwrite``, ``device``, ``batch_size``,
             ``bands``, ``max_pixels`` (None: the default of
             :mod:`~sgsrf_mmseg.utils.image_header`, 0: no limit), ``on_error``,
-            ``tile_size``, ``overlap``, ``cfg_options``.
+            ``tile_size``, ``overlap``, ``cfg_options``, ``explain``
+            (a folder for the stage figures, or None) and ``parser``.
     """
 
     def __init__(self, args: argparse.Namespace) -> None:
@@ -70,6 +72,8 @@ class InferRun:
         self.name = None  # --image: the output name
         self.entries = None  # --batch: the rows
         self.geo_outputs = None  # --geotiff: mask and GeoJSON paths
+        self.explain_dir = None  # --explain: the stage figures' folder
+        self.parser = None  # --parser: parses for the stage figures
 
     def check_inputs(self) -> None:
         """Check the inputs, then take the output folder, before the model."""
@@ -89,7 +93,15 @@ class InferRun:
             self.geo_outputs = (osp.join(self.out_dir, f'{stem}_mask.tif'),
                                 osp.join(self.out_dir, f'{stem}.geojson'))
         prepare_out_dir(self.out_dir)
+        if getattr(args, 'explain', None):
+            if args.geotiff is not None:
+                raise ValueError('--explain draws the stages of --image and '
+                                 '--batch pairs, not of a --geotiff scene')
+            self.explain_dir = prepare_out_dir(args.explain)
+            if args.parser:
+                self.parser = ExpressionParser(args.parser)
         self.lock.acquire()  # before looking for earlier outputs
+        self._check_stage_figures()
         if args.image is not None:
             check_outputs(
                 png_paths(self.out_dir, self.name), [args.image],
@@ -99,6 +111,37 @@ class InferRun:
                                 args.overwrite)
         else:
             check_outputs(self.geo_outputs, [args.geotiff], args.overwrite)
+
+    def _named_pairs(self) -> list:
+        """(name, image, text) of every pair of the run (--image, --batch)."""
+        if self.entries is None:
+            return [(self.name, self.image, self.text)]
+        return [(e.name, e.image, e.text) for e in self.entries
+                if isinstance(e, Pair)]
+
+    def _check_stage_figures(self) -> None:
+        """Refuse stage figures that would replace inputs or old files."""
+        if self.explain_dir is None:
+            return
+        inputs = [self.args.image or self.args.batch]
+        inputs += [
+            image for _, image, _ in self._named_pairs()
+            if isinstance(image, str)
+        ]
+        check_outputs([
+            stage_figure_path(self.explain_dir, name)
+            for name, _, _ in self._named_pairs()
+        ], inputs, self.args.overwrite)
+
+    def _write_stage_figures(self, written_only: bool) -> Tuple[int, list]:
+        """The stage figures of the pairs (written ones only for a batch)."""
+        pairs = [
+            pair for pair in self._named_pairs() if not written_only
+            or osp.isfile(png_paths(self.out_dir, pair[0])[0])
+        ]
+        return explain_pairs(self.inferencer, pairs, self.explain_dir,
+                             self.parser, self.args.bands, self.args.overwrite,
+                             self.args.on_error)
 
     def _check_pair_list(self) -> None:
         args = self.args
@@ -135,8 +178,14 @@ class InferRun:
             return self._run_geotiff()
         result = self.inferencer(self.image, self.text, return_vis=True)
         write_result_pngs(self.out_dir, self.name, result, self.args.overwrite)
-        return 0, (f"{self.name}: {int(result['mask'].sum())} target pixels, "
+        message = (f"{self.name}: {int(result['mask'].sum())} target pixels, "
                    f"score {result['score']:.3f} -> {self.out_dir}")
+        if self.explain_dir is None:
+            return 0, message
+        _, errors = self._write_stage_figures(written_only=False)
+        if errors:
+            return 1, errors[0]
+        return 0, f'{message}; stage figure -> {self.explain_dir}'
 
     def _run_geotiff(self) -> Tuple[int, str]:
         args = self.args
@@ -176,6 +225,14 @@ class InferRun:
             f'{report.rows} rows: {report.written} written to '
             f'{self.out_dir}, {len(report.errors)} skipped'
         ] + report.errors
+        if self.explain_dir is not None:
+            figures, errors = self._write_stage_figures(written_only=True)
+            lines += [
+                f'{figures} stage figures written to '
+                f'{self.explain_dir}'
+            ] + errors
+            if errors and args.on_error == 'stop':
+                return 1, '\n'.join(lines)
         if report.written == 0:
             return 1, 'no pair written: ' + '\n'.join(lines)
         return 0, '\n'.join(lines)
