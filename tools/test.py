@@ -6,6 +6,11 @@ and to ``--results FILE`` if given; ``tools/analysis/render_results.py``
 renders them into the documentation. The command line is recorded with its
 absolute paths written relative to the repository (or as ``$WORK/...``
 under the folder that the ``WORK`` environment variable names).
+
+``--show-dir DIR --show-stages`` also writes the stage panels of the drawn
+expressions to ``DIR/stages/<stem>_<ref_id>_<sent_id>_stages.png`` (one more
+forward pass of those batches), parsed by the test set's ``text_parser``,
+else the training set's, or the spaCy pipeline ``--stage-parser`` names.
 """
 import argparse
 import os.path as osp
@@ -17,6 +22,8 @@ sys.path.insert(0, REPO)
 from mmengine.config import Config
 from mmengine.dist import is_main_process
 
+from sgsrf_mmseg.apis.stage_figure_hook import StageFigureHook
+from sgsrf_mmseg.apis.stage_parses import give_split_parses
 from sgsrf_mmseg.engine.launch import (add_common_arguments, build_runner,
                                        exit_on_run_error, load_config,
                                        prepare_test_config)
@@ -44,8 +51,22 @@ def parse_args():
         type=int,
         default=1,
         help='visualize one sample every this many')
+    parser.add_argument(
+        '--show-stages',
+        action='store_true',
+        help='with --show-dir: also draw the stage panels (parse, attention '
+        'of each word, cue, prompts, adapters, mask) into SHOW_DIR/stages')
+    parser.add_argument(
+        '--stage-parser',
+        help="--show-stages: spaCy pipeline parsing the expressions "
+        "(default: the dataset's text_parser)")
     add_common_arguments(parser)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.show_stages and not args.show_dir:
+        parser.error('--show-stages needs --show-dir')
+    if args.stage_parser and not args.show_stages:
+        parser.error('--stage-parser is used with --show-stages')
+    return args
 
 
 def enable_visualization(cfg: Config, show_dir: str, interval: int) -> None:
@@ -69,10 +90,18 @@ def main():
         launcher=args.launcher)
     if args.show_dir:
         enable_visualization(cfg, args.show_dir, args.show_interval)
+    parse_source = give_split_parses(
+        cfg, 'test', args.stage_parser) if args.show_stages else None
     if args.out:
         cfg.test_evaluator.output_dir = args.out
         cfg.test_evaluator.keep_results = True
     runner = build_runner(cfg)
+    if args.show_stages:
+        runner.register_hook(
+            StageFigureHook(
+                osp.join(args.show_dir, 'stages'), args.show_interval,
+                parse_source or 'no text_parser in the config; name a spaCy '
+                'pipeline with --stage-parser'))
     runner.test()
     if not is_main_process():
         return
