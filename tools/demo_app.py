@@ -1,12 +1,14 @@
 """A local web page to try a referring segmentation model.
 
     python tools/demo_app.py CONFIG [--checkpoint CKPT] [--port 7860] \\
-        [--host 127.0.0.1] [--device cuda]
+        [--host 127.0.0.1] [--device cuda] [--parser en_core_web_sm]
 
 Needs the ``demo`` extra (``pip install -e ".[demo]"``). The page runs the
 model on this machine (CUDA when available) and is served on 127.0.0.1
 (this machine only) unless ``--host`` says otherwise; the start-up line
-says where to open it.
+says where to open it. ``--parser`` names the spaCy pipeline (installed
+name or folder) that parses the expressions for the "How it decided"
+panels; without it the panels show no tree.
 """
 import argparse
 import os.path as osp
@@ -16,7 +18,7 @@ from typing import List, Optional
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import sgsrf_mmseg  # noqa: F401
-from sgsrf_mmseg.apis import ReferringSegInferencer
+from sgsrf_mmseg.apis import ExpressionParser, ReferringSegInferencer
 from sgsrf_mmseg.webapp import DemoService
 
 
@@ -35,6 +37,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'the network)')
     parser.add_argument(
         '--device', help="torch device; default 'cuda' if available")
+    parser.add_argument(
+        '--parser',
+        help='spaCy pipeline (installed name or folder) parsing the '
+        'expressions for the "How it decided" panels (default: no parse)')
     return parser.parse_args(argv)
 
 
@@ -45,9 +51,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ImportError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
+    try:
+        parser = ExpressionParser(args.parser) if args.parser else None
+    except (OSError, ValueError) as err:
+        print(f'error: --parser {args.parser}: {err}', file=sys.stderr)
+        return 2
     inferencer = ReferringSegInferencer(
         args.config, args.checkpoint, device=args.device)
-    service = DemoService(inferencer)
+    service = DemoService(inferencer, parser=parser)
     try:
         launch_demo(service, args.config, args.checkpoint, args.host,
                     args.port)

@@ -19,9 +19,11 @@ except ImportError as err:  # pragma: no cover - depends on the install
 
 from mmengine.logging import print_log
 
+from ..visualization import STAGE_CSS
 from .examples import (EXAMPLES_DIR, SCENE_EXPRESSION, bundled_examples,
                        write_example_scene)
 from .service import DemoInputError, DemoService, ImageResult, SceneResult
+from .stages_section import stages_section
 
 CSS = """
 .sgsrf-error {color: #b00020; font-weight: 600; white-space: pre-wrap;}
@@ -31,7 +33,7 @@ CSS = """
                vertical-align: middle; border-radius: 2px;}
 #overlay img, #scene-preview img {width: 100%; height: 100%;
                                   object-fit: contain;}
-"""
+""" + STAGE_CSS
 INTRO = """# Referring segmentation of aerial images
 
 Upload an image (PNG, JPEG or TIFF; grey, RGB, RGBA, multi-band or 16-bit:
@@ -159,6 +161,8 @@ def _image_tab(service: DemoService) -> None:
         status, overlay, legend, masks = _result_column(
             ('image-status', 'overlay', 'legend', 'mask-files'), 'Overlay',
             'Masks (PNG, 0/255, the image size)')
+    section = stages_section(service,
+                             lambda err: error_html(failure_message(err)))
 
     def pick(evt: gr.SelectData):
         example = examples[evt.index]
@@ -168,13 +172,16 @@ def _image_tab(service: DemoService) -> None:
         try:
             result = service.segment_image(path, text)
         except Exception as err:  # every error becomes a message on the page
-            return error_html(failure_message(err)), None, '', None
-        return ('', result.overlay, legend_html(result, device),
-                [e.mask_path for e in result.expressions])
+            return (error_html(failure_message(err)), None, '',
+                    None) + section.cleared(None, [])
+        return ('', result.overlay, legend_html(result, device), [
+            e.mask_path for e in result.expressions
+        ]) + section.cleared(path, [e.text for e in result.expressions])
 
     gallery.select(pick, None, [image, expressions])
     run.click(
-        segment, [image, expressions], [status, overlay, legend, masks],
+        segment, [image, expressions],
+        [status, overlay, legend, masks] + section.outputs,
         show_progress_on=overlay,
         concurrency_id='model')
 

@@ -9,7 +9,11 @@
   and one mask PNG (0/255, the image's size) per expression;
 * a GeoTIFF scene and an expression: segmented tile by tile as
   ``tools/infer.py --geotiff`` does, giving the GeoTIFF mask, the GeoJSON
-  polygons and a preview of the scene with the polygons drawn on it.
+  polygons and a preview of the scene with the polygons drawn on it;
+* an image and one expression, explained: the stage panels of one forward
+  pass (:func:`~sgsrf_mmseg.apis.explain_expression`), asked for only when
+  the page's "How it decided" section is opened, so a plain request never
+  pays for them.
 
 Each request writes into a fresh folder of its own under the service's
 working folder (a temporary folder removed when the process ends; the
@@ -31,11 +35,12 @@ from typing import List, Optional, Tuple
 import cv2
 import numpy as np
 
-from ..apis import ReferringSegInferencer
+from ..apis import ExpressionParser, ReferringSegInferencer
 from ..apis.geo import ProgressFn
+from ..apis.stage_explain import explain_expression
 from ..utils.expression import clean_expression
 from ..utils.image_io import read_image_rgb
-from ..visualization import LEGEND_COLORS, draw_referring_overlays
+from ..visualization import LEGEND_COLORS, StagePanels, draw_referring_overlays
 from .scene_preview import draw_scene_preview
 
 #: Errors of a request that mean its input is bad (they carry a message for
@@ -136,13 +141,18 @@ class DemoService:
         keep_requests (int): Request folders kept; older ones are removed
             when a new request starts (the page has copied their files by
             then). Defaults to 32.
+        parser (ExpressionParser, optional): Parses the expressions for
+            the stage panels; None draws them without a parse.
+            Defaults to None.
     """
 
     def __init__(self,
                  inferencer: ReferringSegInferencer,
                  work_dir: Optional[str] = None,
-                 keep_requests: int = 32) -> None:
+                 keep_requests: int = 32,
+                 parser: Optional[ExpressionParser] = None) -> None:
         self.inferencer = inferencer
+        self.parser = parser
         if work_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix='sgsrf_demo_')
             work_dir = self._tmp.name
@@ -276,3 +286,25 @@ class DemoService:
                            summary['geojson_path'], summary['num_tiles'],
                            summary['num_polygons'], summary['target_pixels'],
                            time.perf_counter() - start)
+
+    def explain(self, image_path: Optional[str],
+                expression: Optional[str]) -> Tuple[StagePanels, float]:
+        """The stage panels of one image and one expression.
+
+        Args:
+            image_path (str, optional): The uploaded image file.
+            expression (str, optional): One expression.
+
+        Returns:
+            tuple: The panels and the seconds they took (model and
+            tracing; drawing is the page's).
+        """
+        start = time.perf_counter()
+        if not image_path:
+            raise DemoInputError('no image: upload one or pick an example')
+        try:
+            panels = explain_expression(self.inferencer, image_path,
+                                        expression, self.parser)
+        except INPUT_ERRORS as err:
+            raise self._input_error(err, image_path) from err
+        return panels, time.perf_counter() - start

@@ -283,3 +283,16 @@ def test_multiband_16bit_tiff_by_the_band_rule(service, tmp_path):
             read_image_rgb(path),
             read_mask(result.expressions[0].mask_path) // 255,
             'the pond')[banner:])
+
+
+def test_explain_one_expression_of_a_result(service, scene):
+    result = service.segment_image(scene, 'the black car\nthe white tank')
+    panels, seconds = service.explain(scene, 'the white tank')
+    assert seconds > 0 and panels.text == 'the white tank'
+    assert (panels.mask
+            != read_mask(result.expressions[1].mask_path) // 255).mean() < 1e-3
+    assert panels.parse is None and panels.parse_source == 'no parser given'
+    with pytest.raises(DemoInputError, match='no image'):
+        service.explain(None, 'the white tank')
+    with pytest.raises(DemoInputError, match='empty'):
+        service.explain(scene, '   ')
