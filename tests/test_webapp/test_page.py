@@ -1,11 +1,16 @@
-"""The web demo in a real headless browser.
+"""The web demo and the failure gallery in a real headless browser.
 
 ``tools/demo_app.py`` is started on a free local port with the tiny config
-(random weights, or ``SGSRF_DEMO_CHECKPOINT`` when set) and driven with
-Playwright through the system's Chromium (``/usr/bin/chromium`` or
-``SGSRF_CHROMIUM``; Playwright's own browsers are never downloaded). With
-``SGSRF_DEMO_SCREENSHOT=path.png`` the page with its result is saved there
-(the README's picture is made this way with the demo model).
+(random weights, or ``SGSRF_DEMO_CHECKPOINT`` when set) and a spaCy parser
+(trained here on tiny synthetic data's gold trees, or
+``SGSRF_DEMO_PARSER``), and driven with Playwright through the system's
+Chromium (``/usr/bin/chromium`` or ``SGSRF_CHROMIUM``; Playwright's own
+browsers are never downloaded). With ``SGSRF_DEMO_SCREENSHOT=path.png`` the
+page with its result is saved there, with ``SGSRF_GALLERY_SCREENSHOT=
+path.png`` the failure gallery's first screen (the README's pictures are
+made this way with the demo model: its gallery is of the config's own test
+split, ranked by the ``expressions.csv`` in ``SGSRF_GALLERY_RESULTS`` when
+set, else by a test run of its own).
 """
 import os
 import os.path as osp
@@ -19,13 +24,14 @@ import time
 import cv2
 import numpy as np
 import pytest
+from tiny_gallery import (TINY_CONFIG, gold_trained_parser, random_checkpoint,
+                          tiny_data)
 
 from sgsrf_mmseg.apis import clean_expression
 from sgsrf_mmseg.utils.image_io import read_image_rgb
 from sgsrf_mmseg.webapp import bundled_examples
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TINY_CONFIG = osp.join(REPO, 'configs', 'sgsrf', 'sgsrf_tiny_synthetic.py')
 CHROMIUM = os.environ.get('SGSRF_CHROMIUM') or shutil.which('chromium') \
     or '/usr/bin/chromium'
 CHROMIUM_FLAGS = [
@@ -54,7 +60,7 @@ def free_port() -> int:
 class DemoApp:
     """``tools/demo_app.py`` in a subprocess, its output collected."""
 
-    def __init__(self, checkpoint=None):
+    def __init__(self, checkpoint=None, parser=None):
         self.port = free_port()
         args = [
             sys.executable,
@@ -63,6 +69,8 @@ class DemoApp:
         ]
         if checkpoint:
             args += ['--checkpoint', checkpoint]
+        if parser:
+            args += ['--parser', parser]
         self.proc = subprocess.Popen(
             args,
             cwd=REPO,
@@ -100,25 +108,43 @@ class DemoApp:
 
 
 @pytest.fixture(scope='module')
-def app():
-    demo = DemoApp(os.environ.get('SGSRF_DEMO_CHECKPOINT'))
+def tiny_inputs(tmp_path_factory):
+    """Tiny synthetic data (config overrides), its parser, a checkpoint."""
+    folder = tmp_path_factory.mktemp('tiny')
+    options = tiny_data(str(folder))
+    parser = gold_trained_parser(options['test_dataloader.dataset.data_root'],
+                                 str(folder / 'parser'))
+    return options, parser, random_checkpoint(str(folder / 'random.pth'))
+
+
+@pytest.fixture(scope='module')
+def app(tiny_inputs):
+    demo = DemoApp(
+        os.environ.get('SGSRF_DEMO_CHECKPOINT'),
+        os.environ.get('SGSRF_DEMO_PARSER') or tiny_inputs[1])
     yield demo
     demo.stop()
 
 
 @pytest.fixture(scope='module')
-def page(app):
+def browser():
     from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope='module')
+def page(app, browser):
     url = app.wait_url()
     assert url.startswith(f'http://127.0.0.1:{app.port}')
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        tab = browser.new_page(viewport={'width': 1280, 'height': 900})
-        tab.set_default_timeout(RESULT_TIMEOUT_MS)
-        tab.goto(url)
-        yield tab
-        browser.close()
+    tab = browser.new_page(viewport={'width': 1280, 'height': 900})
+    tab.set_default_timeout(RESULT_TIMEOUT_MS)
+    tab.goto(url)
+    yield tab
+    tab.close()
 
 
 def upload(page, box, path):
@@ -231,3 +257,61 @@ def test_geotiff_example_in_the_browser(page, tmp_path):
     with rasterio.open(path) as mask:
         assert (mask.width, mask.height, mask.crs.to_epsg()) == (256, 256,
                                                                  32633)
+
+
+def test_how_it_decided_in_the_browser(page):
+    example = bundled_examples()[3]
+    [text] = example.expressions
+    page.get_by_role('tab', name='Image').click()
+    upload(page, '#image-file', example.image)
+    page.locator('#expressions textarea').fill(text)
+    press_and_wait(page, '#segment', '#legend')
+    # Nothing is computed for the section until it is opened.
+    assert page.locator('#stage-panels').count() == 0
+    page.locator('#how-it-decided').get_by_text('How it decided').click()
+    panels = page.locator('#stage-panels')
+    panels.wait_for()
+    rows = panels.locator('.sgsrf-parse-table tbody tr')
+    cells = [[rows.nth(i).locator('td').nth(k).inner_text() for k in range(4)]
+             for i in range(rows.count())]
+    assert ' '.join(c[0] for c in cells) == text
+    assert 'ROOT' in [c[3] for c in cells]  # a parse, with its labels
+    assert page.locator('#stage-panels .sgsrf-parse img').is_visible()
+    attention = panels.locator('figure[data-kind="attention"]')
+    assert attention.count() >= 2  # two CCR blocks, one word at least
+    first = attention.first
+    first.scroll_into_view_if_needed()
+    assert first.is_visible()
+    assert first.locator('img').evaluate('img => img.naturalWidth') > 0
+    assert 'block 1:' in first.inner_text()
+    assert 'Stage panels:' in page.inner_text('#stages')
+
+
+def test_failure_gallery_in_the_browser(browser, tiny_inputs, tmp_path):
+    from sgsrf_mmseg.analysis.failure_gallery import write_failure_gallery
+    options, _, checkpoint = tiny_inputs
+    worst, demo = 5, os.environ.get('SGSRF_DEMO_CHECKPOINT')
+    if demo:  # the demo model on the config's own test split
+        options, checkpoint, worst = None, demo, 24
+    out = tmp_path / 'gallery.html'
+    entries = write_failure_gallery(
+        osp.relpath(TINY_CONFIG),
+        checkpoint,
+        str(out),
+        worst=worst,
+        results=os.environ.get('SGSRF_GALLERY_RESULTS'),
+        device='cpu',
+        cfg_options=options)
+    assert len(entries) == worst
+    tab = browser.new_page(viewport={'width': 1280, 'height': 900})
+    try:
+        tab.goto(out.as_uri())
+        assert tab.locator('.gallery-entry').count() == worst
+        assert tab.evaluate('[...document.images].every('
+                            'img => img.complete && img.naturalWidth > 0)')
+        assert tab.locator('table.groups tbody tr').count() >= 2
+        screenshot = os.environ.get('SGSRF_GALLERY_SCREENSHOT')
+        if screenshot:
+            tab.screenshot(path=screenshot)
+    finally:
+        tab.close()
