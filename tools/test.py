@@ -24,6 +24,7 @@ from mmengine.dist import is_main_process
 
 from sgsrf_mmseg.apis.stage_figure_hook import StageFigureHook
 from sgsrf_mmseg.apis.stage_parses import give_split_parses
+from sgsrf_mmseg.apis.stage_recorder import check_stage_model
 from sgsrf_mmseg.engine.launch import (add_common_arguments, build_runner,
                                        exit_on_run_error, load_config,
                                        prepare_test_config)
@@ -97,6 +98,10 @@ def main():
         cfg.test_evaluator.keep_results = True
     runner = build_runner(cfg)
     if args.show_stages:
+        try:
+            check_stage_model(getattr(runner.model, 'module', runner.model))
+        except TypeError as err:
+            sys.exit(f'error: --show-stages: {err}')
         runner.register_hook(
             StageFigureHook(
                 osp.join(args.show_dir, 'stages'), args.show_interval,
