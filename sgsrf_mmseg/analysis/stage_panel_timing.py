@@ -10,19 +10,16 @@ only when its "How it decided" section is opened.
 """
 import statistics
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Optional
 
 from ..apis import ExpressionParser, ReferringSegInferencer, explain_expression
 from ..visualization import stage_html
 
 
-def _seconds(call: Callable[[], object], repeat: int) -> List[float]:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return times
+def _seconds(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
 
 
 def time_stage_panels(inferencer: ReferringSegInferencer,
@@ -58,9 +55,12 @@ def time_stage_panels(inferencer: ReferringSegInferencer,
         plain()
         trace()
         stage_html(panels)
-    request = _seconds(plain, repeat)
-    traced = _seconds(trace, repeat)
-    drawn = _seconds(lambda: stage_html(panels), repeat)
+    # Interleaved, so that both see the same load of a shared machine.
+    request, traced, drawn = [], [], []
+    for _ in range(repeat):
+        request.append(_seconds(plain))
+        traced.append(_seconds(trace))
+        drawn.append(_seconds(lambda: stage_html(panels)))
     both = [t + d for t, d in zip(traced, drawn)]
     return dict(
         request_s=statistics.median(request),

@@ -158,3 +158,23 @@ def test_hooks_are_removed_and_other_models_refused(inferencer):
     assert not model.refiner._forward_hooks
     with pytest.raises(TypeError, match='has no image_encoder'):
         trace_stages(torch.nn.Linear(2, 2), dict(data_samples=[]))
+
+
+@pytest.mark.parametrize(
+    'options, note', [({
+        'model.refiner.num_blocks': 0
+    }, 'CCR has no blocks'), ({
+        'model.prompt_generator': None
+    }, 'no GPG'),
+                      ({
+                          'model.decode_head.use_grounding_adapters': False
+                      }, 'no grounding adapters')],
+    ids=['no CCR blocks', 'no GPG', 'no adapters'])
+def test_a_stage_the_config_leaves_out_is_said(image, options, note):
+    torch.manual_seed(0)
+    inferencer = ReferringSegInferencer(
+        TINY_CONFIG, device='cpu', cfg_options=options)
+    panels = explain_expression(inferencer, image, 'the white tank')
+    assert [n for n in panels.notes if n.startswith(note)]
+    assert draw_stage_figure(panels).ndim == 3
+    assert note in stage_html(panels)

@@ -10,6 +10,7 @@ Example (the README's number: the tiny model on two CPU cores)::
 ``<!-- results:NAME -->`` markers of FILE.
 """
 import argparse
+import os
 import os.path as osp
 import shlex
 import sys
@@ -59,6 +60,7 @@ def main() -> None:
         args.config, args.checkpoint, device=args.device)
     parser = ExpressionParser(args.parser) if args.parser else None
     times = time_stage_panels(inferencer, image, text, parser, args.repeat)
+    load = os.getloadavg()[0]
     print(f'{osp.basename(args.config)} on {args.device}, '
           f'{torch.get_num_threads()} threads, "{text}", median of '
           f'{args.repeat}:')
@@ -73,7 +75,9 @@ def main() -> None:
         setting = (f'`{osp.basename(args.config)}`, '
                    f'{"trained" if args.checkpoint else "random"} weights, '
                    f'on {args.device} with {torch.get_num_threads()} '
-                   f'threads, "{text}", median of {args.repeat}')
+                   f'threads, "{text}", median of {args.repeat} '
+                   'interleaved runs; load average during the run '
+                   f'{load:.1f}')
         block = render_timing_block(times, shlex.join(['python'] + sys.argv),
                                     setting)
         update_document(
