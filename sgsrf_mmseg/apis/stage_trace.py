@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 
 from ..models.clip.tokenizer import align_words, bpe_tokenizer
-from ..models.losses.language_structure import FUNCTION_DEPS
+from ..models.losses.expression_roles import FUNCTION_DEPS, expression_roles
 from ..utils.dependency_parse import DependencyParse
 from ..visualization.stage_panels import (AdapterModulation, StagePanels,
                                           WordAttention)
@@ -63,6 +63,24 @@ def _content(parse: Optional[DependencyParse], num_words: int) -> List[bool]:
     if parse is None:
         return [True] * num_words
     return [dep not in FUNCTION_DEPS for dep in parse.deps]
+
+
+def word_roles(parse: Optional[DependencyParse]) -> Tuple[str, ...]:
+    """The structural loss's role of each word: 'head', 'position',
+    'landmark' or '' (see :mod:`~sgsrf_mmseg.models.losses.
+    expression_roles`); empty without a parse."""
+    if parse is None:
+        return ()
+    roles = expression_roles(parse)
+    named = {
+        i: 'landmark'
+        for r in roles.relations
+        for phrase in r.landmarks
+        for i in phrase
+    }
+    named.update({i: 'position' for i in roles.position})
+    named.update({i: 'head' for i in roles.head})
+    return tuple(named.get(i, '') for i in range(len(parse.words)))
 
 
 def _notes(panels: StagePanels, model: nn.Module) -> Tuple[str, ...]:
@@ -154,6 +172,7 @@ def _sample_panels(model: nn.Module, record: StageRecord, output, b: int,
         cut_tokens=cut,
         attention=tuple(attention),
         num_blocks=len(grounding.patch_word_attn),
+        word_roles=word_roles(parse),
         cue=_numpy(grounding.cue_logits[b, 0].sigmoid()),
         probability=probability,
         mask=mask,
@@ -188,6 +207,16 @@ def trace_stages(model: nn.Module,
     Returns:
         list[StagePanels]: One per sample, in order.
     """
+    return trace_stages_and_outputs(model, data, parses, parse_source)[0]
+
+
+def trace_stages_and_outputs(
+        model: nn.Module,
+        data: dict,
+        parses: Optional[Sequence[ParseLike]] = None,
+        parse_source: str = NO_PARSE) -> Tuple[List[StagePanels], list]:
+    """:func:`trace_stages`, and the data samples the test step returned
+    (predictions, ``pred_cue_logits``, metainfo after preprocessing)."""
     samples = data['data_samples']
     parses = list(parses) if parses is not None else [None] * len(samples)
     if len(parses) != len(samples):
@@ -203,4 +232,4 @@ def trace_stages(model: nn.Module,
             given, text=output.metainfo['text'])
         panels.append(
             _sample_panels(model, recorder.record, output, b, parse, source))
-    return panels
+    return panels, outputs

@@ -78,11 +78,12 @@ def parse_table_html(panels: StagePanels) -> str:
             head = 'root' if head_index == index else \
                 parse.words[head_index]
             label = parse.deps[index]
-        cells = (word, read, head, label)
+        cells = (word, read, head, label, panels.word_role(index) or '-')
         rows.append(f'<tr{cls}>' + ''.join(f'<td>{html.escape(c)}</td>'
                                            for c in cells) + '</tr>')
     return ('<table class="sgsrf-parse-table"><thead><tr><th>word</th>'
-            '<th>CLIP tokens read</th><th>head</th><th>label</th></tr>'
+            '<th>CLIP tokens read</th><th>head</th><th>label</th>'
+            '<th>role (SCR)</th></tr>'
             f'</thead><tbody>{"".join(rows)}</tbody></table>')
 
 

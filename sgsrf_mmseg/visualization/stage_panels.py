@@ -90,6 +90,10 @@ class StagePanels:
             at the original image size.
         mask (np.ndarray): ``(H0, W0)`` uint8 0/1, the predicted mask.
         score (float): Mean probability over the mask (0 if empty).
+        word_roles (tuple[str, ...]): The role the structural loss gives
+            each word, read from the parse: 'head' (names the target),
+            'position' (places it in the image), 'landmark' (an object it
+            is related to) or '' (none); empty without a parse.
         notes (tuple[str, ...]): What a reader must know (no parse, a cut
             expression, a one-word expression, a stage the config leaves
             out).
@@ -114,7 +118,12 @@ class StagePanels:
     dense_magnitude: Optional[np.ndarray] = None
     prompt_kinds: Tuple[str, ...] = ()
     modulation: Tuple[AdapterModulation, ...] = ()
+    word_roles: Tuple[str, ...] = ()
     notes: Tuple[str, ...] = field(default_factory=tuple)
+
+    def word_role(self, index: int) -> str:
+        """The structural role of word ``index`` ('' for none)."""
+        return self.word_roles[index] if self.word_roles else ''
 
     def word_tokens(self, index: int) -> Tuple[str, ...]:
         """The read tokens of word ``index`` (none if it was cut)."""

@@ -116,12 +116,15 @@ def _attention_tiles(panels: StagePanels) -> List[PanelTile]:
                   default=0.0)
         for word in panels.attention:
             values = word.maps[block]
+            role = panels.word_role(word.word_index)
             tiles.append(
-                PanelTile('attention',
-                          f'block {block + 1}: "{ascii_safe(word.word)}"',
-                          f'max {values.max():.3f} (block max {top:.3f})',
-                          heat_overlay(panels.image, values,
-                                       top), block + 1, word.word))
+                PanelTile(
+                    'attention',
+                    f'block {block + 1}: "{ascii_safe(word.word)}"' +
+                    (f' ({role})' if role else ''),
+                    f'max {values.max():.3f} (block max {top:.3f})',
+                    heat_overlay(panels.image, values,
+                                 top), block + 1, word.word))
     return tiles
 
 

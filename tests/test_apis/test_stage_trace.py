@@ -5,7 +5,7 @@ import torch
 
 from sgsrf_mmseg.apis import (ReferringSegInferencer, StageRecorder,
                               explain_expression, trace_stages)
-from sgsrf_mmseg.models.losses.language_structure import token_structure
+from sgsrf_mmseg.models.losses.expression_roles import token_roles
 from sgsrf_mmseg.models.utils.stage_outputs import Grounding
 from sgsrf_mmseg.utils.dependency_parse import DependencyParse
 from sgsrf_mmseg.visualization import draw_stage_figure, stage_html
@@ -47,20 +47,44 @@ def test_attention_panels_are_what_the_structure_loss_reads(inferencer, image):
     assert len(grounding.patch_word_attn) == panels.num_blocks == 2
     h, w = grounding.cue_logits.shape[-2:]
     # The content words, each one token here, at the positions the
-    # structure term constrains for this parse.
-    num_tokens = len(panels.tokens)
-    _, pairs = token_structure(TANK, num_tokens, grounding.pad_mask.shape[1],
-                               0.7)
-    constrained = set(pairs.any(dim=1).nonzero().flatten().tolist())
-    drawn = {p for a in panels.attention for p in a.token_positions}
-    assert drawn == constrained == {2, 3, 4, 7}
-    assert [a.word for a in panels.attention
-            ] == ['white', 'storage', 'tank', 'bottom']
+    # structure term reads for this parse (head and position words).
+    roles = token_roles(TANK, len(panels.tokens))
+    by_word = {a.word: a.token_positions for a in panels.attention}
+    assert by_word == {
+        'white': (2, ),
+        'storage': (3, ),
+        'tank': (4, ),
+        'bottom': (7, )
+    }
+    assert roles.head == (2, 3, 4) and roles.describe == (2, 3, 4, 7)
+    assert panels.word_roles == ('', 'head', 'head', 'head', '', '',
+                                 'position')
     for word in panels.attention:
         [position] = word.token_positions
         for block, attn in enumerate(grounding.patch_word_attn):
             column = attn[0, :, position].reshape(h, w).numpy()
             np.testing.assert_array_equal(word.maps[block], column)
+
+
+def test_landmarks_are_drawn_where_the_loss_reads_them(inferencer, image):
+    parse = DependencyParse(
+        words=('the', 'car', 'left', 'of', 'the', 'white', 'building'),
+        spaces=(True, ) * 6 + (False, ),
+        heads=(1, 1, 1, 2, 6, 6, 3),
+        deps=('det', 'ROOT', 'advmod', 'prep', 'det', 'amod', 'pobj'))
+    panels = explain_expression(inferencer, image, parse.text, parse)
+    roles = token_roles(parse, len(panels.tokens))
+    assert roles.landmark_tokens == (6, 7)
+    drawn = {
+        a.word: (a.token_positions, panels.word_role(a.word_index))
+        for a in panels.attention
+    }
+    assert drawn == {
+        'car': ((2, ), 'head'),
+        'white': ((6, ), 'landmark'),
+        'building': ((7, ), 'landmark')
+    }
+    assert 'building&quot; (landmark)' in stage_html(panels)
 
 
 def test_cue_panel_is_the_sigmoid_of_the_cue_logits(inferencer, image):
