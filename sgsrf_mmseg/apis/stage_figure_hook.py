@@ -52,11 +52,9 @@ class StageFigureHook(Hook):
         if not self.every_n_inner_iters(batch_idx, self.interval):
             return
         model = getattr(runner.model, 'module', runner.model)
-        data = dict(
-            data_batch,
-            data_samples=[s.clone() for s in data_batch['data_samples']])
-        panels = trace_stages(model, data, parse_source=self.parse_source)
-        for sample, sample_panels in zip(data['data_samples'], panels):
+        panels = trace_stages(
+            model, data_batch, parse_source=self.parse_source)
+        for sample, sample_panels in zip(data_batch['data_samples'], panels):
             write_stage_figure(
                 stage_figure_path(self.out_dir, sample_name(sample.metainfo)),
                 sample_panels,

@@ -121,7 +121,27 @@ def test_gallery_ranks_by_the_iou_the_metric_computed(gallery_inputs,
         # The dataset's parser parsed each shown expression.
         assert entry.panels.parse is not None
         assert entry.pass_iou == pytest.approx(entry.result.iou, abs=0.01)
-        assert entry.pointing_source == 'this pass'
+    # The metric's pointing; measured again in the gallery's pass when the
+    # results have no such column, the same way.
+    by_key = {(r['ref_id'], r['sent_id']): r for r in metric}
+    assert [e.pointing for e in entries
+            ] == [by_key[e.result.key]['pointing'] == '1' for e in entries]
+    assert {e.pointing_source for e in entries} == {'test run'}
+    columns = [c for c in metric[0] if c not in ('pointing', 'drift')]
+    older = write_csv(tmp_path / 'older.csv', [{
+        c: r[c]
+        for c in columns
+    } for r in metric], columns)
+    again = write_failure_gallery(
+        TINY_CONFIG,
+        checkpoint,
+        str(tmp_path / 'again.html'),
+        worst=5,
+        results=older,
+        device='cpu',
+        cfg_options=options)
+    assert [(e.result.key, e.pointing, e.pointing_source) for e in again
+            ] == [(e.result.key, e.pointing, 'this pass') for e in entries]
 
 
 def test_gallery_from_given_results_of_another_split_is_refused(

@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence
 
 import numpy as np
+import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
-from ...apis import ReferringSegInferencer, trace_stages
+from ...apis import ReferringSegInferencer
 from ...apis.stage_parses import give_split_parses
+from ...apis.stage_trace import trace_stages_and_outputs
 from ...engine.launch import build_runner, prepare_test_config
+from ...evaluation.metrics.grounding_scores import grounding_measures
 from ...utils.atomic_file import write_text_atomic
 from ...visualization import StagePanels
 from .expression_results import (ExpressionResult, failures_by_group,
@@ -41,8 +44,8 @@ class GalleryEntry:
         ground_truth (np.ndarray): ``(H0, W0)`` uint8, 1 target, 255
             ignored.
         pointing (bool, optional): Hit or miss of the cue's peak: the
-            results' value, else this pass's (the peak cell's centre on a
-            target pixel).
+            results' value, else this pass's, measured as the metric does
+            (None: no cue).
         pointing_source (str): 'test run' or 'this pass'.
         pass_iou (float): IoU of this pass's mask (0..1).
     """
@@ -93,13 +96,20 @@ def _iou(mask: np.ndarray, gt: np.ndarray) -> float:
     return float(inter / union) if union else 0.0
 
 
-def _cue_hits(panels: StagePanels, gt: np.ndarray) -> bool:
-    """Whether the centre of the cue's highest cell lies on the target."""
-    h, w = panels.cue.shape
-    row, col = np.unravel_index(int(np.argmax(panels.cue)), (h, w))
-    y = min(int((row + 0.5) / h * gt.shape[0]), gt.shape[0] - 1)
-    x = min(int((col + 0.5) / w * gt.shape[1]), gt.shape[1] - 1)
-    return bool(gt[y, x] == 1)
+def pass_pointing(sample, gt: np.ndarray) -> Optional[bool]:
+    """The metric's pointing of this pass's cue (None without a cue).
+
+    Measured as :class:`ReferringSegMetric` measures it
+    (:func:`~sgsrf_mmseg.evaluation.metrics.grounding_scores.
+    grounding_measures`: the cue's peak cell holds a target pixel).
+    """
+    if 'pred_cue_logits' not in sample:
+        return None
+    gt = torch.from_numpy(gt)
+    hit, _ = grounding_measures(sample.pred_cue_logits.data, sample.metainfo,
+                                sample.pred_sem_seg.data[0].cpu() > 0, gt == 1,
+                                gt != 255)
+    return hit
 
 
 def trace_entries(inferencer: ReferringSegInferencer,
@@ -122,16 +132,16 @@ def trace_entries(inferencer: ReferringSegInferencer,
     for start in range(0, len(shown), batch_size):
         chunk = shown[start:start + batch_size]
         batch = pseudo_collate([dataset[index[r.key]] for r in chunk])
+        panels_of, samples = trace_stages_and_outputs(inferencer.model, batch)
         truths = [
             s.gt_sem_seg.data[0].cpu().numpy().astype(np.uint8)
-            for s in batch['data_samples']
+            for s in samples
         ]
-        for result, panels, gt in zip(chunk,
-                                      trace_stages(inferencer.model, batch),
-                                      truths):
+        for result, panels, gt, sample in zip(chunk, panels_of, truths,
+                                              samples):
             pointing, source = result.pointing, 'test run'
             if pointing is None:
-                pointing, source = _cue_hits(panels, gt), 'this pass'
+                pointing, source = pass_pointing(sample, gt), 'this pass'
             entries.append(
                 GalleryEntry(
                     len(entries) + 1, result, panels, gt, pointing, source,

@@ -114,9 +114,9 @@ def gallery_html(entries: Sequence, groups: Sequence[GroupFailures],
     title = (f'Failure gallery: {len(entries)} worst of '
              f'{info["expressions"]} expressions ({info["split"]} split, '
              f'group {info["group"]})')
-    config, checkpoint, results = (_escape(shown_path(info[k]))
-                                   for k in ('config', 'checkpoint',
-                                             'results'))
+    config, checkpoint, results = (
+        _escape(shown_path(info[k]))
+        for k in ('config', 'checkpoint', 'results'))
     head = (f'<p>Config <code>{config}</code>, checkpoint '
             f'<code>{checkpoint}</code>; IoU and groups '
             f'from <code>{results}</code> (the metric\'s '
