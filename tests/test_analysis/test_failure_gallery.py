@@ -95,6 +95,7 @@ def gallery_inputs(tmp_path_factory):
             random_checkpoint(str(folder / 'random.pth')), folder)
 
 
+@pytest.mark.slow
 def test_gallery_ranks_by_the_iou_the_metric_computed(gallery_inputs,
                                                       tmp_path):
     options, checkpoint, _ = gallery_inputs

@@ -101,6 +101,7 @@ def test_a_missing_parser_is_an_input_error(scene, tmp_path):
     assert 'spaCy pipeline folder not found' in error_message(info.value)
 
 
+@pytest.mark.slow
 def test_batch_cli_writes_one_figure_per_row(tmp_path, scene):
     pairs = tmp_path / 'pairs.csv'
     pairs.write_text(f'image,text,name\n{scene},the red car,a\n'

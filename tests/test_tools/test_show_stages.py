@@ -6,8 +6,11 @@ import os.path as osp
 import sys
 
 import cv2
+import pytest
 from tiny_gallery import random_checkpoint
 from tool_runner import REPO, run_tool
+
+pytestmark = pytest.mark.slow
 
 
 def test_stage_figures_beside_the_pictures(tmp_path, write_config):
