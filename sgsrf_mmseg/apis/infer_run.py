@@ -13,7 +13,7 @@ import argparse
 import os.path as osp
 from typing import Tuple
 
-from ..engine.checkpoint_loading import CheckpointError
+from ..utils.checkpoint_file import CheckpointError
 from ..utils.expression import clean_expression
 from ..utils.folder_lock import FolderInUseError, FolderLock
 from ..utils.image_header import DEFAULT_MAX_PIXELS

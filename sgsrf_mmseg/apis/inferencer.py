@@ -48,11 +48,12 @@ from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS, TRANSFORMS
 
-from ..engine.checkpoint_loading import load_exactly, read_checkpoint
 from ..models.input_geometry import model_input_size
+from ..utils.checkpoint_file import read_checkpoint, state_dict_of
 from ..utils.expression import clean_expression
 from ..utils.image_header import DEFAULT_MAX_PIXELS
 from ..utils.image_io import read_image_rgb, to_rgb_uint8
+from ..utils.strict_loading import MODULE_PREFIX, load_exactly
 from ..visualization.overlay import draw_referring_overlay
 from .geo import ProgressFn, segment_geotiff
 
@@ -112,7 +113,7 @@ class ReferringSegInferencer:
         model (str | Config): Config file or loaded config.
         checkpoint (str, optional): Checkpoint of the model, read before the
             model is built and loaded exactly
-            (:func:`~sgsrf_mmseg.engine.checkpoint_loading.load_exactly`: an
+            (:func:`~sgsrf_mmseg.utils.strict_loading.load_exactly`: an
             unreadable file or a missing, unexpected or mis-shaped key is a
             ``CheckpointError``). None keeps random weights and logs a
             warning. Defaults to None.
@@ -161,10 +162,16 @@ class ReferringSegInferencer:
             weights = None
         else:
             checkpoint = os.fspath(checkpoint)
-            weights = read_checkpoint(checkpoint)
+            weights = state_dict_of(read_checkpoint(checkpoint), checkpoint)
         model = MODELS.build(cfg.model)
         if weights is not None:
-            load_exactly(model, weights, checkpoint)
+            load_exactly(
+                model,
+                weights,
+                checkpoint,
+                target='the model of the config '
+                f'({type(model).__name__})',
+                revise_keys=(MODULE_PREFIX, ))
         model.cfg = cfg
         return model.to(self.device).eval()
 

@@ -11,8 +11,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
+from ..utils.checkpoint_file import CheckpointError
 from ..utils.folder_lock import FolderInUseError
-from .checkpoint_loading import CheckpointError
 from .config_check import ConfigCheckError, check_config
 from .strict_runner import NothingToResumeError, latest_checkpoint
 
