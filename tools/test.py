@@ -6,6 +6,9 @@ and to ``--results FILE`` if given; ``tools/analysis/render_results.py``
 renders them into the documentation. The command line is recorded with its
 absolute paths written relative to the repository (or as ``$WORK/...``
 under the folder that the ``WORK`` environment variable names).
+``--results`` and ``--out`` never replace the config or the checkpoint, and
+replace existing files only with ``--overwrite`` (see
+:mod:`sgsrf_mmseg.engine.run_outputs`).
 """
 import argparse
 import os.path as osp
@@ -18,9 +21,10 @@ from mmengine.config import Config
 from mmengine.dist import is_main_process
 
 from sgsrf_mmseg.engine.launch import (add_common_arguments, build_runner,
-                                       exit_on_run_error, load_config,
-                                       prepare_test_config)
+                                       load_config, prepare_test_config)
+from sgsrf_mmseg.engine.run_outputs import RunOutputs
 from sgsrf_mmseg.evaluation import TEST_RESULTS_FILE, save_test_results
+from sgsrf_mmseg.utils.command_line import int_range, run_tool
 from sgsrf_mmseg.utils.portable_paths import PortablePaths
 
 
@@ -41,9 +45,14 @@ def parse_args():
         'the expression) into SHOW_DIR/vis_data/vis_image')
     parser.add_argument(
         '--show-interval',
-        type=int,
+        type=int_range(1),
         default=1,
         help='visualize one sample every this many')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace an existing --results file and the files of the same '
+        'names in --out (never the config or the checkpoint)')
     add_common_arguments(parser)
     return parser.parse_args()
 
@@ -72,19 +81,22 @@ def main():
     if args.out:
         cfg.test_evaluator.output_dir = args.out
         cfg.test_evaluator.keep_results = True
-    runner = build_runner(cfg)
-    runner.test()
-    if not is_main_process():
-        return
-    paths = [osp.join(runner.log_dir, TEST_RESULTS_FILE)]
-    paths += [args.results] if args.results else []
-    results = save_test_results(
-        runner.test_loop.evaluator,
-        paths,
-        command=PortablePaths(REPO).command(['python'] + sys.argv),
-        config=args.config,
-        checkpoint=args.checkpoint,
-        dataset_cfg=cfg.test_dataloader.dataset)
+        cfg.test_evaluator.overwrite = args.overwrite
+    with RunOutputs(args.config, args.checkpoint, cfg.work_dir, args.results,
+                    args.out, args.overwrite):
+        runner = build_runner(cfg)
+        runner.test()
+        if not is_main_process():
+            return
+        paths = [osp.join(runner.log_dir, TEST_RESULTS_FILE)]
+        paths += [args.results] if args.results else []
+        results = save_test_results(
+            runner.test_loop.evaluator,
+            paths,
+            command=PortablePaths(REPO).command(['python'] + sys.argv),
+            config=args.config,
+            checkpoint=args.checkpoint,
+            dataset_cfg=cfg.test_dataloader.dataset)
     if results is None:
         print('no ReferringSegMetric scores (format_only or another metric): '
               'no results file written')
@@ -94,4 +106,4 @@ def main():
 
 
 if __name__ == '__main__':
-    exit_on_run_error(main)
+    run_tool(main)

@@ -53,7 +53,7 @@ import numpy as np
 
 from ..utils.atomic_file import atomic_output, write_text_atomic
 from ..utils.image_io import band_ranges, to_rgb_uint8
-from .output_files import check_outputs
+from ..utils.output_paths import check_outputs
 
 PredictFn = Callable[[List[np.ndarray], str], Sequence[np.ndarray]]
 ProgressFn = Callable[[int, int], None]

@@ -13,28 +13,17 @@ import argparse
 import os.path as osp
 from typing import Tuple
 
-from ..utils.checkpoint_file import CheckpointError
 from ..utils.expression import clean_expression
-from ..utils.folder_lock import FolderInUseError, FolderLock
+from ..utils.folder_lock import FolderLock
 from ..utils.image_header import DEFAULT_MAX_PIXELS
 from ..utils.image_io import read_image_rgb
+from ..utils.output_paths import check_outputs
 from .batch_inference import check_batch_outputs, segment_pair_list
 from .geo import check_raster
 from .inferencer import ReferringSegInferencer
-from .output_files import (check_output_name, check_outputs, png_paths,
-                           prepare_out_dir, write_result_pngs)
+from .output_files import (check_output_name, png_paths, prepare_out_dir,
+                           write_result_pngs)
 from .pair_list import PairListError, RowError, read_pair_list
-
-# Problems with what the user gave, reported as one ``error:`` line.
-INPUT_ERRORS = (ValueError, TypeError, KeyError, OSError, CheckpointError,
-                FolderInUseError)
-
-
-def error_message(err: Exception) -> str:
-    """The message of an error (a KeyError's without its quotes)."""
-    if isinstance(err, KeyError) and len(err.args) == 1:
-        return str(err.args[0])
-    return str(err)
 
 
 def _progress(total: int):

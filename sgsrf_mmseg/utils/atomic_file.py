@@ -136,6 +136,11 @@ def write_text_atomic(path: str, text: str, overwrite: bool = True) -> None:
     write_bytes_atomic(path, text.encode('utf-8'), overwrite)
 
 
+def is_partial_name(name: str) -> bool:
+    """Whether a file name is one :func:`partial_path` gives."""
+    return _PARTIAL_NAME.fullmatch(name) is not None
+
+
 def remove_partial_files(folder: str) -> List[str]:
     """Remove the temporary files that killed writers left in ``folder``.
 
@@ -154,7 +159,7 @@ def remove_partial_files(folder: str) -> List[str]:
     removed = []
     for name in sorted(os.listdir(folder)):
         path = osp.join(folder, name)
-        if _PARTIAL_NAME.fullmatch(name) and osp.isfile(path):
+        if is_partial_name(name) and osp.isfile(path):
             os.remove(path)
             removed.append(path)
     return removed

@@ -6,7 +6,9 @@ import pytest
 
 from sgsrf_mmseg.datasets.text_parse import (ensure_parses, parse_cache,
                                              pipeline_identity,
-                                             read_parse_file, write_parse_file)
+                                             read_parse_file,
+                                             train_dependency_parser,
+                                             write_parse_file)
 from sgsrf_mmseg.utils.dependency_parse import DependencyParse
 
 TEXTS = [
@@ -51,19 +53,42 @@ def test_cache_is_keyed_by_text_and_parser(tmp_path, trained_parser,
     ensure_parses(edited, trained_parser, cache)
     assert len(parse_calls) == 2
 
-    # another parser identity parses everything again and replaces the file
+    # the same pipeline elsewhere (copied, moved) is the same parser
     other = str(tmp_path / 'other_pipeline')
     shutil.copytree(trained_parser, other)
+    assert pipeline_identity(other) == pipeline_identity(trained_parser)
+    ensure_parses(TEXTS, other, cache)
+    assert len(parse_calls) == 2
+
+
+def test_parser_retrained_in_place_parses_again(tmp_path, trained_parser,
+                                                gold_train, parse_calls,
+                                                monkeypatch):
+    """Keyed by the parser's files, not its folder and meta version: a
+    pipeline retrained in place whose meta.json keeps its version (spaCy's
+    default 0.0.0) parses every expression again."""
+    folder = str(tmp_path / 'pipeline')
+    shutil.copytree(trained_parser, folder)
+    cache = str(tmp_path / 'output_phrase_train.parses.json')
+    ensure_parses(TEXTS, folder, cache)
+    before = pipeline_identity(folder)
+    meta_file = osp.join(folder, 'meta.json')
+    with open(meta_file) as f:
+        meta = json.load(f)
+    train_dependency_parser(
+        gold_train, folder, seed=1, epochs=2, batch_size=8, overwrite=True)
+    with open(meta_file, 'w') as f:
+        json.dump(meta, f)  # the same name and version as before
+    after = pipeline_identity(folder)
+    assert after != before
     messages = []
     monkeypatch.setattr(parse_cache, 'print_log',
                         lambda msg, **kwargs: messages.append(msg))
-    ensure_parses(TEXTS, other, cache)
-    assert parse_calls[2:] == [sorted(TEXTS)]
-    assert messages[0] == (
-        f'{cache} holds parses by {pipeline_identity(trained_parser)}; the '
-        f'expressions are parsed again with {pipeline_identity(other)}')
-    assert read_parse_file(cache)[0] == pipeline_identity(other)
-    assert set(read_parse_file(cache)[1]) == set(TEXTS)
+    ensure_parses(TEXTS, folder, cache)
+    assert parse_calls == [sorted(TEXTS)] * 2
+    assert messages[0] == (f'{cache} holds parses by {before}; the '
+                           f'expressions are parsed again with {after}')
+    assert read_parse_file(cache)[0] == after
 
 
 def test_complete_cache_needs_no_write_access(tmp_path, trained_parser,
@@ -71,12 +96,10 @@ def test_complete_cache_needs_no_write_access(tmp_path, trained_parser,
     cache = str(tmp_path / 'parses.json')
     ensure_parses(TEXTS, trained_parser, cache)
 
-    def read_only(path, mode='r', *args, **kwargs):
-        if 'r' not in mode:
-            raise PermissionError(13, 'Permission denied', path)
-        return open(path, mode, *args, **kwargs)
+    def read_only(path):
+        raise PermissionError(13, 'Permission denied', path)
 
-    monkeypatch.setattr(parse_cache, 'open', read_only, raising=False)
+    monkeypatch.setattr(parse_cache, 'open_lock_file', read_only)
     assert set(ensure_parses(TEXTS[:1], trained_parser, cache)) == set(TEXTS)
     with pytest.raises(OSError) as err:
         ensure_parses(['the white car'], trained_parser, cache)
@@ -125,6 +148,6 @@ def test_parse_file_checks(tmp_path, gold_train):
         read_parse_file(path)
     with open(path, 'w') as f:
         f.write('{')
-    with pytest.raises(ValueError, match='is not a JSON parse file'):
+    with pytest.raises(ValueError, match='parses.json is not valid JSON'):
         read_parse_file(path)
     assert not osp.exists(path + '.lock')
