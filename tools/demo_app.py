@@ -47,7 +47,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from sgsrf_mmseg.webapp.page import launch_demo
     inferencer = ReferringSegInferencer(
         args.config, args.checkpoint, device=args.device)
-    service = DemoService(inferencer)
+    service = DemoService(inferencer, debug=args.debug)
     try:
         launch_demo(service, args.config, args.checkpoint, args.host,
                     args.port)
