@@ -179,14 +179,14 @@ def state_dict_of(checkpoint: Mapping,
         CheckpointError: The state dict is not a mapping, or holds keys
             that are not strings or values that are not tensors.
     """
-    state_dict, where = checkpoint, ''
+    state_dict, where = checkpoint, 'its content'
     for key in ('state_dict', 'model'):
         if key in checkpoint:
-            state_dict, where = checkpoint[key], f"'{key}' "
+            state_dict, where = checkpoint[key], f"'{key}'"
             break
     if not isinstance(state_dict, Mapping):
         raise CheckpointError(
-            f'checkpoint {filename}: its {where or "content "}is a '
+            f'checkpoint {filename}: {where} is a '
             f'{type(state_dict).__name__}, not a dict of tensors; it is not '
             'a checkpoint of a model')
     not_tensors = [
@@ -198,7 +198,7 @@ def state_dict_of(checkpoint: Mapping,
         more = (f', and {len(not_tensors) - 5} more'
                 if len(not_tensors) > 5 else '')
         raise CheckpointError(
-            f'checkpoint {filename}: {len(not_tensors)} entries of its '
-            f'{where}state dict are not tensors ({", ".join(not_tensors[:5])}'
-            f'{more}); it is not a checkpoint of a model')
+            f'checkpoint {filename}: {len(not_tensors)} entries of {where} '
+            f'are not tensors ({", ".join(not_tensors[:5])}{more}); it is not '
+            'a checkpoint of a model')
     return state_dict

@@ -375,3 +375,49 @@ def test_geotiff(start, tmp_path):
     assert collection['type'] == 'FeatureCollection'
     assert collection['properties']['text'] == 'the tanks'
     assert sorted(os.listdir(out_dir)) == ['scene.geojson', 'scene_mask.tif']
+
+
+def test_tile_size_is_bounded_before_the_model(tmp_path, monkeypatch):
+    """Issue 23 item 16 (tools/infer.py --geotiff): tile sizes had no bound
+    (a huge tile grew the process by gigabytes, tile size 3 cut a 384 px
+    scene into 16,384 tiles); now they are checked against the scene and
+    the model input (128 px) before the model is built."""
+    rasterio = pytest.importorskip('rasterio')
+    monkeypatch.setattr(InferRun, 'build_model', lambda run: None)
+    scene = tmp_path / 'scene.tif'
+    with rasterio.open(
+            str(scene),
+            'w',
+            driver='GTiff',
+            height=384,
+            width=300,
+            count=3,
+            dtype='uint8') as dst:
+        dst.write(np.zeros((3, 384, 300), np.uint8))
+    for tile in (3, 100000):
+        assert input_error(
+            geotiff=str(scene),
+            text='tanks',
+            tile_size=tile,
+            out_dir=str(tmp_path / 'out')) == (
+                f'tile size {tile} is out of range for a 300 x 384 scene and '
+                'a 128 x 128 model input: choose 32 to 384 (tiles are '
+                'resized to the model input)')
+    assert input_error(
+        geotiff=str(scene),
+        text='tanks',
+        tile_size=128,
+        overlap=200,
+        out_dir=str(tmp_path / 'out')) == (
+            'tile overlap 200 is out of range: choose 0 to 127 (smaller than '
+            'the tile size)')
+    proc = run_tool([
+        '--geotiff',
+        str(scene), '--text', 'tanks', '--out-dir',
+        str(tmp_path / 'cli'), '--tile-size', '3'
+    ], tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        'error: tile size 3 is out of range for a 300 x 384 scene and a 128 '
+        'x 128 model input: choose 32 to 384 (tiles are resized to the '
+        'model input)')

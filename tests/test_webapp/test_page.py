@@ -191,8 +191,8 @@ def raised(call, *args) -> str:
 def test_bad_input_gets_a_message_in_the_browser(page, tmp_path):
     page.locator('#expressions textarea').fill('  \n ')
     page.locator('#segment').click()
-    assert page_message(page, '#image-status') == 'error: ' + raised(
-        clean_expression, '  \n ')
+    assert page_message(
+        page, '#image-status') == 'error: ' + raised(clean_expression, '  \n ')
     assert page.locator('#overlay img').count() == 0  # no stale result
 
     notes = tmp_path / 'notes.png'

@@ -1,4 +1,5 @@
 import json
+import os
 import os.path as osp
 import shutil
 
@@ -9,6 +10,8 @@ from sgsrf_mmseg.datasets.text_parse import (ensure_parses, parse_cache,
                                              read_parse_file,
                                              train_dependency_parser,
                                              write_parse_file)
+from sgsrf_mmseg.datasets.text_parse.parser_training import \
+    ensure_trained_parser
 from sgsrf_mmseg.utils.dependency_parse import DependencyParse
 
 TEXTS = [
@@ -151,3 +154,26 @@ def test_parse_file_checks(tmp_path, gold_train):
     with pytest.raises(ValueError, match='parses.json is not valid JSON'):
         read_parse_file(path)
     assert not osp.exists(path + '.lock')
+
+
+def test_planted_links_at_the_cache_locks_are_never_followed(
+        tmp_path, trained_parser, gold_train):
+    """The lock-file guard on cases not in issue 23: the parse cache's lock
+    and the parser trainer's lock."""
+    target = tmp_path / 'precious.txt'
+    target.write_text('precious')
+    cache = str(tmp_path / 'output_phrase_train.parses.json')
+    os.symlink(target, cache + '.lock')
+    with pytest.raises(
+            OSError,
+            match=r'parses\.json\.lock is a symbolic '
+            'link, which is never followed'):
+        ensure_parses(TEXTS, trained_parser, cache)
+    gold = str(tmp_path / 'gold.json')
+    write_parse_file(gold, 'gold', gold_train)
+    parser = str(tmp_path / 'spacy_parser')
+    os.symlink(target, parser + '.lock')
+    with pytest.raises(OSError, match='spacy_parser.lock is a symbolic link'):
+        ensure_trained_parser([gold], parser)
+    assert target.read_text() == 'precious'
+    assert not osp.exists(cache) and not osp.exists(parser)
