@@ -163,3 +163,5 @@ def test_best_save_keeps_one_best_and_refuses_non_finite(tmp_path):
     with pytest.raises(FloatingPointError, match='linear.weight'):
         hook._save_best_checkpoint(runner, dict(score=10.0))
     assert _best(tmp_path) == 'best_score_iter_6.pth'
+    for tensor in _weights(tmp_path / 'best_score_iter_6.pth').values():
+        assert torch.isfinite(tensor).all()  # not replaced by inf weights
