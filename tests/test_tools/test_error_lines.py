@@ -65,7 +65,8 @@ def foreign_root(tmp_path):
     root = str(tmp_path / 'refsegrs')
     generate_synthetic_dataset(root, **GENERATOR)
     os.remove(osp.join(root, 'synthetic_info.json'))
-    first_test = GENERATOR['num_train'] + GENERATOR['num_val']
+    with open(osp.join(root, 'output_phrase_test.txt')) as f:
+        first_test = f.readline().split(' ', 1)[0]
     missing = osp.join(root, 'images', f'{first_test}.tif')
     os.remove(missing)
     return root, missing
