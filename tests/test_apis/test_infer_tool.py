@@ -377,6 +377,7 @@ def test_geotiff(start, tmp_path):
     assert sorted(os.listdir(out_dir)) == ['scene.geojson', 'scene_mask.tif']
 
 
+@pytest.mark.slow
 def test_tile_size_is_bounded_before_the_model(tmp_path, monkeypatch):
     """Issue 23 item 16 (tools/infer.py --geotiff): tile sizes had no bound
     (a huge tile grew the process by gigabytes, tile size 3 cut a 384 px

@@ -110,6 +110,7 @@ def _best(work_dir):
     return osp.basename(best)
 
 
+@pytest.mark.slow
 def test_sigkill_during_best_save_keeps_the_previous_best(tmp_path):
     """Issue 23 item 4: a write to the new best checkpoint answered by
     SIGKILL left no best (the previous one removed first, the new one empty

@@ -72,6 +72,7 @@ def foreign_root(tmp_path):
     return root, missing
 
 
+@pytest.mark.slow
 def test_missing_file_at_dataset_build_is_one_line(tmp_path, write_config,
                                                    foreign_root):
     """Issue 23 item 23: a missing file found when the dataset is built
@@ -91,6 +92,7 @@ def test_missing_file_at_dataset_build_is_one_line(tmp_path, write_config,
     assert debug.stderr.rstrip().endswith(line)
 
 
+@pytest.mark.slow
 def test_corrupt_cache_and_demo_start_up_are_one_line(tmp_path,
                                                       synthetic_root):
     """Issue 23 item 23: a corrupt parse cache and the demo's start-up
@@ -115,6 +117,7 @@ def test_corrupt_cache_and_demo_start_up_are_one_line(tmp_path,
     assert _error_line(result) == f'error: checkpoint {missing} not found'
 
 
+@pytest.mark.slow
 def test_parse_expressions_works_on_the_tiny_config(tmp_path):
     """Issue 20: parse_expressions.py failed on the shipped tiny config
     both ways the README suggests ("the dataset has no text_parser"; with
@@ -146,6 +149,7 @@ def test_parse_expressions_works_on_the_tiny_config(tmp_path):
         assert 'train: ' in result.stdout
 
 
+@pytest.mark.slow
 def test_train_parser_refuses_a_users_folder(tmp_path):
     """Issue 23 item 5 at the command line: exit status 2, one line."""
     gold = tmp_path / 'gold.json'
@@ -185,6 +189,7 @@ def _scalars(tmp_path):
     return str(path)
 
 
+@pytest.mark.slow
 def test_class_guards_on_cases_not_in_the_issue(tmp_path):
     """Outputs: an output that is an input is a usage error (exit 2); an
     existing output is kept without --overwrite; killed while replacing

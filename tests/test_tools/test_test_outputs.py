@@ -14,6 +14,7 @@ from tool_runner import REPO, run_tool
 
 from sgsrf_mmseg.utils.folder_lock import FolderLock
 
+pytestmark = pytest.mark.slow
 TEST_TOOL = osp.join(REPO, 'tools', 'test.py')
 FAULT_INJECTION = osp.join(REPO, 'tests', 'fault_injection.py')
 
