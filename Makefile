@@ -52,7 +52,7 @@ demo: install
 	$(PY) tools/train.py $(DEMO_CFG) --work-dir $(DEMO_DIR)
 	$(PY) tools/test.py $(DEMO_CFG) $$(cat $(DEMO_DIR)/best_checkpoint) \
 		--work-dir $(DEMO_DIR) --show-dir $(DEMO_DIR)/vis --show-interval 25 \
-		--results $(DEMO_DIR)/test_results.json
+		--results $(DEMO_DIR)/test_results.json --overwrite
 	@echo "Visualizations (image | ground truth | prediction): $(DEMO_DIR)/vis/vis_data/vis_image/"
 
 clean-demo:

@@ -19,6 +19,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import sgsrf_mmseg  # noqa: F401
 from sgsrf_mmseg.apis import ExpressionParser, ReferringSegInferencer
+from sgsrf_mmseg.utils.command_line import (UsageError, add_debug_option,
+                                            int_range, run_tool)
 from sgsrf_mmseg.webapp import DemoService
 
 
@@ -29,7 +31,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--checkpoint',
         help='checkpoint file (without one the model has random weights)')
-    parser.add_argument('--port', type=int, default=7860, help='port')
+    parser.add_argument(
+        '--port', type=int_range(1, 65535), default=7860, help='port')
     parser.add_argument(
         '--host',
         default='127.0.0.1',
@@ -41,37 +44,30 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--parser',
         help='spaCy pipeline (installed name or folder) parsing the '
         'expressions for the "How it decided" panels (default: no parse)')
+    add_debug_option(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
-    try:
-        from sgsrf_mmseg.webapp.page import launch_demo
-    except ImportError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 2
+    from sgsrf_mmseg.webapp.page import launch_demo
     try:
         parser = ExpressionParser(args.parser) if args.parser else None
     except (OSError, ValueError) as err:
-        print(f'error: --parser {args.parser}: {err}', file=sys.stderr)
-        return 2
+        raise UsageError(f'--parser {args.parser}: {err}') from None
     inferencer = ReferringSegInferencer(
         args.config, args.checkpoint, device=args.device)
-    service = DemoService(inferencer, parser=parser)
+    service = DemoService(inferencer, parser=parser, debug=args.debug)
     try:
         launch_demo(service, args.config, args.checkpoint, args.host,
                     args.port)
     except OSError as err:
-        print(
-            f'error: cannot serve on {args.host}:{args.port} ({err}); '
-            'is another server using it? pick another --port',
-            file=sys.stderr)
-        return 1
+        raise OSError(f'cannot serve on {args.host}:{args.port} ({err}); is '
+                      'another server using it? pick another --port') from err
     except KeyboardInterrupt:
         pass
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

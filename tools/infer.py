@@ -29,9 +29,11 @@ parse comes from the spaCy pipeline ``--parser`` names (none without it).
 
 Existing outputs are kept unless ``--overwrite`` is given, an output never
 replaces an input, and the output folder is locked while the run writes
-there. Problems with the inputs are reported as one ``error:`` line, before
-the model is built where they can be (exit code 2); a batch that stops at a
-row, or writes nothing, exits with 1.
+there. Problems are reported as one ``error:`` line, before the model is
+built where they can be: exit status 2 for a usage mistake (an option out
+of range, an output that exists or is an input), 1 for a refused input (an
+image, a list of pairs, a checkpoint) and for a batch that stops at a row
+or writes nothing; ``--debug`` adds the traceback.
 """
 import argparse
 import os.path as osp
@@ -43,6 +45,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     from mmengine.config import DictAction
+
+    from sgsrf_mmseg.utils.command_line import add_debug_option
     parser = argparse.ArgumentParser(
         description='Referring segmentation of your own images')
     parser.add_argument('config', help='config file')
@@ -103,6 +107,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value')
+    add_debug_option(parser)
     args = parser.parse_args(argv)
     if args.batch is None and args.text is None:
         parser.error('--text is required with --image and --geotiff')
@@ -134,20 +139,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     from mmengine.logging import print_log
 
-    from sgsrf_mmseg.apis.infer_run import (INPUT_ERRORS, InferRun,
-                                            error_message)
+    from sgsrf_mmseg.apis.infer_run import InferRun
     run = InferRun(args)
     try:
-        try:
-            run.check_inputs()
-            run.build_model()
-        except INPUT_ERRORS as err:
-            print(f'error: {error_message(err)}', file=sys.stderr)
-            return 2
-        try:
-            code, message = run.run()
-        except INPUT_ERRORS as err:
-            code, message = 1, error_message(err)
+        run.check_inputs()
+        run.build_model()
+        code, message = run.run()
     finally:
         run.close()
     if code:
@@ -158,4 +155,5 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from sgsrf_mmseg.utils.command_line import run_tool
+    run_tool(main)

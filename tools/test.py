@@ -11,6 +11,9 @@ under the folder that the ``WORK`` environment variable names).
 expressions to ``DIR/stages/<stem>_<ref_id>_<sent_id>_stages.png`` (one more
 forward pass of those batches), parsed by the test set's ``text_parser``,
 else the training set's, or the spaCy pipeline ``--stage-parser`` names.
+``--results`` and ``--out`` never replace the config or the checkpoint, and
+replace existing files only with ``--overwrite`` (see
+:mod:`sgsrf_mmseg.engine.run_outputs`).
 """
 import argparse
 import os.path as osp
@@ -26,9 +29,10 @@ from sgsrf_mmseg.apis.stage_figure_hook import StageFigureHook
 from sgsrf_mmseg.apis.stage_parses import give_split_parses
 from sgsrf_mmseg.apis.stage_recorder import check_stage_model
 from sgsrf_mmseg.engine.launch import (add_common_arguments, build_runner,
-                                       exit_on_run_error, load_config,
-                                       prepare_test_config)
+                                       load_config, prepare_test_config)
+from sgsrf_mmseg.engine.run_outputs import RunOutputs
 from sgsrf_mmseg.evaluation import TEST_RESULTS_FILE, save_test_results
+from sgsrf_mmseg.utils.command_line import UsageError, int_range, run_tool
 from sgsrf_mmseg.utils.portable_paths import PortablePaths
 
 
@@ -49,7 +53,7 @@ def parse_args():
         'the expression) into SHOW_DIR/vis_data/vis_image')
     parser.add_argument(
         '--show-interval',
-        type=int,
+        type=int_range(1),
         default=1,
         help='visualize one sample every this many')
     parser.add_argument(
@@ -61,6 +65,11 @@ def parse_args():
         '--stage-parser',
         help="--show-stages: spaCy pipeline parsing the expressions "
         "(default: the dataset's text_parser)")
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace an existing --results file and the files of the same '
+        'names in --out (never the config or the checkpoint)')
     add_common_arguments(parser)
     args = parser.parse_args()
     if args.show_stages and not args.show_dir:
@@ -96,29 +105,33 @@ def main():
     if args.out:
         cfg.test_evaluator.output_dir = args.out
         cfg.test_evaluator.keep_results = True
-    runner = build_runner(cfg)
-    if args.show_stages:
-        try:
-            check_stage_model(getattr(runner.model, 'module', runner.model))
-        except TypeError as err:
-            sys.exit(f'error: --show-stages: {err}')
-        runner.register_hook(
-            StageFigureHook(
-                osp.join(args.show_dir, 'stages'), args.show_interval,
-                parse_source or 'no text_parser in the config; name a spaCy '
-                'pipeline with --stage-parser'))
-    runner.test()
-    if not is_main_process():
-        return
-    paths = [osp.join(runner.log_dir, TEST_RESULTS_FILE)]
-    paths += [args.results] if args.results else []
-    results = save_test_results(
-        runner.test_loop.evaluator,
-        paths,
-        command=PortablePaths(REPO).command(['python'] + sys.argv),
-        config=args.config,
-        checkpoint=args.checkpoint,
-        dataset_cfg=cfg.test_dataloader.dataset)
+        cfg.test_evaluator.overwrite = args.overwrite
+    with RunOutputs(args.config, args.checkpoint, cfg.work_dir, args.results,
+                    args.out, args.overwrite):
+        runner = build_runner(cfg)
+        if args.show_stages:
+            try:
+                check_stage_model(
+                    getattr(runner.model, 'module', runner.model))
+            except TypeError as err:
+                raise UsageError(f'--show-stages: {err}') from None
+            runner.register_hook(
+                StageFigureHook(
+                    osp.join(args.show_dir, 'stages'), args.show_interval,
+                    parse_source or 'no text_parser in the config; name a '
+                    'spaCy pipeline with --stage-parser'))
+        runner.test()
+        if not is_main_process():
+            return
+        paths = [osp.join(runner.log_dir, TEST_RESULTS_FILE)]
+        paths += [args.results] if args.results else []
+        results = save_test_results(
+            runner.test_loop.evaluator,
+            paths,
+            command=PortablePaths(REPO).command(['python'] + sys.argv),
+            config=args.config,
+            checkpoint=args.checkpoint,
+            dataset_cfg=cfg.test_dataloader.dataset)
     if results is None:
         print('no ReferringSegMetric scores (format_only or another metric): '
               'no results file written')
@@ -128,4 +141,4 @@ def main():
 
 
 if __name__ == '__main__':
-    exit_on_run_error(main)
+    run_tool(main)

@@ -7,8 +7,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from sgsrf_mmseg.engine.launch import (add_common_arguments, build_runner,
-                                       exit_on_run_error, load_config,
-                                       prepare_train_config)
+                                       load_config, prepare_train_config)
+from sgsrf_mmseg.utils.command_line import run_tool
 
 
 def parse_args():
@@ -51,4 +51,4 @@ def main():
 
 
 if __name__ == '__main__':
-    exit_on_run_error(main)
+    run_tool(main)

@@ -9,7 +9,7 @@ rewrite the whole file. Rendering twice gives the same file.
 import re
 from typing import Callable, Dict, List
 
-from ..evaluation import write_text_atomic
+from ..utils.atomic_file import write_text_atomic
 
 #: ``Task`` of the metafile entries.
 METAFILE_TASK = 'Referring Remote Sensing Image Segmentation'

@@ -31,13 +31,13 @@ Every block names the command lines that produced its numbers, with
 paths relative to the repository or ``$WORK`` (:class:`PortablePaths`); a
 block that would print another absolute path is refused.
 """
-import json
 import os.path as osp
 import statistics
 from typing import List, Optional, Sequence, Tuple
 
 from ..evaluation import (GROUP_MEASURES, TEST_RESULTS_KIND,
                           TEST_RESULTS_VERSION)
+from ..utils.json_file import read_json
 from ..utils.portable_paths import PortablePaths
 
 ABLATION_KIND = 'sgsrf-ablation'
@@ -58,12 +58,9 @@ Run = Tuple[str, dict]
 def load_json(path: str) -> dict:
     """Read a JSON object; errors name the file."""
     try:
-        with open(path) as f:
-            data = json.load(f)
+        data = read_json(path, 'results file')
     except OSError as error:
         raise FileNotFoundError(f'cannot read {path}: {error}') from error
-    except json.JSONDecodeError as error:
-        raise ValueError(f'{path} is not valid JSON: {error}') from error
     if not isinstance(data, dict):
         raise ValueError(f'{path}: expected a JSON object')
     return data

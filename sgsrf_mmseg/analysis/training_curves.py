@@ -6,11 +6,11 @@ the epoch; it is mapped to the last training iteration of that epoch so
 that all curves share one x axis (the iteration).
 """
 import fnmatch
-import os
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Tuple
 
+from ..utils.atomic_file import atomic_output
 from .training_log import training_records, validation_records
 
 Series = Dict[str, List[Tuple[float, float]]]
@@ -65,15 +65,18 @@ def collect_series(records: List[dict], patterns: List[str]) -> Series:
     return series
 
 
-def plot_curves(path: str, keys: List[str],
-                out: str) -> Tuple[List[str], List[str]]:
+def plot_curves(path: str,
+                keys: List[str],
+                out: str,
+                overwrite: bool = True) -> Tuple[List[str], List[str]]:
     """Plot the chosen keys, one panel per key pattern, to a PNG.
 
     Args:
         path (str): A work dir, a session folder or a ``scalars.json``.
         keys (list[str]): Keys or patterns; training keys (losses, lr) and
             validation keys (metrics) may be mixed.
-        out (str): Output image path.
+        out (str): Output image path (its extension names the format).
+        overwrite (bool): Replace an existing ``out``. Defaults to True.
 
     Returns:
         tuple[list[str], list[str]]: The keys plotted and the patterns that
@@ -112,7 +115,8 @@ def plot_curves(path: str, keys: List[str],
         ax.grid(alpha=0.3)
         ax.legend(fontsize='small')
     fig.tight_layout()
-    os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-    fig.savefig(out, dpi=100)
+    image_format = osp.splitext(out)[1][1:].lower() or 'png'
+    with atomic_output(out, overwrite) as partial:
+        fig.savefig(partial, dpi=100, format=image_format)
     plt.close(fig)
     return plotted, missing

@@ -16,8 +16,9 @@ import numpy as np
 from mmengine.logging import print_log
 
 from ..utils.image_io import read_image_rgb
+from ..utils.output_paths import check_outputs
 from .inferencer import ReferringSegInferencer
-from .output_files import check_outputs, png_paths, write_result_pngs
+from .output_files import png_paths, write_result_pngs
 from .pair_list import Entry, Pair, RowError
 
 # What can go wrong with one row; anything else is a bug and propagates.

@@ -47,13 +47,13 @@ depend on the scene layout.
 import json
 import os
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..utils.atomic_file import atomic_output, write_text_atomic
 from ..utils.image_io import band_ranges, to_rgb_uint8
-from .output_files import check_outputs
+from ..utils.output_paths import check_outputs
 
 PredictFn = Callable[[List[np.ndarray], str], Sequence[np.ndarray]]
 ProgressFn = Callable[[int, int], None]
@@ -127,7 +127,8 @@ def _scene_ranges(src, indexes: List[int], sample_size: int) -> list:
     return band_ranges(np.moveaxis(sample, 0, -1), nodata=src.nodata)
 
 
-def check_raster(src_path: str, bands: Optional[Sequence[int]] = None) -> None:
+def check_raster(src_path: str,
+                 bands: Optional[Sequence[int]] = None) -> Tuple[int, int]:
     """Fail now if :func:`segment_geotiff` could not read ``src_path``.
 
     Reads only the header: the file opens with rasterio, has a size, and
@@ -137,6 +138,9 @@ def check_raster(src_path: str, bands: Optional[Sequence[int]] = None) -> None:
         src_path (str): The raster.
         bands (Sequence[int], optional): 0-based band indices.
             Defaults to None.
+
+    Returns:
+        tuple[int, int]: The scene's (height, width).
     """
     rasterio = _rasterio()
     if osp.isdir(src_path):
@@ -151,6 +155,7 @@ def check_raster(src_path: str, bands: Optional[Sequence[int]] = None) -> None:
         if src.height == 0 or src.width == 0:
             raise ValueError(f'raster {src_path} has zero size')
         _display_bands(src.count, bands, src_path)
+        return src.height, src.width
 
 
 def _geojson(mask: np.ndarray, transform, crs, text: str, src_path: str,

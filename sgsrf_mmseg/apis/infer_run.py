@@ -6,36 +6,30 @@ writable, locked against a second run, no output that would replace an
 input or, without ``overwrite``, an earlier output), the image (its header,
 size and bands), the list of pairs (encoding, header, every row's fields
 and output name; with ``on_error='stop'`` the bad rows are all listed now
-and nothing is segmented) or the GeoTIFF (its header and bands), and the
-checkpoint (read before the model is built).
+and nothing is segmented) or the GeoTIFF (its header and bands, and the
+tile size against the scene and the model input), and the checkpoint (read
+before the model is built).
 """
 import argparse
 import os.path as osp
 from typing import Tuple
 
-from ..engine.checkpoint_loading import CheckpointError
+from mmengine.config import Config
+
+from ..models.input_geometry import model_input_size
 from ..utils.expression import clean_expression
-from ..utils.folder_lock import FolderInUseError, FolderLock
+from ..utils.folder_lock import FolderLock
 from ..utils.image_header import DEFAULT_MAX_PIXELS
 from ..utils.image_io import read_image_rgb
+from ..utils.output_paths import check_outputs
 from .batch_inference import check_batch_outputs, segment_pair_list
 from .geo import check_raster
 from .inferencer import ReferringSegInferencer
-from .output_files import (check_output_name, check_outputs, png_paths,
-                           prepare_out_dir, write_result_pngs)
+from .output_files import (check_output_name, png_paths, prepare_out_dir,
+                           write_result_pngs)
 from .pair_list import Pair, PairListError, RowError, read_pair_list
 from .stage_explain import ExpressionParser, explain_pairs, stage_figure_path
-
-# Problems with what the user gave, reported as one ``error:`` line.
-INPUT_ERRORS = (ValueError, TypeError, KeyError, OSError, CheckpointError,
-                FolderInUseError)
-
-
-def error_message(err: Exception) -> str:
-    """The message of an error (a KeyError's without its quotes)."""
-    if isinstance(err, KeyError) and len(err.args) == 1:
-        return str(err.args[0])
-    return str(err)
+from .tile_sizes import check_tiling
 
 
 def _progress(total: int):
@@ -88,7 +82,7 @@ class InferRun:
         elif args.batch is not None:
             self._check_pair_list()
         else:
-            check_raster(args.geotiff, args.bands)
+            self._check_tiling(check_raster(args.geotiff, args.bands))
             stem = osp.splitext(osp.basename(args.geotiff))[0]
             self.geo_outputs = (osp.join(self.out_dir, f'{stem}_mask.tif'),
                                 osp.join(self.out_dir, f'{stem}.geojson'))
@@ -142,6 +136,17 @@ class InferRun:
         return explain_pairs(self.inferencer, pairs, self.explain_dir,
                              self.parser, self.args.bands, self.args.overwrite,
                              self.args.on_error)
+
+    def _check_tiling(self, scene_size: Tuple[int, int]) -> None:
+        """``--tile-size`` and ``--overlap`` against the model input."""
+        args = self.args
+        cfg = Config.fromfile(args.config)
+        if args.cfg_options:
+            cfg.merge_from_dict(args.cfg_options)
+        input_size = model_input_size(cfg.model)
+        tile_size = args.tile_size or max(input_size)
+        overlap = tile_size // 4 if args.overlap is None else args.overlap
+        check_tiling(tile_size, overlap, input_size, scene_size)
 
     def _check_pair_list(self) -> None:
         args = self.args

@@ -48,13 +48,16 @@ from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS, TRANSFORMS
 
-from ..engine.checkpoint_loading import load_exactly, read_checkpoint
+from ..engine.config_check import check_config
 from ..models.input_geometry import model_input_size
+from ..utils.checkpoint_file import read_checkpoint, state_dict_of
 from ..utils.expression import clean_expression
 from ..utils.image_header import DEFAULT_MAX_PIXELS
 from ..utils.image_io import read_image_rgb, to_rgb_uint8
+from ..utils.strict_loading import MODULE_PREFIX, load_exactly
 from ..visualization.overlay import draw_referring_overlay
-from .geo import ProgressFn, segment_geotiff
+from .geo import ProgressFn, check_raster, segment_geotiff
+from .tile_sizes import check_tiling
 
 ImageType = Union[str, os.PathLike, np.ndarray]
 _PACK_TYPES = ('PackReferringInputs', 'PackSegInputs')
@@ -112,14 +115,16 @@ class ReferringSegInferencer:
         model (str | Config): Config file or loaded config.
         checkpoint (str, optional): Checkpoint of the model, read before the
             model is built and loaded exactly
-            (:func:`~sgsrf_mmseg.engine.checkpoint_loading.load_exactly`: an
+            (:func:`~sgsrf_mmseg.utils.strict_loading.load_exactly`: an
             unreadable file or a missing, unexpected or mis-shaped key is a
             ``CheckpointError``). None keeps random weights and logs a
             warning. Defaults to None.
         device (str, optional): Torch device; None takes ``'cuda'`` when
             available, else ``'cpu'``. Defaults to None.
         cfg_options (dict, optional): Overrides merged into the config.
-            Defaults to None.
+            The model's part of the config is checked before anything is
+            built (:func:`~sgsrf_mmseg.engine.config_check.check_config`: a
+            ``ConfigCheckError`` lists every problem). Defaults to None.
         max_pixels (int, optional): Image files with more pixels are refused
             from their header, before decoding (see
             :mod:`sgsrf_mmseg.utils.image_header`); None for no limit.
@@ -139,6 +144,7 @@ class ReferringSegInferencer:
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
         init_default_scope(cfg.get('default_scope', 'mmseg'))
+        check_config(cfg, stages=())
         self.cfg = cfg
         self.max_pixels = max_pixels
         self.input_size = model_input_size(cfg.model)
@@ -161,10 +167,16 @@ class ReferringSegInferencer:
             weights = None
         else:
             checkpoint = os.fspath(checkpoint)
-            weights = read_checkpoint(checkpoint)
+            weights = state_dict_of(read_checkpoint(checkpoint), checkpoint)
         model = MODELS.build(cfg.model)
         if weights is not None:
-            load_exactly(model, weights, checkpoint)
+            load_exactly(
+                model,
+                weights,
+                checkpoint,
+                target='the model of the config '
+                f'({type(model).__name__})',
+                revise_keys=(MODULE_PREFIX, ))
         model.cfg = cfg
         return model.to(self.device).eval()
 
@@ -354,7 +366,9 @@ class ReferringSegInferencer:
             out_geojson_path (str, optional): Output GeoJSON polygons.
                 Defaults to None.
             tile_size (int, optional): Tile side; None takes the longer side
-                of the model input. Defaults to None.
+                of the model input. It must be in the range of
+                :func:`~sgsrf_mmseg.apis.tile_sizes.tile_size_range`.
+                Defaults to None.
             overlap (int, optional): Tile overlap; None takes a quarter of
                 ``tile_size``. Defaults to None.
             batch_size (int): Tiles per forward pass. Defaults to 4.
@@ -372,6 +386,8 @@ class ReferringSegInferencer:
         if tile_size is None:
             tile_size = max(self.input_size)
         overlap = tile_size // 4 if overlap is None else overlap
+        scene_size = check_raster(os.fspath(src_path), bands)
+        check_tiling(tile_size, overlap, self.input_size, scene_size)
         return segment_geotiff(
             os.fspath(src_path),
             text,

@@ -1,8 +1,9 @@
 """Where inference results are written, and the rules that keep inputs safe.
 
 * An output never replaces an input (an image, a raster, the list of
-  pairs), with or without ``overwrite``.
-* An existing output is kept unless the caller asks to overwrite it.
+  pairs), with or without ``overwrite``, and an existing output is kept
+  unless the caller asks to overwrite it
+  (:func:`~sgsrf_mmseg.utils.output_paths.check_outputs`).
 * Every file is written to a hidden temporary name and renamed when
   complete (:mod:`sgsrf_mmseg.utils.atomic_file`): a failed write leaves
   neither a truncated file nor the temporary one.
@@ -13,17 +14,16 @@ import os
 import os.path as osp
 import tempfile
 import unicodedata
-from typing import Dict, Iterable, Sequence, Tuple
+from typing import Dict, Tuple
 
 import cv2
 import numpy as np
 
-from ..utils.atomic_file import OutputExistsError, write_bytes_atomic
+from ..utils.atomic_file import write_bytes_atomic
 
 # Leaves room in a 255-byte file name for '_overlay.png' and the temporary
 # name's suffix.
 MAX_NAME_BYTES = 200
-_SHOWN = 5
 
 
 def check_output_name(name: object, field: str = 'name') -> str:
@@ -55,51 +55,6 @@ def check_output_name(name: object, field: str = 'name') -> str:
         raise ValueError(f'field {field} is {size} bytes long in UTF-8; at '
                          f'most {MAX_NAME_BYTES} can name a file')
     return name
-
-
-def same_file(a: str, b: str) -> bool:
-    """Whether two paths name the same file (existing or not)."""
-    try:
-        return osp.samefile(a, b)
-    except OSError:
-        return osp.realpath(a) == osp.realpath(b)
-
-
-def check_outputs(outputs: Sequence[str],
-                  inputs: Iterable[str],
-                  overwrite: bool = False) -> None:
-    """Refuse outputs that would replace an input, each other or old files.
-
-    Args:
-        outputs (Sequence[str]): Files about to be written.
-        inputs (Iterable[str]): Files read by the same run.
-        overwrite (bool): Whether existing outputs may be replaced.
-            Defaults to False.
-
-    Raises:
-        ValueError: An output is an input or appears twice.
-        OutputExistsError: Outputs exist and ``overwrite`` is False.
-    """
-    inputs = list(inputs)
-    for output in outputs:
-        for source in inputs:
-            if same_file(output, source):
-                raise ValueError(f'the output {output} is the input '
-                                 f'{source}; refusing to replace an input')
-    real = [osp.realpath(path) for path in outputs]
-    twice = sorted({p for p in real if real.count(p) > 1})
-    if twice:
-        raise ValueError(f'two outputs of this run are the same file: '
-                         f'{", ".join(twice)}')
-    existing = [path for path in outputs if osp.lexists(path)]
-    if existing and not overwrite:
-        shown = ', '.join(existing[:_SHOWN])
-        more = (f' and {len(existing) - _SHOWN} more'
-                if len(existing) > _SHOWN else '')
-        raise OutputExistsError(
-            f'{len(existing)} output file(s) already exist: {shown}{more}; '
-            'they are kept: choose another output folder, or ask to '
-            'overwrite them (--overwrite)')
 
 
 def png_paths(out_dir: str, name: str) -> Tuple[str, str]:

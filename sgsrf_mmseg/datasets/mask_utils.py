@@ -1,10 +1,12 @@
 """Binary referring masks: thresholding, COCO decoding, size repair."""
 import warnings
-from typing import List, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 from pycocotools import mask as coco_mask
+
+from ..utils.image_header import DEFAULT_MAX_PIXELS
 
 Segmentation = Union[dict, list]
 
@@ -59,32 +61,51 @@ def _segmentation_to_rles(segmentation: Segmentation, height: int,
     return rles
 
 
-def decode_segmentations(segmentations: Sequence[Segmentation],
-                         size: Tuple[int, int]) -> np.ndarray:
+def decode_segmentations(
+        segmentations: Sequence[Segmentation],
+        size: Tuple[int, int],
+        max_pixels: Optional[int] = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode COCO segmentations and merge them by union.
+
+    The declared sizes are checked before anything is allocated: the size
+    against ``max_pixels``, every RLE part's against ``size``.
 
     Args:
         segmentations (Sequence[dict | list]): One entry per annotation:
             a RLE dict, a list of RLE dicts, or a list of polygons
             (flat ``[x1, y1, x2, y2, ...]`` lists).
         size (tuple[int, int]): Mask size (h, w); RLE parts must match it.
+        max_pixels (int, optional): Largest mask, in pixels; None for no
+            limit. Defaults to the image pixel limit
+            (:data:`~sgsrf_mmseg.utils.image_header.DEFAULT_MAX_PIXELS`).
 
     Returns:
         np.ndarray: (h, w) uint8 map of 0 and 1.
     """
     height, width = int(size[0]), int(size[1])
+    if height <= 0 or width <= 0:
+        raise ValueError(f'the annotation declares a {width} x {height} '
+                         'mask; not decoded')
+    if max_pixels is not None and height * width > max_pixels:
+        raise ValueError(f'the annotation declares a {width} x {height} = '
+                         f'{height * width:,} pixel mask, over the limit of '
+                         f'{max_pixels:,}; not decoded')
+    rles = [
+        rle for segmentation in segmentations
+        for rle in _segmentation_to_rles(segmentation, height, width)
+    ]
+    for rle in rles:
+        rle_size = tuple(int(s) for s in rle['size'])
+        if rle_size != (height, width):
+            raise ValueError(f'RLE size {rle_size} differs from the '
+                             f'annotation size {(height, width)}')
     merged = np.zeros((height, width), dtype=np.uint8)
-    for segmentation in segmentations:
-        for rle in _segmentation_to_rles(segmentation, height, width):
-            rle_size = tuple(int(s) for s in rle['size'])
-            if rle_size != (height, width):
-                raise ValueError(f'RLE size {rle_size} differs from the '
-                                 f'annotation size {(height, width)}')
-            with warnings.catch_warnings():
-                # pycocotools' numpy-2 "copy keyword" notice, not ours
-                warnings.simplefilter('ignore', DeprecationWarning)
-                decoded = coco_mask.decode([rle])[:, :, 0]
-            merged |= decoded.astype(np.uint8)
+    for rle in rles:
+        with warnings.catch_warnings():
+            # pycocotools' numpy-2 "copy keyword" notice, not ours
+            warnings.simplefilter('ignore', DeprecationWarning)
+            decoded = coco_mask.decode([rle])[:, :, 0]
+        merged |= decoded.astype(np.uint8)
     return merged
 
 

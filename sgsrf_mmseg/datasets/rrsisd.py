@@ -1,5 +1,4 @@
 """RRSIS-D: referring segmentation on DIOR images (refer-toolkit layout)."""
-import json
 import os.path as osp
 from typing import List, Optional, Tuple
 
@@ -7,6 +6,7 @@ from mmengine.fileio import join_path
 from mmseg.registry import DATASETS
 
 from ..utils.expression import clean_dataset_expression
+from ..utils.json_file import read_json
 from ..utils.safe_pickle import safe_load_pickle
 from .mask_utils import segmentation_size
 from .referring_dataset import ReferringSegDataset, warn_skipped
@@ -89,8 +89,10 @@ class RRSISDDataset(ReferringSegDataset):
         if not osp.isfile(self.instances_file):
             raise FileNotFoundError(
                 f'annotation file not found: {self.instances_file}')
-        with open(self.instances_file, encoding='utf-8') as f:
-            instances = json.load(f)
+        instances = read_json(self.instances_file, 'annotation file')
+        if not isinstance(instances, dict):
+            raise ValueError(f'{self.instances_file}: expected a JSON object '
+                             'with "images" and "annotations"')
         for key in ('images', 'annotations'):
             if key not in instances:
                 raise ValueError(f'{self.instances_file}: no "{key}" field')

@@ -1,4 +1,5 @@
-from .checkpoint_loading import CheckpointError, load_exactly, read_checkpoint
+from ..utils.checkpoint_file import CheckpointError, read_checkpoint
+from ..utils.strict_loading import load_exactly
 from .hooks import *  # noqa: F401,F403
 from .hooks import __all__ as _hooks
 from .optimizers import *  # noqa: F401,F403

@@ -2,8 +2,7 @@
 import argparse
 import os
 import os.path as osp
-import sys
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 import torch.distributed as torch_dist
@@ -11,14 +10,9 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
-from ..utils.folder_lock import FolderInUseError
-from .checkpoint_loading import CheckpointError
-from .config_check import ConfigCheckError, check_config
+from ..utils.command_line import add_debug_option
+from .config_check import check_config
 from .strict_runner import NothingToResumeError, latest_checkpoint
-
-# Errors in what a user asked a run to do, reported as one ``error:`` line.
-RUN_ERRORS = (ConfigCheckError, CheckpointError, FolderInUseError,
-              NothingToResumeError)
 
 #: Optimizer wrapper types that already run in mixed precision.
 _AMP_WRAPPERS = ('AmpOptimWrapper', 'AutocastOptimWrapper')
@@ -39,6 +33,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         default='none',
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_option(parser)
 
 
 def load_config(args: argparse.Namespace) -> Config:
@@ -211,17 +206,3 @@ def build_runner(cfg: Config) -> Runner:
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
-
-
-def exit_on_run_error(main: Callable[[], object]) -> None:
-    """Run a tool's ``main``; exit 1 with an ``error:`` line on a run error.
-
-    Args:
-        main (Callable): The tool's entry point. Errors other than
-            :data:`RUN_ERRORS` propagate with their traceback.
-    """
-    try:
-        main()
-    except RUN_ERRORS as err:
-        print(f'error: {err}', file=sys.stderr)
-        sys.exit(1)

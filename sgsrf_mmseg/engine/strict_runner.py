@@ -3,7 +3,7 @@ import logging
 import os
 import os.path as osp
 import re
-from typing import Callable
+from typing import Callable, Sequence
 
 from mmengine.dist import broadcast_object_list, is_main_process
 from mmengine.logging import print_log
@@ -11,9 +11,12 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
+from ..utils.checkpoint_file import read_checkpoint, state_dict_of
 from ..utils.folder_lock import FolderInUseError, FolderLock
-from .checkpoint_loading import MODULE_PREFIX, load_exactly, read_checkpoint
+from ..utils.strict_loading import MODULE_PREFIX, load_exactly
 
+#: mmengine's default: a leading ``module.`` of a wrapper is removed.
+REVISE_KEYS = (MODULE_PREFIX, )
 # Checkpoints as mmengine's CheckpointHook names them by default.
 _NUMBERED = re.compile(r'(?:iter|epoch)_(\d+)\.pth')
 
@@ -76,7 +79,7 @@ class StrictRunner(Runner):
        leaves no lock; the ``.partial`` files it left are removed.
     2. Checkpoints (``load_from``, testing, resuming) load exactly: a
        missing, unexpected or mis-shaped key is a
-       :class:`~sgsrf_mmseg.engine.checkpoint_loading.CheckpointError`, as
+       :class:`~sgsrf_mmseg.utils.checkpoint_file.CheckpointError`, as
        in :class:`~sgsrf_mmseg.apis.ReferringSegInferencer`, never a
        warning followed by numbers of a half-loaded model.
     3. ``resume=True`` without ``load_from`` resumes from the work dir's
@@ -141,7 +144,7 @@ class StrictRunner(Runner):
                         filename: str,
                         map_location='cpu',
                         strict: bool = True,
-                        revise_keys: list = MODULE_PREFIX) -> dict:
+                        revise_keys: Sequence = REVISE_KEYS) -> dict:
         """Load ``filename`` into the model exactly.
 
         Args:
@@ -160,10 +163,16 @@ class StrictRunner(Runner):
             raise ValueError('StrictRunner loads checkpoints exactly; use '
                              "mmengine's Runner for a partial load")
         checkpoint = read_checkpoint(filename, map_location)
+        state_dict = state_dict_of(checkpoint, filename)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(
             self.model) else self.model
-        load_exactly(model, checkpoint, filename, revise_keys)
+        load_exactly(
+            model,
+            state_dict,
+            filename,
+            target=f'the model of the config ({type(model).__name__})',
+            revise_keys=revise_keys)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint

@@ -23,13 +23,10 @@ folder (and wherever ``--results`` says); the results renderer
 """
 import datetime
 import json
-import os
-import os.path as osp
-import shutil
-import tempfile
 from dataclasses import asdict
 from typing import Any, Optional, Sequence
 
+from ..utils.atomic_file import write_text_atomic
 from .metrics import ReferringSegMetric
 
 TEST_RESULTS_KIND = 'sgsrf-test-results'
@@ -97,44 +94,19 @@ def collect_test_results(evaluator: Any, command: str, config: str,
         })
 
 
-def write_text_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file renamed over it.
-
-    A reader never sees a half-written file, and an interrupted write leaves
-    the old file as it was. Line endings are written as given; an existing
-    file keeps its permissions.
-
-    Args:
-        path (str): Destination; its folder is created.
-        text (str): The content (UTF-8).
-    """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8', newline='') as f:
-            f.write(text)
-        if osp.exists(path):
-            shutil.copymode(path, tmp)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def write_results_json(path: str, results: dict) -> None:
+def write_results_json(path: str,
+                       results: dict,
+                       overwrite: bool = True) -> None:
     """Write ``results`` as indented JSON to ``path`` (atomically).
 
     Args:
         path (str): Destination; its folder is created.
         results (dict): JSON-serialisable results.
+        overwrite (bool): Replace an existing file; when False an existing
+            file is an :class:`~sgsrf_mmseg.utils.atomic_file.
+            OutputExistsError`. Defaults to True.
     """
-    write_text_atomic(path, json.dumps(results, indent=2) + '\n')
+    write_text_atomic(path, json.dumps(results, indent=2) + '\n', overwrite)
 
 
 def save_test_results(evaluator: Any, paths: Sequence[str], command: str,

@@ -1,8 +1,8 @@
 """Make MMSegmentation 1.2.2 work on mmcv-lite and mmengine 0.10.7 on torch
 >= 2.6.
 
-Two fixes, each applied only when it is needed, by :func:`apply_compat`
-(``import sgsrf_mmseg`` calls it before anything imports ``mmseg.models``):
+Two fixes, applied by :func:`apply_compat` (``import sgsrf_mmseg`` calls
+it before anything imports ``mmseg.models``):
 
 1. ``mmcv.ops`` without compiled extensions. ``mmseg.models`` imports
    ``mmcv.ops`` (``point_sample`` and a few CUDA ops), and mmcv-lite ships the
@@ -16,19 +16,18 @@ Two fixes, each applied only when it is needed, by :func:`apply_compat`
    ``torch.load`` without ``weights_only``; since torch 2.6 that means
    ``weights_only=True``, which refuses what mmengine pickles into a
    checkpoint (``HistoryBuffer``, numpy scalars and arrays), so ``--resume``
-   fails. The local-file loader of mmengine is replaced by one that keeps
-   ``weights_only=True`` and allows exactly those types, so a checkpoint that
-   would run code is still refused.
+   fails. The local-file loader of mmengine is replaced by the project's one
+   reader (:mod:`sgsrf_mmseg.utils.checkpoint_file`, whatever the torch
+   version), which keeps ``weights_only=True`` and allows exactly those
+   types, so a checkpoint that would run code is still refused.
 """
 import importlib
 import importlib.util
 import os.path as osp
-import pickle
 import sys
 import types
-from typing import List
 
-import torch
+from .checkpoint_file import read_checkpoint
 
 _MMCV_OPS_PURE_PYTHON = ('point_sample', )
 
@@ -76,75 +75,22 @@ def _missing_op(name: str):
     return _NeedsCompiledMMCV(name)
 
 
-def _history_buffer_getattr(owner, name):
-    """Stand-in for ``getattr`` when unpickling: only what mmengine needs.
-
-    ``HistoryBuffer`` pickles its statistics methods as
-    ``getattr(HistoryBuffer, 'mean')`` and the like; a general ``getattr``
-    would open the safe loader to much more than that.
-    """
-    from mmengine.logging import HistoryBuffer
-    if owner is HistoryBuffer and name in ('min', 'max', 'current', 'mean'):
-        return getattr(owner, name)
-    raise pickle.UnpicklingError(
-        f'getattr({owner!r}, {name!r}) is not allowed in a checkpoint')
-
-
-def mmengine_checkpoint_safe_globals() -> List[object]:
-    """Types mmengine writes into a training checkpoint, safe to unpickle."""
-    import numpy as np
-    from mmengine.logging import HistoryBuffer
-    try:
-        from numpy._core import multiarray
-    except ImportError:  # numpy < 2
-        from numpy.core import multiarray
-    dtype_classes = [
-        type(np.dtype(name))
-        for name in ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8',
-                     'uint16', 'uint32', 'uint64', 'float16', 'float32',
-                     'float64')
-    ]
-    return [
-        HistoryBuffer, np.ndarray, np.dtype, multiarray._reconstruct,
-        multiarray.scalar, (_history_buffer_getattr, 'builtins.getattr')
-    ] + dtype_classes
-
-
-def load_local_checkpoint(filename: str, map_location=None):
-    """Load a local checkpoint with ``weights_only=True`` and mmengine's types.
+def load_local_checkpoint(filename: str, map_location=None) -> dict:
+    """mmengine's loader of local files: the project's one reader.
 
     Args:
         filename (str): Path of the checkpoint.
         map_location (str, optional): Same as :func:`torch.load`.
 
     Returns:
-        dict: The loaded checkpoint.
+        dict: The loaded checkpoint (see
+        :func:`~sgsrf_mmseg.utils.checkpoint_file.read_checkpoint`).
     """
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint file {filename} does not exist')
-    with torch.serialization.safe_globals(mmengine_checkpoint_safe_globals()):
-        try:
-            return torch.load(
-                filename, map_location=map_location, weights_only=True)
-        except pickle.UnpicklingError as err:
-            raise RuntimeError(
-                f'refused to load {filename}: it holds objects that are '
-                'neither tensors nor the types mmengine writes into a '
-                f'checkpoint, and unpickling them could run code ({err})'
-            ) from err
-
-
-def _needs_checkpoint_fix() -> bool:
-    """Whether ``torch.load`` defaults to ``weights_only=True`` here."""
-    version = tuple(
-        int(v) for v in torch.__version__.split('+')[0].split('.')[:2])
-    return version >= (2, 6)
+    return read_checkpoint(filename, map_location)
 
 
 def _install_checkpoint_loader() -> None:
     """Route mmengine's local checkpoint loading through the safe loader."""
-    if not _needs_checkpoint_fix():
-        return
     from mmengine.runner.checkpoint import CheckpointLoader
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_local_checkpoint, force=True)

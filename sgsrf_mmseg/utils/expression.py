@@ -19,24 +19,37 @@ The strict rule:
    zero-width spaces, byte-order marks, unpaired surrogates) are removed.
 4. Empty: an expression with nothing left is a ``ValueError`` naming the
    field, since there is nothing to ground.
+5. Length: a user's expression of more than :data:`MAX_EXPRESSION_CHARS`
+   characters is a ``ValueError`` before anything else is done with it (the
+   text tower reads 77 tokens, a few hundred characters; a longer text
+   only costs time, e.g. drawing it on the overlay). Dataset expressions
+   are not limited: those longer than the text tower's context are cut by
+   the tower, which logs a warning naming them.
 
 Everything else is kept as written, including non-ASCII letters (the BPE
 tokenizer of the text tower reads Unicode after an ``ftfy`` clean-up) and
-case. Length is not limited here: expressions longer than the text tower's
-context are cut by the tower, which logs a warning naming them.
+case.
 """
 import unicodedata
+from typing import Optional
 
 _REMOVED_CATEGORIES = ('Cc', 'Cf', 'Cs')
+#: Longest expression a user may give, in characters (rule 5).
+MAX_EXPRESSION_CHARS = 1000
 
 
-def clean_expression(text: str, field: str = 'expression') -> str:
+def clean_expression(text: str,
+                     field: str = 'expression',
+                     max_chars: Optional[int] = MAX_EXPRESSION_CHARS) -> str:
     """Check and clean one referring expression.
 
     Args:
         text (str): The expression.
         field (str): Name of the field in error messages.
             Defaults to 'expression'.
+        max_chars (int, optional): Longest expression allowed, in
+            characters; None for no limit. Defaults to
+            :data:`MAX_EXPRESSION_CHARS`.
 
     Returns:
         str: The cleaned, non-empty expression.
@@ -44,6 +57,10 @@ def clean_expression(text: str, field: str = 'expression') -> str:
     if not isinstance(text, str):
         raise TypeError(f'{field} must be a str (the referring expression), '
                         f'got {type(text).__name__}: {text!r:.80}')
+    if max_chars is not None and len(text) > max_chars:
+        raise ValueError(f'{field} is {len(text):,} characters long, over '
+                         f'the limit of {max_chars:,} (the text tower reads '
+                         'the first 77 tokens): shorten it')
     kept = ''.join(
         ch for ch in text
         if ch.isspace() or unicodedata.category(ch) not in _REMOVED_CATEGORIES)
@@ -68,6 +85,6 @@ def clean_dataset_expression(text: object) -> str:
     if not isinstance(text, str):
         return ''
     try:
-        return clean_expression(text)
+        return clean_expression(text, max_chars=None)
     except ValueError:
         return ''

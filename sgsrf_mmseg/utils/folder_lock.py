@@ -8,14 +8,23 @@ once, so one that outlives a killed holder does not keep the lock. The file
 holds who took the lock, for the message a second run gets; it is removed
 when the lock is released. Where ``fcntl`` does not exist (Windows) no lock
 is taken.
+
+Every lock file of the project (this one, the synthetic generator's, the
+parse cache's, the parser trainer's) is opened by :func:`open_lock_file`:
+created if missing, never truncated, never through a symbolic link (a link
+planted under its name is refused, so its target is never written), and
+only when the caller is about to write where the lock is.
 """
+import errno
 import os
 import os.path as osp
 import socket
+import stat
 import sys
 import time
 import weakref
-from typing import List, Optional
+from contextlib import contextmanager
+from typing import IO, Iterator, List, Optional
 
 from .atomic_file import remove_partial_files
 
@@ -41,6 +50,51 @@ os.register_at_fork(after_in_child=_drop_inherited_locks)
 
 class FolderInUseError(RuntimeError):
     """The folder is locked by another running process."""
+
+
+def open_lock_file(path: str) -> IO[str]:
+    """Open (create) a lock file without following a link or truncating it.
+
+    Args:
+        path (str): The lock file.
+
+    Returns:
+        IO[str]: The file, open for reading and writing (text, UTF-8).
+
+    Raises:
+        OSError: ``path`` is a symbolic link or not a regular file (the
+            message says so and how to clear it).
+    """
+    flags = (
+        os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+        | getattr(os, 'O_CLOEXEC', 0))
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as err:
+        if err.errno != errno.ELOOP:
+            raise
+        raise OSError(f'the lock file {path} is a symbolic link, which is '
+                      'never followed (its target would be written); remove '
+                      'the link') from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(f'the lock file {path} is not a regular file; remove '
+                      'it')
+    return os.fdopen(fd, 'r+', encoding='utf-8')
+
+
+@contextmanager
+def file_lock(path: str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (waiting for it) in a block.
+
+    Args:
+        path (str): The lock file (see :func:`open_lock_file`); its folder
+            must exist.
+    """
+    with open_lock_file(path) as lock_file:
+        if fcntl is not None:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+        yield
 
 
 class FolderLock:
@@ -69,7 +123,7 @@ class FolderLock:
 
     def _try_lock(self) -> Optional[object]:
         """The locked lock file, or None if its name went away meanwhile."""
-        lock_file = open(self.path, 'a+', encoding='utf-8')
+        lock_file = open_lock_file(self.path)
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

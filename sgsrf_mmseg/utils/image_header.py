@@ -1,5 +1,12 @@
 """What an image file's header says (size, nodata), and the pixel limit.
 
+The size comes from the header, read by rasterio (TIFFs), Pillow, or, for
+a PNG, JPEG, BMP or GIF that Pillow refuses (a damaged ancillary chunk,
+which OpenCV decodes all the same), from the declared size in the file's
+first bytes (:func:`declared_size`). A file whose size cannot be read this
+way is not decoded while a pixel limit applies: every decoder is given a
+file whose declared size was checked first.
+
 A file with more than ``max_pixels`` pixels (default
 :data:`DEFAULT_MAX_PIXELS`, 2**25 = 33,554,432, e.g. 5792 x 5792 or
 8192 x 4096) is refused from its header, before it is decoded: an image
@@ -11,8 +18,9 @@ anyway. Such scenes are segmented tile by tile at full resolution
 (``tools/infer.py --geotiff``, ``ReferringSegInferencer.segment_geotiff``).
 """
 import os.path as osp
+import struct
 import warnings
-from typing import Optional, Tuple
+from typing import BinaryIO, Optional, Tuple
 
 Header = Tuple[int, int, Optional[float]]
 DEFAULT_MAX_PIXELS = 2**25
@@ -67,6 +75,60 @@ def _pillow_header(path: str, max_pixels: Optional[int]) -> Optional[Header]:
     return header
 
 
+def _jpeg_size(f: BinaryIO) -> Optional[Tuple[int, int]]:
+    """(height, width) of the first frame header (SOFn) of a JPEG."""
+    f.seek(2)
+    while True:
+        marker = f.read(2)
+        if len(marker) < 2 or marker[0] != 0xFF:
+            return None
+        if marker[1] in (0x01, 0xFF) or 0xD0 <= marker[1] <= 0xD7:
+            continue  # markers without a length
+        length = f.read(2)
+        if len(length) < 2:
+            return None
+        size = struct.unpack('>H', length)[0]
+        if marker[1] in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA,
+                         0xCB, 0xCD, 0xCE, 0xCF):
+            frame = f.read(5)
+            if len(frame) < 5:
+                return None
+            height, width = struct.unpack('>HH', frame[1:5])
+            return height, width
+        f.seek(size - 2, 1)
+
+
+def declared_size(path: str) -> Optional[Tuple[int, int]]:
+    """The (height, width) a PNG, JPEG, BMP or GIF file declares.
+
+    Read from the file's first bytes without a decoding library, so that a
+    file no library reads the header of is still checked before it is
+    decoded.
+
+    Args:
+        path (str): Image file.
+
+    Returns:
+        tuple[int, int] | None: The declared size, or None for another
+        format or a header cut short.
+    """
+    with open(path, 'rb') as f:
+        head = f.read(26)
+        if head[:8] == b'\x89PNG\r\n\x1a\n' and head[12:16] == b'IHDR' \
+                and len(head) >= 24:
+            width, height = struct.unpack('>II', head[16:24])
+            return height, width
+        if head[:2] == b'BM' and len(head) >= 26:
+            width, height = struct.unpack('<ii', head[18:26])
+            return abs(height), abs(width)
+        if head[:4] == b'GIF8' and len(head) >= 10:
+            width, height = struct.unpack('<HH', head[6:10])
+            return height, width
+        if head[:2] == b'\xff\xd8':
+            return _jpeg_size(f)
+    return None
+
+
 def read_header(path: str,
                 max_pixels: Optional[int] = None) -> Optional[Header]:
     """Size and nodata value of an image file, without decoding it.
@@ -83,12 +145,33 @@ def read_header(path: str,
 
     Returns:
         tuple | None: ``(height, width, nodata)`` (nodata None when the file
-        has none), or None when neither library reads the header.
+        has none), or None when neither library reads the header and the
+        file declares no size (:func:`declared_size`).
     """
     header = None
     if osp.splitext(path)[1].lower() in _TIFF:
         header = _rasterio_header(path)
-    return header or _pillow_header(path, max_pixels)
+    header = header or _pillow_header(path, max_pixels)
+    if header is None:
+        size = declared_size(path)
+        header = None if size is None else (size[0], size[1], None)
+    return header
+
+
+def mask_header_size(path: str) -> Optional[Tuple[int, int]]:
+    """The (height, width) of a mask file from its header (Pillow, else the
+    declared size), without decoding it.
+
+    Args:
+        path (str): Mask file.
+
+    Returns:
+        tuple[int, int] | None: The size; None when it cannot be read.
+    """
+    header = _pillow_header(path, None)
+    if header is not None:
+        return header[0], header[1]
+    return declared_size(path)
 
 
 def check_pixel_limit(path: str, height: int, width: int,

@@ -25,8 +25,15 @@ The rule, applied in this order:
    included). Files, ``LoadRasterImage``, the inferencer and the GeoTIFF
    tiling all follow this rule.
 
+5. Orientation: a JPEG, PNG or WebP file whose EXIF orientation tag says
+   the camera was turned (a photo taken upright) is turned the way every
+   image viewer shows it, before anything else; masks then come back in
+   that orientation. TIFFs (whose geometry a georeference defines) are read
+   as stored.
+
 Files are checked against a pixel limit from their header before they are
-decoded (see :mod:`sgsrf_mmseg.utils.image_header`).
+decoded (see :mod:`sgsrf_mmseg.utils.image_header`); a file whose size
+cannot be read from its header is not decoded while a limit applies.
 """
 import os.path as osp
 from typing import Optional, Sequence, Tuple
@@ -40,6 +47,9 @@ Range = Tuple[float, float]
 # Formats OpenCV reads fully; no rasterio fallback for these (GDAL would
 # return a partly decoded truncated file without error).
 _CV2_ONLY = ('.png', '.jpg', '.jpeg', '.bmp')
+#: Formats whose EXIF orientation tag is applied (step 5).
+_ORIENTED = ('.jpg', '.jpeg', '.png', '.webp')
+_EXIF_ORIENTATION = 0x0112
 
 
 def nodata_mask(array: np.ndarray,
@@ -230,6 +240,50 @@ def _check_complete(path: str) -> None:
             f'image file {path} is corrupt or truncated: {err}') from err
 
 
+def exif_orientation(path: str) -> int:
+    """The EXIF orientation tag of an image file (1, upright, if none).
+
+    Args:
+        path (str): Image file.
+
+    Returns:
+        int: 1-8 as in the EXIF standard.
+    """
+    if osp.splitext(path)[1].lower() not in _ORIENTED:
+        return 1
+    from PIL import Image
+    try:
+        with Image.open(path) as image:
+            orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
+    except (OSError, SyntaxError, ValueError):
+        return 1
+    return orientation if orientation in range(1, 9) else 1
+
+
+def apply_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn a decoded (H, W[, C]) array as EXIF ``orientation`` says.
+
+    Args:
+        array (np.ndarray): The image as stored.
+        orientation (int): 1-8; 6 (turned 90 degrees clockwise to view)
+            and 8 (counter-clockwise) swap height and width.
+
+    Returns:
+        np.ndarray: The image as a viewer shows it.
+    """
+    transposed = array.swapaxes(0, 1)
+    turned = {
+        2: lambda: array[:, ::-1],
+        3: lambda: array[::-1, ::-1],
+        4: lambda: array[::-1],
+        5: lambda: transposed,
+        6: lambda: transposed[:, ::-1],
+        7: lambda: transposed[::-1, ::-1],
+        8: lambda: transposed[::-1],
+    }.get(orientation)
+    return array if turned is None else np.ascontiguousarray(turned())
+
+
 def _read_rasterio(path: str) -> Optional[np.ndarray]:
     try:
         import rasterio
@@ -273,7 +327,8 @@ def read_image_rgb(
     colour channels in BGR order); other files OpenCV cannot decode (not
     PNG, JPEG or BMP), such as GeoTIFFs with more than four bands, are read
     with rasterio when it is installed (bands in file order). A truncated
-    JPEG, which OpenCV decodes partly, is an error.
+    JPEG, which OpenCV decodes partly, is an error. The EXIF orientation is
+    applied (step 5).
 
     Args:
         path (str): Image file.
@@ -295,13 +350,17 @@ def read_image_rgb(
     if osp.getsize(path) == 0:
         raise ValueError(f'image file {path} is empty (0 bytes)')
     header = read_header(path, max_pixels)
+    if header is None and max_pixels is not None:
+        raise ValueError(
+            f'could not decode image file {path}: corrupt, truncated or an '
+            'unsupported format (its size cannot be read from its header, '
+            'so it is not decoded)')
     nodata = None
     if header is not None:
         height, width, nodata = header
         check_pixel_limit(path, height, width, max_pixels)
     array, channel_order = _decode(path)
-    if header is None:
-        check_pixel_limit(path, array.shape[0], array.shape[1], max_pixels)
+    array = apply_orientation(array, exif_orientation(path))
     if bands is not None and channel_order == 'bgr' and array.ndim == 3 \
             and array.shape[2] in (3, 4):
         # Let explicit band indices follow the file's band order.

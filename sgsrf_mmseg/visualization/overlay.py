@@ -86,6 +86,24 @@ def _text_width(text: str, scale: float, thickness: int) -> int:
     return cv2.getTextSize(text, _FONT, scale, thickness)[0][0]
 
 
+def _fitting_prefix(word: str, width_px: int, scale: float,
+                    thickness: int) -> int:
+    """Length of the longest prefix of ``word`` no wider than ``width_px``.
+
+    A binary search over prefixes of at most ``width_px`` characters (a
+    glyph is at least a pixel wide), so cutting a word of n characters
+    measures O(n log width) characters, not O(n^2) per line. At least 1.
+    """
+    low, high = 1, max(1, min(len(word), width_px))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _text_width(word[:middle], scale, thickness) <= width_px:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def _wrap(text: str, width_px: int, scale: float, thickness: int) -> List[str]:
     """Split text greedily into lines no wider than ``width_px`` pixels."""
     lines: List[str] = []
@@ -98,12 +116,10 @@ def _wrap(text: str, width_px: int, scale: float, thickness: int) -> List[str]:
         if line:
             lines.append(line)
         # A word wider than the line is cut into pieces that fit.
-        while len(word) > 1 and \
-                _text_width(word, scale, thickness) > width_px:
-            cut = len(word) - 1
-            while cut > 1 and \
-                    _text_width(word[:cut], scale, thickness) > width_px:
-                cut -= 1
+        while len(word) > 1:
+            cut = _fitting_prefix(word, width_px, scale, thickness)
+            if cut >= len(word):
+                break
             lines.append(word[:cut])
             word = word[cut:]
         line = word

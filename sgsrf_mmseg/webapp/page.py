@@ -19,6 +19,8 @@ except ImportError as err:  # pragma: no cover - depends on the install
 
 from mmengine.logging import print_log
 
+from ..apis.tile_sizes import tile_size_range
+from ..utils.expression import MAX_EXPRESSION_CHARS
 from ..visualization import STAGE_CSS
 from .examples import (EXAMPLES_DIR, SCENE_EXPRESSION, bundled_examples,
                        write_example_scene)
@@ -49,15 +51,25 @@ def error_html(message: str) -> str:
     return f'<div class="sgsrf-error" role="alert">{escaped}</div>'
 
 
-def failure_message(err: Exception) -> str:
-    """The page's words for an error of a request (input or app)."""
+def failure_message(err: Exception, debug: bool = False) -> str:
+    """The page's one ``error:`` line for a failed request (input or app).
+
+    Args:
+        err (Exception): What the request raised.
+        debug (bool): Log the traceback of a failure that is not the
+            input's (``tools/demo_app.py --debug``). Defaults to False.
+
+    Returns:
+        str: ``'error: <message>'``.
+    """
     if isinstance(err, DemoInputError):
-        return str(err)
+        return f'error: {err}'
+    detail = f':\n{traceback.format_exc()}' if debug else \
+        f' ({type(err).__name__}: {err}; --debug logs the traceback)'
     print_log(
-        f'a request failed:\n{traceback.format_exc()}',
-        logger='current',
-        level=logging.ERROR)
-    return f'the request failed: {type(err).__name__}: {err}'
+        f'a request failed{detail}', logger='current', level=logging.ERROR)
+    return (f'error: the request failed ({type(err).__name__}: {err}); the '
+            'server log says more')
 
 
 def legend_html(result: ImageResult, device: str) -> str:
@@ -147,6 +159,7 @@ def _image_tab(service: DemoService) -> None:
                 label=f'Expressions, one per line (up to '
                 f'{service.max_expressions})',
                 placeholder='the white storage tank at the bottom right',
+                max_length=service.max_text_chars,
                 lines=3,
                 elem_id='expressions')
             run = gr.Button('Segment', variant='primary', elem_id='segment')
@@ -161,8 +174,8 @@ def _image_tab(service: DemoService) -> None:
         status, overlay, legend, masks = _result_column(
             ('image-status', 'overlay', 'legend', 'mask-files'), 'Overlay',
             'Masks (PNG, 0/255, the image size)')
-    section = stages_section(service,
-                             lambda err: error_html(failure_message(err)))
+    section = stages_section(
+        service, lambda err: error_html(failure_message(err, service.debug)))
 
     def pick(evt: gr.SelectData):
         example = examples[evt.index]
@@ -172,7 +185,7 @@ def _image_tab(service: DemoService) -> None:
         try:
             result = service.segment_image(path, text)
         except Exception as err:  # every error becomes a message on the page
-            return (error_html(failure_message(err)), None, '',
+            return (error_html(failure_message(err, service.debug)), None, '',
                     None) + section.cleared(None, [])
         return ('', result.overlay, legend_html(result, device), [
             e.mask_path for e in result.expressions
@@ -198,10 +211,14 @@ def _scene_tab(service: DemoService) -> None:
             expression = gr.Textbox(
                 label='Expression',
                 placeholder=SCENE_EXPRESSION,
+                max_length=MAX_EXPRESSION_CHARS,
                 elem_id='scene-expression')
+            low, input_side = tile_size_range((height, width), (0, 0))
             tile_size = gr.Number(
-                value=max(height, width),
-                label='Tile size in px (default: the model input size)',
+                value=input_side,
+                label=f'Tile size in px (default: the model input size; '
+                f'{low} to {4 * input_side}, and at most the scene size when '
+                'that is larger than the input)',
                 precision=0,
                 elem_id='tile-size')
             run = gr.Button(
@@ -236,7 +253,8 @@ def _scene_tab(service: DemoService) -> None:
                                            None if tile is None else int(tile),
                                            report)
         except Exception as err:  # every error becomes a message on the page
-            return error_html(failure_message(err)), None, '', None
+            return (error_html(failure_message(err,
+                                               service.debug)), None, '', None)
         return ('', result.preview, scene_html(result),
                 [result.mask_path, result.geojson_path])
 

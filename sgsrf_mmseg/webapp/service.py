@@ -21,7 +21,12 @@ oldest request folders are removed as new ones come), never next to its
 input. Bad input raises :class:`DemoInputError` with the inferencer's own
 message, in which the upload's server-side path is replaced by its file
 name; where the inferencer advises ``--geotiff`` (an image over its pixel
-limit), the page's GeoTIFF tab is named too.
+limit), the page's GeoTIFF tab is named too. Every input has a bound
+checked before the model runs: at most :attr:`DemoService.max_expressions`
+expressions of at most
+:data:`~sgsrf_mmseg.utils.expression.MAX_EXPRESSION_CHARS` characters each,
+a tile size in the range of :func:`~sgsrf_mmseg.apis.tile_sizes.
+tile_size_range` for the scene and the model input.
 """
 import os
 import os.path as osp
@@ -38,7 +43,8 @@ import numpy as np
 from ..apis import ExpressionParser, ReferringSegInferencer
 from ..apis.geo import ProgressFn
 from ..apis.stage_explain import explain_expression
-from ..utils.expression import clean_expression
+from ..utils.atomic_file import write_bytes_atomic
+from ..utils.expression import MAX_EXPRESSION_CHARS, clean_expression
 from ..utils.image_io import read_image_rgb
 from ..visualization import LEGEND_COLORS, StagePanels, draw_referring_overlays
 from .scene_preview import draw_scene_preview
@@ -144,15 +150,20 @@ class DemoService:
         parser (ExpressionParser, optional): Parses the expressions for
             the stage panels; None draws them without a parse.
             Defaults to None.
+        debug (bool): Log the traceback of a request that fails for a reason
+            other than its input (``tools/demo_app.py --debug``). Defaults to
+            False.
     """
 
     def __init__(self,
                  inferencer: ReferringSegInferencer,
                  work_dir: Optional[str] = None,
                  keep_requests: int = 32,
-                 parser: Optional[ExpressionParser] = None) -> None:
+                 parser: Optional[ExpressionParser] = None,
+                 debug: bool = False) -> None:
         self.inferencer = inferencer
         self.parser = parser
+        self.debug = debug
         if work_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix='sgsrf_demo_')
             work_dir = self._tmp.name
@@ -164,6 +175,11 @@ class DemoService:
     def max_expressions(self) -> int:
         """Expressions per image request (one colour each)."""
         return len(LEGEND_COLORS)
+
+    @property
+    def max_text_chars(self) -> int:
+        """Longest text of an image request (all its lines)."""
+        return self.max_expressions * (MAX_EXPRESSION_CHARS + 1)
 
     def _request_folder(self) -> str:
         """A fresh folder for one request; removes the oldest beyond keep."""
@@ -192,6 +208,10 @@ class DemoService:
         One expression per non-blank line. None or blank text is passed on
         as it is, so that the inferencer's rule words the error.
         """
+        if text and len(text) > self.max_text_chars:
+            raise DemoInputError(
+                f'the expressions are {len(text):,} characters long, over the '
+                f'limit of {self.max_text_chars:,}: shorten them')
         lines = [line for line in (text or '').splitlines() if line.strip()]
         if len(lines) > self.max_expressions:
             raise DemoInputError(
@@ -238,8 +258,10 @@ class DemoService:
         for k, (result, colour) in enumerate(zip(results, LEGEND_COLORS)):
             name = f'{stem}_{k + 1}_mask.png' if many else f'{stem}_mask.png'
             mask_path = osp.join(folder, name)
-            if not cv2.imwrite(mask_path, result['mask'] * 255):
-                raise OSError(f'could not write {mask_path}')
+            ok, png = cv2.imencode('.png', result['mask'] * 255)
+            if not ok:
+                raise OSError(f'could not encode {mask_path}')
+            write_bytes_atomic(mask_path, png.tobytes(), overwrite=False)
             outputs.append(
                 ExpressionResult(result['text'], result['score'],
                                  int(result['mask'].sum()), colour, mask_path))

@@ -170,7 +170,8 @@ def test_outputs_never_replace_the_input_or_old_results(tmp_path):
     with pytest.raises(ValueError) as info:
         segment_geotiff(src, 'x', _all_ones, src, tile_size=128, overlap=32)
     assert str(info.value) == (f'the output {src} is the input {src}; '
-                               'refusing to replace an input')
+                               'refusing to replace an input: choose '
+                               'another output path')
     with pytest.raises(ValueError, match='is the input'):
         segment_geotiff(
             src,

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from sgsrf_mmseg.apis.infer_run import INPUT_ERRORS, InferRun, error_message
+from sgsrf_mmseg.apis.infer_run import InferRun
 from sgsrf_mmseg.engine import CheckpointError
+from sgsrf_mmseg.utils.command_line import error_line
 from sgsrf_mmseg.utils.folder_lock import FolderLock
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -78,12 +79,14 @@ def input_error(**kwargs):
     """The message tools/infer.py prints for a bad input, before the model."""
     run = InferRun(options(**kwargs))
     try:
-        with pytest.raises(INPUT_ERRORS) as info:
+        with pytest.raises((ValueError, OSError, RuntimeError)) as info:
             run.check_inputs()
             run.build_model()
     finally:
         run.close()
-    return error_message(info.value)
+    message = error_line(info.value)
+    assert message.startswith('error: ') and 'unexpected' not in message
+    return message[len('error: '):]
 
 
 def write_images(folder, shapes):
@@ -372,3 +375,50 @@ def test_geotiff(start, tmp_path):
     assert collection['type'] == 'FeatureCollection'
     assert collection['properties']['text'] == 'the tanks'
     assert sorted(os.listdir(out_dir)) == ['scene.geojson', 'scene_mask.tif']
+
+
+@pytest.mark.slow
+def test_tile_size_is_bounded_before_the_model(tmp_path, monkeypatch):
+    """Issue 23 item 16 (tools/infer.py --geotiff): tile sizes had no bound
+    (a huge tile grew the process by gigabytes, tile size 3 cut a 384 px
+    scene into 16,384 tiles); now they are checked against the scene and
+    the model input (128 px) before the model is built."""
+    rasterio = pytest.importorskip('rasterio')
+    monkeypatch.setattr(InferRun, 'build_model', lambda run: None)
+    scene = tmp_path / 'scene.tif'
+    with rasterio.open(
+            str(scene),
+            'w',
+            driver='GTiff',
+            height=384,
+            width=300,
+            count=3,
+            dtype='uint8') as dst:
+        dst.write(np.zeros((3, 384, 300), np.uint8))
+    for tile in (3, 100000):
+        assert input_error(
+            geotiff=str(scene),
+            text='tanks',
+            tile_size=tile,
+            out_dir=str(tmp_path / 'out')) == (
+                f'tile size {tile} is out of range for a 300 x 384 scene and '
+                'a 128 x 128 model input: choose 32 to 384 (tiles are '
+                'resized to the model input)')
+    assert input_error(
+        geotiff=str(scene),
+        text='tanks',
+        tile_size=128,
+        overlap=200,
+        out_dir=str(tmp_path / 'out')) == (
+            'tile overlap 200 is out of range: choose 0 to 127 (smaller than '
+            'the tile size)')
+    proc = run_tool([
+        '--geotiff',
+        str(scene), '--text', 'tanks', '--out-dir',
+        str(tmp_path / 'cli'), '--tile-size', '3'
+    ], tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1] == (
+        'error: tile size 3 is out of range for a 300 x 384 scene and a 128 '
+        'x 128 model input: choose 32 to 384 (tiles are resized to the '
+        'model input)')

@@ -215,3 +215,18 @@ def test_fuzz_expressions_and_images(inferencer, expression, image):
         array, expression, return_probability=True, return_vis=True)
     check_result(result, (height, width))
     assert result['visualization'].shape[1:] == (width, 3)
+
+
+def test_exif_orientation_gives_the_mask_of_the_photo_as_seen(
+        inferencer, tmp_path):
+    """Issue 23 item 12: a JPEG with EXIF orientation 6 gave a 256 x 128
+    mask for a photo every viewer shows as 128 x 256."""
+    from PIL import Image
+    path = str(tmp_path / 'photo.jpg')
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turned 90 degrees clockwise to view
+    stored = np.random.RandomState(3).randint(0, 256, (128, 256, 3), np.uint8)
+    Image.fromarray(stored).save(path, exif=exif.tobytes())
+    result = inferencer(path, 'the red car', return_vis=True)
+    assert result['mask'].shape == (256, 128)
+    assert result['visualization'].shape[1] == 128

@@ -129,13 +129,13 @@ def test_checkpoint_loads_strictly(inferencer, tmp_path, monkeypatch):
     dropped = sorted(missing)[0]
     del missing[dropped]
     torch.save(dict(state_dict=missing), str(tmp_path / 'missing.pth'))
-    with pytest.raises(RuntimeError) as err:
+    with pytest.raises(CheckpointError) as err:
         ReferringSegInferencer(CONFIG, str(tmp_path / 'missing.pth'))
     assert 'missing.pth' in str(err.value) and dropped in str(err.value)
 
     extra = dict(state, **{'decode_head.extra_weight': torch.zeros(2)})
     torch.save(dict(state_dict=extra), str(tmp_path / 'extra.pth'))
-    with pytest.raises(RuntimeError, match='decode_head.extra_weight'):
+    with pytest.raises(CheckpointError, match='decode_head.extra_weight'):
         ReferringSegInferencer(CONFIG, str(tmp_path / 'extra.pth'))
     with pytest.raises(CheckpointError, match='nowhere.pth not found'):
         ReferringSegInferencer(CONFIG, str(tmp_path / 'nowhere.pth'))

@@ -69,3 +69,29 @@ def test_zero_one_and_zero_255_masks_agree(risbench_root, foreground):
     ds = RISBenchDataset(data_root=risbench_root, split='val', test_mode=True)
     mask = LoadReferringMask()(ds.get_data_info(0))['gt_seg_map']
     assert mask.sum() == 5 * 4
+
+
+def test_mask_file_of_a_huge_declared_size_is_never_decoded(
+        risbench_root, monkeypatch):
+    """The decoder guard on a case not in issue 23: a mask PNG whose header
+    claims 30000 x 30000 is refused from its header, before decoding."""
+    import struct
+    import zlib
+
+    from sgsrf_mmseg.datasets.transforms import loading
+    header = struct.pack('>IIBBBBB', 30000, 30000, 8, 0, 0, 0, 0)
+    crc = struct.pack('>I', zlib.crc32(b'IHDR' + header) & 0xffffffff)
+    path = osp.join(risbench_root, 'mask', 'c_003.png')
+    with open(path, 'wb') as f:
+        f.write(b'\x89PNG\r\n\x1a\n' + struct.pack('>I', 13) + b'IHDR' +
+                header + crc)
+    monkeypatch.setattr(loading.mmcv, 'imfrombytes', None)  # no decoding
+    test = RISBenchDataset(
+        data_root=risbench_root, split='test', test_mode=True)
+    info = test.get_data_info(0)
+    info['ori_shape'] = (32, 32)
+    with pytest.raises(ValueError) as error:
+        LoadReferringMask()(info)
+    assert str(
+        error.value) == (f'mask file {path} has size (30000, 30000) but image '
+                         f'{info["img_path"]} has size (32, 32)')

@@ -1,3 +1,4 @@
+import json
 import os
 import os.path as osp
 import pickle
@@ -5,7 +6,8 @@ import pickle
 import numpy as np
 import pytest
 
-from sgsrf_mmseg.datasets import LoadReferringMask, RRSISDDataset
+from sgsrf_mmseg.analysis.dataset_check import check_dataset
+from sgsrf_mmseg.datasets import LoadReferringMask, RRSISDDataset, mask_utils
 from sgsrf_mmseg.datasets.transforms import loading
 
 
@@ -161,3 +163,93 @@ def test_missing_images_fail_at_construction(rrsisd_root):
     with pytest.raises(
             FileNotFoundError, match=r'2 of the 2 .*none of them exists'):
         RRSISDDataset(data_root=root, split='train')
+
+
+def _edit_instances(root, edit):
+    path = osp.join(root, 'rrsisd', 'instances.json')
+    with open(path) as f:
+        instances = json.load(f)
+    edit(instances)
+    with open(path, 'w') as f:
+        json.dump(instances, f)
+    return path
+
+
+@pytest.fixture
+def nothing_decoded(monkeypatch):
+    """Fail the test if an annotation is decoded (it would be allocated)."""
+
+    def decode(rles):
+        raise AssertionError('an annotation was decoded')
+
+    monkeypatch.setattr(mask_utils.coco_mask, 'decode', decode)
+
+
+def test_rle_of_a_huge_declared_size_is_refused_before_decoding(
+        rrsisd_root, nothing_decoded):
+    """Issue 23 item 15: an instances.json of 2.6 KB whose RLE claims
+    40000 x 40000 peaked at 5.6 GB in the checker, in training and in
+    testing: the mask was decoded before its size was checked."""
+    root, _ = rrsisd_root
+
+    def claim_huge(instances):
+        instances['annotations'][2]['segmentation'][0]['size'] = [40000, 40000]
+
+    _edit_instances(root, claim_huge)
+    info = RRSISDDataset(
+        data_root=root, split='val', test_mode=True).get_data_info(0)
+    with pytest.raises(ValueError) as error:
+        _load(info)
+    assert str(error.value) == (
+        f'annotation 102 of ref 12 (image {info["img_path"]}): mask size '
+        '(40000, 40000) differs from the image size (32, 32) (by 39968 px; '
+        'repaired up to 16 px unless size_mismatch="error"); not decoded')
+    report, _ = check_dataset('rrsisd', root, ['val'])
+    summary = report.summary()
+    assert report.has_fatal
+    assert 'annotation/image size mismatch beyond repair' in summary
+    assert 'mask size (40000, 40000) differs' in summary
+
+
+def test_polygon_of_a_huge_image_is_refused_before_decoding(
+        rrsisd_root, nothing_decoded):
+    """The decoder guard on a case not in the issue: a polygon annotation
+    whose image record claims 40000 x 40000 (no image to compare: the
+    pixel limit applies)."""
+    root, _ = rrsisd_root
+
+    def claim_huge(instances):
+        instances['images'][1].update(height=40000, width=40000)
+
+    _edit_instances(root, claim_huge)
+    dataset = RRSISDDataset(data_root=root, split='train', test_mode=True)
+    assert dataset.get_data_info(2)['mask_size'] == (40000, 40000)
+    with pytest.raises(ValueError, match='differs from the image size'):
+        _load(dataset.get_data_info(2))
+    with pytest.raises(ValueError) as error:  # no image size known
+        LoadReferringMask()(dataset.get_data_info(2))
+    assert str(error.value).endswith(
+        'the annotation declares a 40000 x 40000 = 1,600,000,000 pixel mask, '
+        'over the limit of 33,554,432; not decoded')
+
+
+def test_instances_with_a_byte_order_mark_load(rrsisd_root):
+    """Issue 23 item 22: instances.json saved with a UTF-8 byte-order mark
+    failed with "JSONDecodeError: Unexpected UTF-8 BOM" naming no file."""
+    root, expected = rrsisd_root
+    path = osp.join(root, 'rrsisd', 'instances.json')
+    with open(path, 'rb') as f:
+        content = f.read()
+    with open(path, 'wb') as f:
+        f.write(b'\xef\xbb\xbf' + content)
+    info = RRSISDDataset(
+        data_root=root, split='val', test_mode=True).get_data_info(0)
+    np.testing.assert_array_equal(_load(info)['gt_seg_map'], expected[12])
+    with open(path, 'wb') as f:
+        f.write(content[:-5])
+    with pytest.raises(ValueError) as error:
+        RRSISDDataset(data_root=root, split='val')
+    assert str(
+        error.value).startswith(f'annotation file {path} is not valid JSON: ')
+    report, _ = check_dataset('rrsisd', root, ['val'])
+    assert f'annotation file {path} is not valid JSON' in report.summary()

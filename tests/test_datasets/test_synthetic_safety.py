@@ -223,3 +223,52 @@ def test_folder_of_an_older_generator_version_is_regenerated(tmp_path):
     assert again['version'] == info['version'] and again['complete']
     assert osp.isfile(osp.join(root, 'output_phrase_test.gold_parses.json'))
     assert osp.isfile(osp.join(root, 'images', 'notes.txt'))
+
+
+@pytest.mark.parametrize('name', ['.generate.lock', 'synthetic_info.json.tmp'])
+def test_planted_links_are_never_followed(tmp_path, name):
+    """Issue 23 item 6: a link planted at the generator's lock or
+    temporary marker made the generator truncate the link's target."""
+    target = tmp_path / 'precious.txt'
+    target.write_text('precious')
+    root = tmp_path / 'synthetic'
+    root.mkdir()
+    os.symlink(target, root / name)
+    if name == '.generate.lock':
+        with pytest.raises(OSError) as info:
+            ensure_synthetic_dataset(str(root), **SMALL)
+        assert str(info.value) == (
+            f'the lock file {root / name} is a symbolic link, which is never '
+            'followed (its target would be written); remove the link')
+    else:  # the marker is written under a fresh temporary name
+        assert ensure_synthetic_dataset(str(root), **SMALL)['complete']
+    assert target.read_text() == 'precious'
+
+
+def test_complete_dataset_on_a_read_only_mount_is_read(tmp_path, monkeypatch):
+    """Issue 23 item 21: a complete dataset on a read-only mount could not
+    be used (EROFS on '.generate.lock', taken when nothing needed
+    generating): nothing is opened for writing now."""
+    root = str(tmp_path / 'synthetic')
+    info = ensure_synthetic_dataset(root, **SMALL)
+    os.remove(osp.join(root, '.generate.lock'))
+    real_open, real_os_open = open, os.open
+
+    def read_only_open(path, mode='r', *args, **kwargs):
+        if set(mode) & set('wax+') and str(path).startswith(root):
+            raise OSError(30, 'Read-only file system', str(path))
+        return real_open(path, mode, *args, **kwargs)
+
+    def read_only_os_open(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR
+                    | os.O_CREAT) and str(path).startswith(root):
+            raise OSError(30, 'Read-only file system', str(path))
+        return real_os_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr('builtins.open', read_only_open)
+    monkeypatch.setattr(os, 'open', read_only_os_open)
+    assert ensure_synthetic_dataset(root, **SMALL) == info
+    dataset = SyntheticRefSegRSDataset(
+        data_root=root, generator=SMALL, split='val', pipeline=[])
+    assert len(dataset) > 0
+    assert not osp.exists(osp.join(root, '.generate.lock'))

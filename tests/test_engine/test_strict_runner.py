@@ -76,3 +76,54 @@ def test_work_dir_in_use_is_refused(tmp_path):
     first.train()  # releases the work dir when it ends
     second = _strict(tmp_path)
     second.train()
+
+
+def _load_refused(tmp_path, checkpoint) -> str:
+    """The error of loading ``checkpoint`` into a run's model."""
+    path = tmp_path / 'ck.pth'
+    torch.save(checkpoint, path)
+    runner = _strict(tmp_path / 'work')
+    with pytest.raises(CheckpointError) as info:
+        runner.load_checkpoint(str(path))
+    assert f'checkpoint {path}' in str(info.value)  # named
+    return str(info.value)
+
+
+def _toy_state(tmp_path):
+    return _strict(tmp_path / 'toy').model.state_dict()
+
+
+def test_checkpoint_of_another_dtype_is_refused(tmp_path):
+    """Issue 23 item 8: floats saved as int64 (same shapes) loaded without
+    a word (every weight truncated: mIoU 0.0 with exit 0, empty masks)."""
+    state = {k: v.long() for k, v in _toy_state(tmp_path).items()}
+    message = _load_refused(tmp_path, dict(state_dict=state))
+    assert ('2 tensors of another kind of number (linear.weight: checkpoint '
+            'torch.int64 vs model torch.float32, linear.bias: ') in message
+
+
+def test_checkpoint_with_nan_weights_is_refused(tmp_path):
+    """Issue 23 item 9: all-NaN weights gave every metric 0.0, exit 0."""
+    state = {
+        k: torch.full_like(v, float('nan'))
+        for k, v in _toy_state(tmp_path).items()
+    }
+    message = _load_refused(tmp_path, dict(state_dict=state))
+    assert ('2 tensors with NaN or infinite values (linear.weight: 4 of 4, '
+            'linear.bias: 1 of 1)') in message
+
+
+def test_checkpoint_with_numbers_instead_of_tensors_is_refused(tmp_path):
+    """Issue 23 item 18: int values gave torch's bare RuntimeError."""
+    state = dict(_toy_state(tmp_path), **{'linear.bias': 3})
+    assert _load_refused(tmp_path, dict(state_dict=state)).endswith(
+        ": 1 entries of 'state_dict' are not tensors ('linear.bias' (int)); "
+        'it is not a checkpoint of a model')
+
+
+def test_checkpoint_whose_state_dict_is_a_list_is_refused(tmp_path):
+    """Issue 23 item 19: AttributeError: 'list' object has no attribute
+    'items'."""
+    assert _load_refused(tmp_path, dict(state_dict=[1, 2])).endswith(
+        ": 'state_dict' is a list, not a dict of tensors; it is not a "
+        'checkpoint of a model')

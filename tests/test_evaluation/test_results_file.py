@@ -1,6 +1,5 @@
 import json
 import os
-import stat
 from types import SimpleNamespace
 
 import numpy as np
@@ -8,8 +7,7 @@ import pytest
 from metric_samples import make_sample, masks_with_iou
 
 from sgsrf_mmseg.evaluation import (TEST_RESULTS_KIND, ReferringSegMetric,
-                                    collect_test_results, save_test_results,
-                                    write_text_atomic)
+                                    collect_test_results, save_test_results)
 
 DATASET = dict(
     type='RRSISDDataset', data_root='data/RRSIS-D', split='test', pipeline=[])
@@ -75,16 +73,3 @@ def test_nothing_scored_writes_nothing(tmp_path):
     two = SimpleNamespace(metrics=[metric, metric])
     with pytest.raises(ValueError, match='2 ReferringSegMetric'):
         collect_test_results(two, 'cmd', 'a.py', 'b.pth', DATASET)
-
-
-def test_atomic_write_keeps_permissions_and_old_file_on_error(tmp_path):
-    path = tmp_path / 'README.md'
-    path.write_text('old\r\n')
-    os.chmod(path, 0o640)
-    write_text_atomic(str(path), 'new\r\nline\n')
-    assert path.read_bytes() == b'new\r\nline\n'
-    assert stat.S_IMODE(path.stat().st_mode) == 0o640
-    with pytest.raises(TypeError):
-        write_text_atomic(str(path), None)
-    assert path.read_bytes() == b'new\r\nline\n'
-    assert [p.name for p in tmp_path.iterdir()] == ['README.md']

@@ -1,4 +1,5 @@
 import os
+import stat
 
 import pytest
 
@@ -26,3 +27,16 @@ def test_existing_file_kept_unless_overwrite(tmp_path):
     assert os.listdir(tmp_path) == ['out.json']
     write_bytes_atomic(str(target), b'third', overwrite=True)
     assert target.read_text() == 'third'
+
+
+def test_atomic_write_keeps_permissions_and_old_file_on_error(tmp_path):
+    path = tmp_path / 'README.md'
+    path.write_text('old\r\n')
+    os.chmod(path, 0o640)
+    write_text_atomic(str(path), 'new\r\nline\n')
+    assert path.read_bytes() == b'new\r\nline\n'
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    with pytest.raises(TypeError):
+        write_text_atomic(str(path), None)
+    assert path.read_bytes() == b'new\r\nline\n'
+    assert [p.name for p in tmp_path.iterdir()] == ['README.md']

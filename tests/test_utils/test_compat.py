@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import sgsrf_mmseg  # noqa: F401
+from sgsrf_mmseg.utils.checkpoint_file import CheckpointError
 from sgsrf_mmseg.utils.compat import has_compiled_mmcv, load_local_checkpoint
 
 
@@ -56,7 +57,7 @@ def test_checkpoint_that_would_run_code_is_refused(tmp_path):
     path = tmp_path / 'evil.pth'
     with open(path, 'wb') as f:
         pickle.dump({'state_dict': _RunsCode(marker)}, f)
-    with pytest.raises(RuntimeError, match='refused'):
+    with pytest.raises(CheckpointError, match='refused'):
         load_local_checkpoint(str(path))
     assert not marker.exists()
 
@@ -66,6 +67,6 @@ def test_mmengine_loader_is_the_safe_one(tmp_path):
     marker = tmp_path / 'ran'
     path = tmp_path / 'evil.pth'
     torch.save({'x': _RunsCode(marker)}, path)
-    with pytest.raises(RuntimeError, match='refused'):
+    with pytest.raises(CheckpointError, match='refused'):
         CheckpointLoader.load_checkpoint(str(path))
     assert not marker.exists()

@@ -133,3 +133,19 @@ def test_forked_children_do_not_keep_the_lock(tmp_path):
             assert lock.held
     finally:
         os.kill(int(child), signal.SIGKILL)
+
+
+def test_planted_link_at_the_lock_is_never_followed(tmp_path):
+    """Issue 23 item 6: a link planted at OUT/.sgsrf_mmseg.lock made
+    tools/infer.py --out-dir OUT truncate the link's target."""
+    target = tmp_path / 'precious.txt'
+    target.write_text('precious')
+    out = tmp_path / 'out'
+    out.mkdir()
+    os.symlink(target, out / LOCK_NAME)
+    with pytest.raises(OSError) as info:
+        FolderLock(str(out), role='output folder').acquire()
+    assert str(info.value) == (
+        f'the lock file {out / LOCK_NAME} is a symbolic link, which is never '
+        'followed (its target would be written); remove the link')
+    assert target.read_text() == 'precious'

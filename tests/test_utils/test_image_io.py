@@ -211,3 +211,61 @@ def test_decoder_errors_name_the_file(tmp_path):
         read_image_rgb(huge, max_pixels=None)  # OpenCV's own limit
     with pytest.raises(IsADirectoryError, match='is a folder'):
         read_image_rgb(str(tmp_path))
+
+
+def _with_broken_text_chunk(png: bytes) -> bytes:
+    """The PNG with a tEXt chunk of a wrong CRC after its header: Pillow
+    refuses the file, OpenCV decodes it."""
+    import struct
+    text = b'Comment\x00made by hand'
+    chunk = struct.pack('>I', len(text)) + b'tEXt' + text + b'\0\0\0\0'
+    return png[:33] + chunk + png[33:]
+
+
+def test_size_is_checked_before_decoding_a_png_pillow_refuses(
+        tmp_path, monkeypatch):
+    """Issue 23 item 14: when Pillow refused a PNG that OpenCV decodes (a
+    tEXt chunk with a bad CRC), the pixel limit was checked after decoding
+    (9.4 GB peak for a 4.2 MB file)."""
+    from PIL import Image
+    path = tmp_path / 'bad_crc.png'
+    ok, png = cv2.imencode('.png', np.zeros((30, 40, 3), np.uint8))
+    path.write_bytes(_with_broken_text_chunk(png.tobytes()))
+    with pytest.raises(OSError, match='cannot identify image file'):
+        Image.open(str(path))
+    assert cv2.imread(str(path)).shape == (30, 40, 3)
+    monkeypatch.setattr(cv2, 'imread', None)  # nothing may be decoded
+    with pytest.raises(ValueError) as info:
+        read_image_rgb(str(path), max_pixels=1000)
+    assert str(info.value).startswith(
+        f'image file {path} is 40 x 30 = 1,200 pixels, over the limit of '
+        '1,000 (--max-pixels)')
+
+
+def test_files_of_unknown_size_are_never_decoded(tmp_path, monkeypatch):
+    """The decoder guard on a case not in the issue: a file whose size no
+    header tells is refused without being decoded."""
+    garbage = tmp_path / 'scan.png'
+    garbage.write_bytes(b'\x89PNG\r\n\x1a\n not really a png')
+    monkeypatch.setattr(cv2, 'imread', None)
+    with pytest.raises(ValueError) as info:
+        read_image_rgb(str(garbage))
+    assert str(info.value) == (
+        f'could not decode image file {garbage}: corrupt, truncated or an '
+        'unsupported format (its size cannot be read from its header, so it '
+        'is not decoded)')
+
+
+@pytest.mark.parametrize('ext', ['jpg', 'png'])
+def test_exif_orientation_as_every_viewer_shows_it(tmp_path, ext):
+    """The orientation rule on every EXIF orientation (Pillow's
+    exif_transpose is the reference)."""
+    from PIL import Image, ImageOps
+    stored = np.random.RandomState(0).randint(0, 256, (16, 24, 3), np.uint8)
+    for orientation in range(1, 9):
+        path = str(tmp_path / f'o{orientation}.{ext}')
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        Image.fromarray(stored).save(path, exif=exif.tobytes(), quality=100)
+        expected = np.asarray(ImageOps.exif_transpose(Image.open(path)))
+        np.testing.assert_array_equal(read_image_rgb(path), expected)

@@ -123,3 +123,31 @@ def test_several_masks_each_in_its_colour_with_a_legend():
     assert not (banner == LEGEND_COLORS[2]).all(axis=1).any()
     with pytest.raises(ValueError, match='one text and one colour per mask'):
         draw_referring_overlays(grey_image(), [left], ['a', 'b'])
+
+
+def test_long_words_are_wrapped_measuring_little_text(monkeypatch):
+    """Issue 23 item 17: the banner's word wrap was cubic in the length of
+    a word (a 4,000-character expression took 99 s). Counted, not timed:
+    the characters handed to OpenCV's text measure."""
+    import cv2
+
+    from sgsrf_mmseg.visualization import overlay
+    measured = []
+    real = cv2.getTextSize
+
+    def counting(text, *args):
+        measured.append(len(text))
+        return real(text, *args)
+
+    monkeypatch.setattr(overlay.cv2, 'getTextSize', counting)
+    word = ''.join(chr(ord('a') + i % 26) for i in range(4000))
+    image = np.zeros((64, 256, 3), np.uint8)
+    drawn = overlay.add_text_banner(image, f'the {word} car')
+    assert sum(measured) < 40 * len(word), sum(measured)  # was ~10**8
+    lines = overlay._wrap(word, 240, 0.35, 1)
+    assert ''.join(lines) == word and len(lines) > 10
+    assert all(overlay._text_width(line, 0.35, 1) <= 240 for line in lines)
+    assert all(
+        overlay._text_width(a + b[0], 0.35, 1) > 240
+        for a, b in zip(lines, lines[1:]))  # each line is as long as fits
+    assert drawn.shape[1:] == (256, 3) and drawn.shape[0] > 64

@@ -217,8 +217,8 @@ def raised(call, *args) -> str:
 def test_bad_input_gets_a_message_in_the_browser(page, tmp_path):
     page.locator('#expressions textarea').fill('  \n ')
     page.locator('#segment').click()
-    assert page_message(page,
-                        '#image-status') == raised(clean_expression, '  \n ')
+    assert page_message(
+        page, '#image-status') == 'error: ' + raised(clean_expression, '  \n ')
     assert page.locator('#overlay img').count() == 0  # no stale result
 
     notes = tmp_path / 'notes.png'
@@ -229,7 +229,7 @@ def test_bad_input_gets_a_message_in_the_browser(page, tmp_path):
     page.wait_for_function("document.querySelector('#image-status').innerText"
                            ".includes('notes.png')")
     # The inferencer's words, naming the file as the user uploaded it.
-    assert page_message(page, '#image-status') == raised(
+    assert page_message(page, '#image-status') == 'error: ' + raised(
         read_image_rgb, str(notes)).replace(str(notes), 'notes.png')
     assert 'Traceback' not in page.inner_text('body')
 

@@ -296,3 +296,28 @@ def test_explain_one_expression_of_a_result(service, scene):
         service.explain(None, 'the white tank')
     with pytest.raises(DemoInputError, match='empty'):
         service.explain(scene, '   ')
+
+
+def test_tile_size_and_expression_length_are_bounded(service, tmp_path):
+    """Issue 23 items 16 and 17: the page's tile size had no upper bound
+    (the server grew from 1.1 to 4.9 GB on the bundled 256 px scene) nor a
+    lower one (tile size 3: 16,384 tiles); the text box had no length
+    limit (a 4,000-character expression held the page for 99 s)."""
+    pytest.importorskip('rasterio')
+    src = str(tmp_path / 'mosaic.tif')
+    write_example_scene(src)
+    for tile in (3, 100000):
+        with pytest.raises(DemoInputError) as info:
+            service.segment_scene(src, 'all the vehicles', tile_size=tile)
+        assert str(info.value) == (
+            f'tile size {tile} is out of range for a 256 x 256 scene and a '
+            '128 x 128 model input: choose 32 to 256 (tiles are resized to '
+            'the model input)')
+    long_text = 'a' * 4000
+    with pytest.raises(DemoInputError) as info:
+        service.segment_image(bundled_examples()[0].image, long_text)
+    assert str(info.value) == (
+        'expression is 4,000 characters long, over the limit of 1,000 (the '
+        'text tower reads the first 77 tokens): shorten it')
+    with pytest.raises(DemoInputError, match='over the limit of 1,000'):
+        service.segment_scene(src, long_text)

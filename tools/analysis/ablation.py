@@ -30,6 +30,9 @@ from sgsrf_mmseg.analysis.ablation_results import (DEFAULT_METRICS,
                                                    ablation_file,
                                                    format_summary)
 from sgsrf_mmseg.evaluation import write_results_json
+from sgsrf_mmseg.utils.command_line import (add_debug_option, int_range,
+                                            run_tool)
+from sgsrf_mmseg.utils.output_paths import check_outputs
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -51,11 +54,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         choices=list(VARIANTS),
         metavar='NAME',
         help='variants to run (default: all)')
-    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument(
+        '--seeds', nargs='+', type=int_range(0), default=[0, 1, 2])
     parser.add_argument('--work-dir', default='work_dirs/ablation')
     parser.add_argument(
         '--jobs',
-        type=int,
+        type=int_range(1, 64),
         default=1,
         help='runs in parallel, each with OMP_NUM_THREADS = cores / jobs')
     parser.add_argument(
@@ -71,7 +75,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default=list(DEFAULT_METRICS),
         help='metrics of the table')
     parser.add_argument(
-        '--out', help='the ablation file (default: WORK_DIR/ablation.json)')
+        '--out',
+        help='the ablation file (default: WORK_DIR/ablation.json, which '
+        'each run of the tool on WORK_DIR rewrites); another file is '
+        'replaced only with --overwrite')
+    parser.add_argument(
+        '--overwrite', action='store_true', help='replace an existing --out')
+    add_debug_option(parser)
     return parser.parse_args(argv)
 
 
@@ -79,12 +89,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point; the exit status (1 if a run failed)."""
     args = parse_args(argv)
     command = shlex.join(['python'] + sys.argv)
+    own = osp.join(args.work_dir, 'ablation.json')
+    out = args.out or own
+    check_outputs([out], [args.config], args.overwrite
+                  or osp.abspath(out) == osp.abspath(own))
     plans = plan_runs(args.variants, args.seeds, args.work_dir,
                       osp.dirname(TOOLS), args.config, args.cfg_options)
     prepare_datasets(plans)
     tools = Tools(osp.join(TOOLS, 'train.py'), osp.join(TOOLS, 'test.py'))
     records, failures = run_ablation(plans, tools, jobs=args.jobs)
-    out = args.out or osp.join(args.work_dir, 'ablation.json')
     ablation = ablation_file(plans, records, failures, out, command,
                              args.metrics)
     write_results_json(out, ablation)
@@ -96,7 +109,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    try:
-        sys.exit(main())
-    except (OSError, ValueError) as error:
-        sys.exit(f'error: {error}')
+    run_tool(main)

@@ -13,7 +13,6 @@ Example::
 """
 import argparse
 import json
-import os
 import os.path as osp
 import shlex
 import sys
@@ -27,6 +26,10 @@ from mmengine.config import DictAction
 from sgsrf_mmseg.analysis.benchmark import (SKIPPABLE, SWITCHES,
                                             BenchmarkResults,
                                             BenchmarkSettings, render, run)
+from sgsrf_mmseg.utils.atomic_file import write_text_atomic
+from sgsrf_mmseg.utils.command_line import (add_debug_option, int_range,
+                                            run_tool)
+from sgsrf_mmseg.utils.output_paths import check_outputs
 from sgsrf_mmseg.utils.portable_paths import PortablePaths
 
 
@@ -76,15 +79,21 @@ def parse_args(
         default=[],
         choices=list(SKIPPABLE),
         help='measurements to leave out (their JSON fields are null)')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int_range(0), default=0)
     parser.add_argument('--out', help='write the results to this JSON file')
+    parser.add_argument(
+        '--overwrite', action='store_true', help='replace an existing --out')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value')
+    add_debug_option(parser)
     args = vars(parser.parse_args(argv))
-    out = args.pop('out')
+    out, overwrite = args.pop('out'), args.pop('overwrite')
+    args.pop('debug')
+    if out:
+        check_outputs([out], [args['config']], overwrite)
     try:
         return BenchmarkSettings(**args), out
     except ValueError as error:
@@ -99,12 +108,10 @@ def main(argv: Optional[Sequence[str]] = None) -> BenchmarkResults:
     results = run(settings, command=PortablePaths(REPO).command(command))
     print(render(results))
     if out:
-        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
-        with open(out, 'w') as f:
-            json.dump(results.to_dict(), f, indent=2)
+        write_text_atomic(out, json.dumps(results.to_dict(), indent=2))
         print(f'results written to {out}')
     return results
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -20,6 +20,9 @@ sys.path.insert(0,
 from sgsrf_mmseg.analysis.clipping import (clipping_report,
                                            format_clipping_report)
 from sgsrf_mmseg.evaluation import write_results_json
+from sgsrf_mmseg.utils.command_line import (add_debug_option, int_range,
+                                            run_tool)
+from sgsrf_mmseg.utils.output_paths import check_outputs
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -35,15 +38,20 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'beside scalars.json)')
     parser.add_argument(
         '--warmup-iters',
-        type=int,
+        type=int_range(0),
         help='warm-up length (default: read from param_scheduler)')
     parser.add_argument('--out', help='also write the report as JSON here')
+    parser.add_argument(
+        '--overwrite', action='store_true', help='replace an existing --out')
+    add_debug_option(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Command-line entry point; returns the report."""
     args = parse_args(argv)
+    if args.out:
+        check_outputs([args.out], [args.path, args.config], args.overwrite)
     report = clipping_report(args.path, args.config, args.warmup_iters)
     print(format_clipping_report(report))
     if args.out:
@@ -52,7 +60,4 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (OSError, ValueError) as error:
-        sys.exit(f'error: {error}')
+    run_tool(main)

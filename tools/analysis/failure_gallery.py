@@ -21,6 +21,8 @@ from typing import List, Optional
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from sgsrf_mmseg.utils.command_line import add_debug_option, run_tool
+
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     from mmengine.config import DictAction
@@ -60,6 +62,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value')
+    add_debug_option(parser)
     args = parser.parse_args(argv)
     if args.worst < 1:
         parser.error(f'--worst must be at least 1, got {args.worst}')
@@ -73,27 +76,22 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     from sgsrf_mmseg.analysis.failure_gallery import write_failure_gallery
-    from sgsrf_mmseg.engine.launch import RUN_ERRORS
-    try:
-        entries = write_failure_gallery(
-            args.config,
-            args.checkpoint,
-            args.out,
-            split=args.split,
-            worst=args.worst,
-            group=args.group,
-            results=args.results,
-            parser=args.parser,
-            device=args.device,
-            cfg_options=args.cfg_options,
-            overwrite=args.overwrite)
-    except RUN_ERRORS + (ValueError, OSError) as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
+    entries = write_failure_gallery(
+        args.config,
+        args.checkpoint,
+        args.out,
+        split=args.split,
+        worst=args.worst,
+        group=args.group,
+        results=args.results,
+        parser=args.parser,
+        device=args.device,
+        cfg_options=args.cfg_options,
+        overwrite=args.overwrite)
     print(f'{len(entries)} expressions (IoU {100 * entries[0].result.iou:.1f}'
           f' to {100 * entries[-1].result.iou:.1f}) -> {args.out}')
     return 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

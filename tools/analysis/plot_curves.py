@@ -13,6 +13,8 @@ sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from sgsrf_mmseg.analysis.training_curves import plot_curves
+from sgsrf_mmseg.utils.command_line import add_debug_option, run_tool
+from sgsrf_mmseg.utils.output_paths import check_outputs
 
 
 def parse_args() -> argparse.Namespace:
@@ -26,16 +28,21 @@ def parse_args() -> argparse.Namespace:
         default=['loss', 'mIoU', 'oIoU'],
         help='keys or patterns (e.g. "loss_*"), one panel each')
     parser.add_argument('--out', default='curves.png', help='output PNG file')
+    parser.add_argument(
+        '--overwrite', action='store_true', help='replace an existing --out')
+    add_debug_option(parser)
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
-    plotted, missing = plot_curves(args.path, args.keys, args.out)
+    check_outputs([args.out], [args.path], args.overwrite)
+    plotted, missing = plot_curves(args.path, args.keys, args.out,
+                                   args.overwrite)
     for pattern in missing:
         print(f'warning: no values for {pattern!r}', file=sys.stderr)
     print(f'plotted {", ".join(plotted)} to {args.out}')
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

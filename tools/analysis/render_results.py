@@ -46,6 +46,7 @@ from sgsrf_mmseg.analysis.results_tables import (dataset_name, load_ablation,
                                                  metric_value,
                                                  render_ablation_block,
                                                  render_test_block)
+from sgsrf_mmseg.utils.command_line import add_debug_option, run_tool
 
 # yapf: enable
 
@@ -84,6 +85,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--no-groups',
         action='store_true',
         help='(test) leave out the size and category breakdown')
+    add_debug_option(parser)
     args = parser.parse_args(argv)
     if args.metafile and (args.kind != 'test' or len(args.files) != 1):
         parser.error('--metafile takes the results of one test run')
@@ -143,7 +145,4 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (OSError, ValueError) as error:
-        sys.exit(f'error: {error}')
+    run_tool(main)

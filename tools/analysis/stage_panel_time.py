@@ -19,6 +19,9 @@ from functools import partial
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from sgsrf_mmseg.utils.command_line import (add_debug_option, int_range,
+                                            run_tool)
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -30,7 +33,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--text', help='expression (default: the example\'s first)')
     parser.add_argument('--parser', help='spaCy pipeline parsing it')
-    parser.add_argument('--repeat', type=int, default=20, help='timed runs')
+    parser.add_argument(
+        '--repeat', type=int_range(1), default=20, help='timed runs')
     parser.add_argument(
         '--threads', type=int, help='torch threads (default: torch\'s)')
     parser.add_argument('--device', default='cpu', help='torch device')
@@ -38,6 +42,7 @@ def parse_args() -> argparse.Namespace:
         '--target',
         metavar='FILE:NAME',
         help='write the table into the results:NAME block of FILE')
+    add_debug_option(parser)
     return parser.parse_args()
 
 
@@ -87,4 +92,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -23,6 +23,9 @@ from mmengine.config import DictAction
 from sgsrf_mmseg.analysis.text_swap import (SPLITS, format_text_swap,
                                             text_swap_test)
 from sgsrf_mmseg.evaluation import write_results_json
+from sgsrf_mmseg.utils.command_line import (add_debug_option, int_range,
+                                            run_tool)
+from sgsrf_mmseg.utils.output_paths import check_outputs
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -30,14 +33,15 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='config file of the model')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--num', type=int, default=50, help='scenes')
+    parser.add_argument(
+        '--num', type=int_range(2, 100000), default=50, help='scenes')
     parser.add_argument('--split', default='val', choices=SPLITS)
     parser.add_argument(
         '--seed',
-        type=int,
+        type=int_range(0),
         default=0,
         help='seed of the scene choice and the derangement')
-    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--batch-size', type=int_range(1, 1024), default=8)
     parser.add_argument(
         '--device',
         help='torch device (default: cuda if '
@@ -51,12 +55,21 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override settings of the config, key=value')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace an existing output JSON')
+    add_debug_option(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> dict:
     """Command-line entry point; returns the result."""
     args = parse_args(argv)
+    out = args.out or osp.join(
+        osp.dirname(osp.abspath(args.checkpoint)),
+        f'text_swap_{args.split}.json')
+    check_outputs([out], [args.config, args.checkpoint], args.overwrite)
     result = text_swap_test(
         args.config,
         args.checkpoint,
@@ -67,9 +80,6 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         device=args.device,
         cfg_options=args.cfg_options)
     result['command'] = shlex.join(['python'] + sys.argv)
-    out = args.out or osp.join(
-        osp.dirname(osp.abspath(args.checkpoint)),
-        f'text_swap_{args.split}.json')
     write_results_json(out, result)
     print(format_text_swap(result))
     print(f'written to {out}')
@@ -77,7 +87,4 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except (OSError, ValueError) as error:
-        sys.exit(f'error: {error}')
+    run_tool(main)

@@ -4,10 +4,12 @@
 [--num-val 300] [--num-test 300] [--image-size 128] [--seed 0] [--force]``
 
 ROOT must be missing, empty, or a folder this generator wrote; anything else
-is refused (exit status 1) and nothing is written. Without ``--force`` an
+is refused (exit status 1) and nothing is written. Parameters out of range
+are refused at once (exit status 2). Without ``--force`` an
 existing dataset with the same parameters is kept.
 """
 import argparse
+import math
 import os.path as osp
 import sys
 import time
@@ -17,9 +19,12 @@ from typing import Optional, Sequence
 sys.path.insert(0,
                 osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from sgsrf_mmseg.datasets.synthetic import (ForeignDataError, GeneratorParams,
+from sgsrf_mmseg.datasets.synthetic import (GeneratorParams,
                                             ensure_synthetic_dataset,
                                             generate_synthetic_dataset)
+from sgsrf_mmseg.utils.command_line import (add_debug_option, int_range,
+                                            run_tool)
+from sgsrf_mmseg.utils.image_header import DEFAULT_MAX_PIXELS
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -30,30 +35,41 @@ def parse_args(argv: Optional[Sequence[str]] = None):
     for param in fields(GeneratorParams):
         parser.add_argument(
             '--' + param.name.replace('_', '-'),
-            type=int,
+            type=int_range(0),
             default=param.default,
             help=f'{param.metadata["help"]} (default: {param.default})')
     parser.add_argument(
         '--force',
         action='store_true',
         help='generate even if the same dataset is already there')
-    return parser.parse_args(argv)
+    add_debug_option(parser)
+    args = parser.parse_args(argv)
+    try:
+        params = GeneratorParams(**generator_params(args))
+    except ValueError as err:
+        parser.error(str(err))
+    if params.image_size**2 > DEFAULT_MAX_PIXELS:
+        parser.error(f'--image-size {params.image_size} gives images over the '
+                     f'pixel limit of the loaders ({DEFAULT_MAX_PIXELS:,}); '
+                     f'at most {math.isqrt(DEFAULT_MAX_PIXELS)}')
+    return args
+
+
+def generator_params(args: argparse.Namespace) -> dict:
+    """The generator's parameters among the options."""
+    return {
+        param.name: getattr(args, param.name)
+        for param in fields(GeneratorParams)
+    }
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    params = {
-        param.name: getattr(args, param.name)
-        for param in fields(GeneratorParams)
-    }
+    params = generator_params(args)
     start = time.time()
     generate = (
         generate_synthetic_dataset if args.force else ensure_synthetic_dataset)
-    try:
-        info = generate(args.root, **params)
-    except (ForeignDataError, ValueError) as e:
-        print(f'error: {e}', file=sys.stderr)
-        return 1
+    info = generate(args.root, **params)
     for split, stats in info['splits'].items():
         print(f'{split}: {stats["scenes"]} scenes, '
               f'{stats["referents"]} referents, '
@@ -68,4 +84,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

@@ -10,8 +10,10 @@ split's expressions are parsed with spaCy (a progress bar shows) into the
 parse cache beside its annotation file (``output_phrase_{split}.parses.json``
 or ``rrsisd/refs(unc).parses.json``), or ``--cache-file``; expressions
 already in the cache for the same parser are kept. ``--parser`` defaults to
-the dataset's ``text_parser`` in the config. Run it once before a
-distributed training so that the ranks find the caches complete.
+the split's ``text_parser`` in the config, else the training dataset's
+(the one the structural loss reads; ``text_parser=dict(train_on_gold=True)``
+of the synthetic dataset included). Run it once before a distributed
+training so that the ranks find the caches complete.
 """
 import argparse
 import os.path as osp
@@ -26,6 +28,7 @@ from mmengine.config import Config, DictAction
 
 import sgsrf_mmseg  # noqa: F401
 from sgsrf_mmseg.datasets.text_parse import parse_dataset_split
+from sgsrf_mmseg.utils.command_line import add_debug_option, run_tool
 
 
 def parse_args(argv: Optional[Sequence[str]] = None):
@@ -43,7 +46,7 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         '--parser',
         help='spaCy pipeline: an installed package (en_core_web_sm) or a '
         'pipeline folder (tools/misc/train_parser.py); defaults to the '
-        "dataset's text_parser.model in the config")
+        "split's text_parser in the config, else the training dataset's")
     parser.add_argument(
         '--cache-file',
         help='parse cache to read and write (one file for the splits '
@@ -54,6 +57,7 @@ def parse_args(argv: Optional[Sequence[str]] = None):
         action=DictAction,
         help='override config settings, e.g. '
         'train_dataloader.dataset.data_root=data/RefSegRS')
+    add_debug_option(parser)
     return parser.parse_args(argv)
 
 
@@ -73,4 +77,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_tool(main)

@@ -13,6 +13,8 @@ import os
 import os.path as osp
 from typing import List, Optional
 
+from ...utils.atomic_file import is_partial_name, write_text_atomic
+from ...utils.json_file import read_json
 from .layout import dataset_files
 from .params import GeneratorParams
 
@@ -21,7 +23,8 @@ INFO_FILE = 'synthetic_info.json'
 LOCK_FILE = '.generate.lock'
 GENERATOR_NAME = 'sgsrf_mmseg synthetic scenes'
 #: Files of the generator's own bookkeeping, ignored when a folder is
-#: checked for other content.
+#: checked for other content (with the temporary files of a killed write,
+#: and the temporary marker of earlier versions).
 OWN_NAMES = (LOCK_FILE, INFO_FILE + '.tmp')
 
 
@@ -39,7 +42,9 @@ def describe_folder(root: str, most: int = 8) -> str:
     Returns:
         str: E.g. ``'images/ (120 entries), output_phrase_train.txt'``.
     """
-    names = sorted(n for n in os.listdir(root) if n not in OWN_NAMES)
+    names = sorted(
+        n for n in os.listdir(root)
+        if n not in OWN_NAMES and not is_partial_name(n))
     shown = []
     for name in names[:most]:
         path = osp.join(root, name)
@@ -105,12 +110,10 @@ def read_marker(root: str) -> Optional[dict]:
             f'{describe_folder(root)}. Nothing was written; choose an empty '
             f'or new folder.')
     try:
-        with open(path, encoding='utf-8') as f:
-            marker = json.load(f)
+        marker = read_json(path, 'marker')
     except (OSError, ValueError) as e:
-        raise ForeignDataError(f'{path} cannot be read as the synthetic '
-                               f'generator\'s marker ({e}); nothing was '
-                               f'written') from None
+        raise ForeignDataError(f'{e} (the synthetic generator\'s marker); '
+                               'nothing was written') from None
     files = marker.get('files') if marker.get(
         'generator') == GENERATOR_NAME else _legacy_files(marker)
     if not isinstance(files, list) or not all(map(_inside, files)):
@@ -124,11 +127,11 @@ def read_marker(root: str) -> Optional[dict]:
 def write_marker(root: str, marker: dict) -> None:
     """Write the marker in one step (a reader never sees half of it).
 
+    Through the one atomic writer: a link planted in the folder is never
+    followed.
+
     Args:
         root (str): The dataset folder.
         marker (dict): The marker.
     """
-    path = osp.join(root, INFO_FILE)
-    with open(path + '.tmp', 'w', encoding='utf-8') as f:
-        json.dump(marker, f, indent=1)
-    os.replace(path + '.tmp', path)
+    write_text_atomic(osp.join(root, INFO_FILE), json.dumps(marker, indent=1))

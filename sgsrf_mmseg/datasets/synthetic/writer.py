@@ -15,7 +15,6 @@ The generator writes only into a folder that is missing, empty or marked as
 its own (:mod:`.marker`); regenerating removes only the files its marker
 lists, never whole folders, and never replaces a file it did not write.
 """
-import fcntl
 import json
 import os
 import os.path as osp
@@ -29,6 +28,7 @@ import cv2
 from mmengine.logging import print_log
 
 from ...utils.dependency_parse import DependencyParse
+from ...utils.folder_lock import file_lock
 from .layout import (GOLD_PARSE_FILE, IMAGE_DIR, MASK_DIR, PHRASE_FILE,
                      TAGS_FILE, dataset_files, scene_ids, scene_rng)
 from .marker import (GENERATOR_NAME, LOCK_FILE, ForeignDataError, read_marker,
@@ -197,15 +197,16 @@ def _generate(root: str, params: GeneratorParams) -> dict:
 
 @contextmanager
 def _generation_lock(root: str) -> Iterator[None]:
-    """Hold the folder's lock; refuse a foreign folder before writing."""
+    """Hold the folder's lock; refuse a foreign folder before writing.
+
+    Taken only to write: the lock file is created without following a link
+    planted under its name (:func:`~sgsrf_mmseg.utils.folder_lock.
+    file_lock`).
+    """
     read_marker(root)
     os.makedirs(root, exist_ok=True)
-    with open(osp.join(root, LOCK_FILE), 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with file_lock(osp.join(root, LOCK_FILE)):
+        yield
 
 
 def generate_synthetic_dataset(root: str, **params) -> dict:
@@ -259,9 +260,10 @@ def ensure_synthetic_dataset(root: str, **params) -> dict:
 
     The dataset is reused when its marker records the same parameters and
     generator version, the generation finished and every listed file is
-    there; otherwise it is generated again (see
-    :func:`generate_synthetic_dataset`). A file lock in ``root`` makes
-    concurrent processes generate once.
+    there; then nothing is written (not even a lock file: a complete
+    dataset on a read-only mount is read as it is). Otherwise it is
+    generated again (see :func:`generate_synthetic_dataset`); a file lock
+    in ``root`` makes concurrent processes generate once.
 
     Args:
         root (str): Dataset folder: missing, empty, or written by the
@@ -275,6 +277,9 @@ def ensure_synthetic_dataset(root: str, **params) -> dict:
         ForeignDataError: ``root`` holds files the generator did not write.
     """
     params = GeneratorParams.from_dict(params)
+    marker = read_marker(root)
+    if _reason_to_generate(root, marker, params) is None:
+        return marker
     with _generation_lock(root):
         marker = read_marker(root)
         reason = _reason_to_generate(root, marker, params)

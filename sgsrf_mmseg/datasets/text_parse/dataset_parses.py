@@ -91,6 +91,34 @@ def split_dataset_config(cfg: Config, split: str) -> dict:
     return dataset
 
 
+def _split_text_parser(cfg: Config, dataset: dict,
+                       model: Optional[str]) -> dict:
+    """The parser of a split: ``model``, else its own, else training's.
+
+    Only the training dataset usually names a parser (the structural loss
+    reads training parses), so the other splits are parsed with it (into
+    their own caches). A ``model`` given replaces the parser (its other
+    settings, such as ``train_on_gold``, go with it); the split's
+    ``cache_file`` is kept.
+    """
+    text_parser = dataset.get('text_parser')
+    if not text_parser:
+        text_parser = {
+            key: value
+            for key, value in (
+                split_dataset_config(cfg, 'train').get('text_parser') or {}
+            ).items() if key != 'cache_file'
+        }
+    if model is None:
+        return dict(text_parser)
+    return dict(
+        {
+            key: value
+            for key, value in text_parser.items() if key == 'cache_file'
+        },
+        model=model)
+
+
 def parse_dataset_split(cfg: Config,
                         split: str,
                         model: Optional[str] = None,
@@ -101,7 +129,8 @@ def parse_dataset_split(cfg: Config,
         cfg (Config): A config whose dataloaders name the dataset.
         split (str): The split.
         model (str, optional): The spaCy pipeline (package name or folder).
-            Defaults to None: the dataset's ``text_parser`` in the config.
+            Defaults to None: the split's ``text_parser`` in the config, else
+            the training dataset's.
         cache_file (str, optional): Parse cache. Defaults to None: the
             config's, else beside the annotation file.
 
@@ -110,13 +139,14 @@ def parse_dataset_split(cfg: Config,
         items carrying ``text_parse``; ``text_parse_file`` is the cache.
     """
     dataset = split_dataset_config(cfg, split)
-    text_parser = dict(dataset.get('text_parser') or {})
-    if model is not None:
-        text_parser['model'] = model
+    text_parser = _split_text_parser(cfg, dataset, model)
     if cache_file is not None:
         text_parser['cache_file'] = cache_file
-    if 'model' not in text_parser:
-        raise ValueError(f'{cfg.filename}: the dataset has no text_parser; '
-                         'name the spaCy pipeline to parse with')
+    if not text_parser:
+        raise ValueError(
+            f'{cfg.filename}: neither the {split} dataset nor the training '
+            'dataset has a text_parser; name the spaCy pipeline to parse '
+            'with (--parser en_core_web_sm, or the folder of a pipeline '
+            'trained with tools/misc/train_parser.py)')
     dataset['text_parser'] = text_parser
     return DATASETS.build(dataset)

@@ -7,6 +7,7 @@ from typing import Dict, Iterable
 
 from mmengine.logging import print_log
 
+from ...utils.folder_lock import open_lock_file
 from .parse_file import GOLD_PARSER, read_parse_file, write_parse_file
 from .spacy_pipeline import load_spacy_pipeline, parse_texts, pipeline_identity
 
@@ -63,10 +64,9 @@ def _parse_missing(texts: Iterable[str], model: str, identity: str,
     Concurrent processes (distributed ranks) wait for the one parsing, then
     find its parses in the cache.
     """
-    lock_file = cache_file + '.lock'
     try:
         os.makedirs(osp.dirname(osp.abspath(cache_file)), exist_ok=True)
-        lock = open(lock_file, 'a')
+        lock = open_lock_file(cache_file + '.lock')
     except OSError as err:
         raise OSError(f'cannot write the parse cache {cache_file} '
                       f'({err.strerror or err}): {WRITE_HINT}') from err
@@ -101,9 +101,11 @@ def ensure_parses(texts: Iterable[str],
     """Parses of ``texts``, from the cache or parsed and added to it.
 
     The cache is keyed by text and tagged with the parser identity
-    (:func:`pipeline_identity`): an edited expression is not found and is
-    parsed, the others are reused; a cache written by another parser is
-    parsed again as a whole and replaced. A complete cache is only read
+    (:func:`pipeline_identity`, a digest of the parser's files, not its
+    name): an edited expression is not found and is parsed, the others are
+    reused; a cache written by another parser (or by the same folder's
+    pipeline before it was retrained) is parsed again as a whole and
+    replaced. A complete cache is only read
     (it may sit in a read-only folder, and spaCy is not needed).
 
     Args:

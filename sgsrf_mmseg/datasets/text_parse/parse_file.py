@@ -10,11 +10,12 @@ of one entry per word: ``words``, ``spaces``, ``heads``, ``deps``), whose
 words spell the expression exactly.
 """
 import json
-import os
 import os.path as osp
 from typing import Dict, Tuple
 
+from ...utils.atomic_file import write_text_atomic
 from ...utils.dependency_parse import DependencyParse
+from ...utils.json_file import read_json
 
 PARSE_FILE_FORMAT = 1
 GOLD_PARSER = 'gold'
@@ -45,16 +46,14 @@ def read_parse_file(path: str) -> Tuple[str, Dict[str, DependencyParse]]:
         tuple[str, dict[str, DependencyParse]]: The parser identity and the
         parses by text (each checked against its text).
     """
-    try:
-        with open(path, encoding='utf-8') as f:
-            content = json.load(f)
-    except json.JSONDecodeError as err:
-        raise ValueError(f'{path} is not a JSON parse file: {err}') from None
+    content = read_json(path, 'parse file')
     if not isinstance(content,
                       dict) or content.get('format') != PARSE_FILE_FORMAT:
         found = content.get('format') if isinstance(content, dict) else None
         raise ValueError(f'{path} is not a parse file of format '
-                         f'{PARSE_FILE_FORMAT} (format: {found!r})')
+                         f'{PARSE_FILE_FORMAT} (format: {found!r}); a parse '
+                         'cache can be deleted (its expressions are parsed '
+                         'again), gold parses must be regenerated')
     parser, parses = content.get('parser'), content.get('parses')
     if not isinstance(parser, str) or not isinstance(parses, dict):
         raise ValueError(f'{path}: "parser" must be a string and "parses" '
@@ -83,12 +82,4 @@ def write_parse_file(path: str, parser: str,
                                             source=path).to_dict()
             for text, parse in sorted(parses.items())
         })
-    partial = f'{path}.{os.getpid()}.tmp'
-    try:
-        with open(partial, 'w', encoding='utf-8') as f:
-            json.dump(content, f, ensure_ascii=False)
-            f.write('\n')
-        os.replace(partial, path)
-    finally:
-        if osp.exists(partial):
-            os.remove(partial)
+    write_text_atomic(path, json.dumps(content, ensure_ascii=False) + '\n')

@@ -1,10 +1,18 @@
-"""Train a spaCy dependency parser from gold parses, offline."""
-import fcntl
+"""Train a spaCy dependency parser from gold parses, offline.
+
+The pipeline is saved without losing anything a user made
+(:func:`save_pipeline`): written into a temporary folder first, then moved
+into place; files of the same names in an existing folder are replaced only
+with ``overwrite=True`` (``--overwrite``), or when the folder holds a
+pipeline this trainer wrote (``meta.json`` named
+:data:`TRAINED_PIPELINE_NAME`) and the caller retrains it.
+"""
 import hashlib
 import json
 import os
 import os.path as osp
 import random
+import shutil
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Sequence
 
@@ -12,9 +20,18 @@ import numpy as np
 import torch
 from mmengine.logging import print_log
 
+from ...utils.atomic_file import OutputExistsError, partial_path
+from ...utils.command_line import UsageError
 from ...utils.dependency_parse import DependencyParse
+from ...utils.folder_lock import file_lock
+from ...utils.json_file import read_json
 from .parse_file import GOLD_PARSER, read_parse_file
 from .spacy_pipeline import import_spacy
+
+#: ``meta['name']`` of the pipelines :func:`train_dependency_parser` saves.
+TRAINED_PIPELINE_NAME = 'gold_trained_parser'
+#: What spaCy writes into a folder for a blank pipeline with a parser.
+PIPELINE_ENTRIES = ('config.cfg', 'meta.json', 'parser', 'tokenizer', 'vocab')
 
 
 def read_gold_parses(paths: Sequence[str]) -> Dict[str, DependencyParse]:
@@ -99,19 +116,91 @@ def ensure_trained_parser(gold_files: Sequence[str], output_dir: str,
         **settings)
     version = ('0.0.0+' +
                training_digest(parses, _training_settings(**settings)))
+    meta = _pipeline_meta(output_dir)
+    if meta.get('version') == version:
+        return  # trained already: nothing is written, no lock is taken
     os.makedirs(osp.dirname(osp.abspath(output_dir)), exist_ok=True)
-    with open(f'{output_dir}.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        meta = osp.join(output_dir, 'meta.json')
-        if osp.isfile(meta):
-            with open(meta, encoding='utf-8') as f:
-                if json.load(f).get('version') == version:
-                    return
+    with file_lock(f'{output_dir}.lock'):
+        meta = _pipeline_meta(output_dir)
+        if meta.get('version') == version:
+            return
         print_log(
             f'training a dependency parser on {len(parses)} gold trees of '
             f'{list(gold_files)} into {output_dir}',
             logger='current')
-        train_dependency_parser(parses, output_dir, **settings)
+        train_dependency_parser(
+            parses,
+            output_dir,
+            overwrite=meta.get('name') == TRAINED_PIPELINE_NAME,
+            **settings)
+
+
+def _pipeline_meta(folder: str) -> dict:
+    """The ``meta.json`` of a pipeline folder ({} when there is none)."""
+    path = osp.join(folder, 'meta.json')
+    if not osp.isfile(path):
+        return {}
+    meta = read_json(path, 'spaCy pipeline meta file')
+    return meta if isinstance(meta, dict) else {}
+
+
+def _check_destination(output_dir: str, names: Sequence[str],
+                       overwrite: bool) -> None:
+    """Refuse a destination that is a file, or whose files would be lost."""
+    if osp.lexists(output_dir) and not osp.isdir(output_dir):
+        raise UsageError(f'{output_dir} exists and is not a folder; choose '
+                         'a new or empty folder for the parser')
+    clash = sorted(n for n in names if osp.lexists(osp.join(output_dir, n)))
+    if clash and not overwrite:
+        raise OutputExistsError(
+            f'{output_dir} already holds {", ".join(clash)}, which saving '
+            'the parser would replace; they are kept: choose a new or empty '
+            'folder, or --overwrite to replace them (other files there are '
+            'kept)')
+
+
+def _replace_entry(source: str, destination: str) -> None:
+    """Move ``source`` onto ``destination`` (a file or a folder)."""
+    aside = None
+    if osp.isdir(destination) and not osp.islink(destination):
+        aside = partial_path(destination)
+        os.rename(destination, aside)
+    elif osp.lexists(destination) and osp.isdir(source):
+        os.remove(destination)
+    os.replace(source, destination)
+    if aside is not None:
+        shutil.rmtree(aside)
+
+
+def save_pipeline(nlp, output_dir: str, overwrite: bool = False) -> None:
+    """Save a pipeline without losing what a folder already holds.
+
+    The pipeline is written into a hidden temporary folder beside
+    ``output_dir``, then moved into place: as a whole when ``output_dir``
+    does not exist, else entry by entry (``config.cfg``, ``meta.json``,
+    ``parser/``, ...), other files in the folder kept.
+
+    Args:
+        nlp (spacy.Language): The pipeline.
+        output_dir (str): The destination folder.
+        overwrite (bool): Replace entries of the same names. Defaults to
+            False: such entries are an
+            :class:`~sgsrf_mmseg.utils.atomic_file.OutputExistsError` and
+            nothing is written.
+    """
+    staging = partial_path(output_dir)
+    try:
+        nlp.to_disk(staging)
+        names = sorted(os.listdir(staging))
+        _check_destination(output_dir, names, overwrite)
+        if not osp.lexists(output_dir):
+            os.makedirs(osp.dirname(osp.abspath(output_dir)), exist_ok=True)
+            os.rename(staging, output_dir)
+            return
+        for name in names:
+            _replace_entry(osp.join(staging, name), osp.join(output_dir, name))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 @contextmanager
@@ -135,7 +224,8 @@ def train_dependency_parser(parses: Dict[str, DependencyParse],
                             epochs: int = 10,
                             batch_size: int = 16,
                             dropout: float = 0.1,
-                            lang: str = 'en') -> List[float]:
+                            lang: str = 'en',
+                            overwrite: bool = False) -> List[float]:
     """Train spaCy's transition-based parser on gold trees and save it.
 
     A blank ``lang`` pipeline with one ``parser`` component (its own
@@ -157,10 +247,13 @@ def train_dependency_parser(parses: Dict[str, DependencyParse],
         dropout (float): Dropout rate during training. Defaults to 0.1.
         lang (str): spaCy language code (its tokenizer rules).
             Defaults to 'en'.
+        overwrite (bool): Replace files of the same names in
+            ``output_dir`` (see :func:`save_pipeline`). Defaults to False.
 
     Returns:
         list[float]: The parser loss of each epoch.
     """
+    _check_destination(output_dir, PIPELINE_ENTRIES, overwrite)  # at once
     spacy = import_spacy()
     from spacy.util import fix_random_seed, minibatch
     settings = _training_settings(seed, epochs, batch_size, dropout, lang)
@@ -179,11 +272,11 @@ def train_dependency_parser(parses: Dict[str, DependencyParse],
             for batch in minibatch(shuffled, size=batch_size):
                 nlp.update(batch, sgd=optimizer, drop=dropout, losses=losses)
             epoch_losses.append(losses.get('parser', 0.0))
-    nlp.meta['name'] = 'gold_trained_parser'
+    nlp.meta['name'] = TRAINED_PIPELINE_NAME
     nlp.meta['version'] = f'0.0.0+{training_digest(parses, settings)}'
     nlp.meta['description'] = (
         f'Dependency parser trained on {len(parses)} gold trees')
-    nlp.to_disk(output_dir)
+    save_pipeline(nlp, output_dir, overwrite)
     return epoch_losses
 
 

@@ -6,12 +6,14 @@ an installed pipeline package (``'en_core_web_sm'``) or the folder of a
 saved pipeline (one written by :func:`train_dependency_parser`, or by
 ``nlp.to_disk``).
 """
+import hashlib
 import importlib.metadata
-import json
+import os
 import os.path as osp
-from typing import List, Sequence
+from typing import Iterable, List, Sequence
 
 from ...utils.dependency_parse import DependencyParse
+from ...utils.json_file import read_json
 
 PARSER_FACTORIES = ('parser', 'beam_parser')
 INSTALL_HINT = ('pip install spacy, then python -m spacy download '
@@ -40,40 +42,82 @@ def is_pipeline_path(model: str) -> bool:
             or osp.sep in model or '/' in model)
 
 
-def pipeline_identity(model: str) -> str:
-    """Who parses: ``'<package> <version>'`` or ``'<folder> <version>'``.
+def _files_digest(root: str, paths: Iterable[str]) -> str:
+    """Short SHA-256 of the named files under ``root`` (names and bytes)."""
+    digest = hashlib.sha256()
+    for rel in sorted(paths):
+        digest.update(rel.encode('utf-8') + b'\0')
+        with open(osp.join(root, rel), 'rb') as f:
+            for block in iter(lambda: f.read(1 << 20), b''):
+                digest.update(block)
+        digest.update(b'\0')
+    return digest.hexdigest()[:16]
 
-    Found without loading spaCy: a package's version from its installed
-    metadata, a folder's from its ``meta.json`` (the folder as an absolute
-    real path).
 
-    Args:
-        model (str): A pipeline package name or folder.
+def _folder_files(folder: str) -> List[str]:
+    """Regular files under ``folder`` (relative), compiled Python left out."""
+    found = []
+    for parent, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != '__pycache__']
+        found += [
+            osp.relpath(osp.join(parent, name), folder) for name in files
+            if not name.endswith('.pyc')
+        ]
+    return found
 
-    Returns:
-        str: The identity recorded in parse caches.
-    """
-    if is_pipeline_path(model):
-        folder = osp.realpath(osp.expanduser(model))
-        meta_file = osp.join(folder, 'meta.json')
-        if not osp.isdir(folder):
-            raise FileNotFoundError(f'spaCy pipeline folder not found: '
-                                    f'{model}')
-        if not osp.isfile(meta_file):
-            raise FileNotFoundError(f'{model} is not a spaCy pipeline folder '
-                                    '(it has no meta.json)')
-        with open(meta_file, encoding='utf-8') as f:
-            version = json.load(f).get('version', '?')
-        return f'{folder} {version}'
+
+def _package_identity(model: str) -> str:
     try:
-        version = importlib.metadata.version(model)
+        dist = importlib.metadata.distribution(model)
     except importlib.metadata.PackageNotFoundError:
         raise ImportError(
             f'the spaCy pipeline {model!r} is not installed: pip install '
             f'spacy, then python -m spacy download {model} (or give the '
             'folder of a pipeline trained with tools/misc/train_parser.py)'
         ) from None
-    return f'{model} {version}'
+    root = str(dist.locate_file(''))
+    files = [
+        str(f) for f in dist.files or [] if '.dist-info' not in str(f)
+        and not str(f).endswith('.pyc') and osp.isfile(osp.join(root, str(f)))
+    ]
+    return f'{model} {dist.version} sha256:{_files_digest(root, files)}'
+
+
+def pipeline_identity(model: str) -> str:
+    """Who parses: the pipeline's name, version and a digest of its files.
+
+    The identity that keys a parse cache is made of the pipeline's content,
+    not of its name or place: a pipeline retrained in place (same folder,
+    same ``meta.json`` version) is another parser and its parses are made
+    again, while a pipeline folder copied or moved elsewhere keeps its
+    cache. Found without loading spaCy: a package's version and files from
+    its installed metadata, a folder's name and version from its
+    ``meta.json`` and the SHA-256 of every file in it (compiled Python left
+    out).
+
+    Args:
+        model (str): A pipeline package name or folder.
+
+    Returns:
+        str: ``'<name> <version> sha256:<16 hex digits>'``, recorded in
+        parse caches.
+    """
+    if not is_pipeline_path(model):
+        return _package_identity(model)
+    folder = osp.realpath(osp.expanduser(model))
+    meta_file = osp.join(folder, 'meta.json')
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'spaCy pipeline folder not found: {model}')
+    if not osp.isfile(meta_file):
+        raise FileNotFoundError(f'{model} is not a spaCy pipeline folder '
+                                '(it has no meta.json)')
+    meta = read_json(meta_file, 'spaCy pipeline meta file')
+    if not isinstance(meta, dict):
+        raise ValueError(f'{meta_file} is not a spaCy meta file (not a JSON '
+                         'object); retrain or reinstall the pipeline')
+    name = f"{meta.get('lang', '?')}_{meta.get('name', '?')}"
+    return (f"{name} {meta.get('version', '?')} "
+            f'sha256:{_files_digest(folder, _folder_files(folder))}')
 
 
 def load_spacy_pipeline(model: str):

@@ -1,5 +1,6 @@
 """Load the binary target mask of a referring expression."""
 import logging
+import os.path as osp
 from typing import Optional
 
 import mmcv
@@ -9,6 +10,8 @@ from mmengine import fileio
 from mmengine.logging import print_log
 from mmseg.registry import TRANSFORMS
 
+from ...utils.image_header import (DEFAULT_MAX_PIXELS, check_pixel_limit,
+                                   mask_header_size)
 from ..mask_utils import binarize_mask, decode_segmentations, fit_mask_to_shape
 
 
@@ -28,6 +31,10 @@ class LoadReferringMask(BaseTransform):
     Put it right after ``LoadRasterImage``: the mask must then have the
     image's size (``ori_shape``).
 
+    * Declared sizes are checked before anything is decoded: a mask file's
+      header and an annotation's ``mask_size`` against the image (or, with
+      no image size known, against the image pixel limit), so a file or an
+      RLE that claims a huge size is refused without allocating it.
     * A mask file whose size differs from its image raises an error naming
       both files.
     * An RRSIS-D annotation whose size differs from its image (the released
@@ -100,6 +107,7 @@ class LoadReferringMask(BaseTransform):
             np.ndarray: The mask image, (H, W) or (H, W, C).
         """
         path = results['seg_map_path']
+        self._check_declared_size(path, results)
         try:
             mask_bytes = fileio.get(path, backend_args=self.backend_args)
         except (FileNotFoundError, OSError) as e:
@@ -111,6 +119,23 @@ class LoadReferringMask(BaseTransform):
         if mask is None:
             raise ValueError(f'mask file {path} cannot be decoded')
         return mask
+
+    def _check_declared_size(self, path: str, results: dict) -> None:
+        """Refuse a local mask file whose header is not the image's size."""
+        if self.backend_args is not None or not osp.isfile(path):
+            return  # read by a file backend: checked once decoded
+        size = mask_header_size(path)
+        if size is None:
+            raise ValueError(f'mask file {path} cannot be decoded: its size '
+                             'cannot be read from its header (corrupt or an '
+                             'unsupported format; image '
+                             f'{results.get("img_path")})')
+        img_shape = self._image_shape(results)
+        if img_shape is None:
+            check_pixel_limit(path, size[0], size[1], DEFAULT_MAX_PIXELS)
+        elif size != img_shape:
+            raise ValueError(f'mask file {path} has size {size} but image '
+                             f'{results.get("img_path")} has size {img_shape}')
 
     def mask_from_image(self, mask_image: np.ndarray,
                         results: dict) -> np.ndarray:
@@ -139,21 +164,27 @@ class LoadReferringMask(BaseTransform):
         where = (f'annotation {results.get("ann_id")} of ref '
                  f'{results.get("ref_id")} (image {results.get("img_path")})')
         try:
-            mask = decode_segmentations(results['mask_annotations'],
-                                        results['mask_size'])
+            declared = tuple(int(s) for s in results['mask_size'])
+        except (ValueError, TypeError, KeyError) as e:
+            raise ValueError(f'cannot decode {where}: mask_size: {e}') from e
+        img_shape = self._image_shape(results)
+        if img_shape is not None and declared != img_shape:
+            diff = max(
+                abs(declared[0] - img_shape[0]),
+                abs(declared[1] - img_shape[1]))
+            if self.size_mismatch == 'error' or \
+                    diff > self.max_size_mismatch:
+                raise ValueError(
+                    f'{where}: mask size {declared} differs from the image '
+                    f'size {img_shape} (by {diff} px; repaired up to '
+                    f'{self.max_size_mismatch} px unless '
+                    'size_mismatch="error"); not decoded')
+        try:
+            mask = decode_segmentations(results['mask_annotations'], declared)
         except (ValueError, TypeError, KeyError) as e:
             raise ValueError(f'cannot decode {where}: {e}') from e
-        img_shape = self._image_shape(results)
         if img_shape is None or mask.shape == img_shape:
             return mask
-        diff = max(
-            abs(mask.shape[0] - img_shape[0]),
-            abs(mask.shape[1] - img_shape[1]))
-        if self.size_mismatch == 'error' or diff > self.max_size_mismatch:
-            raise ValueError(
-                f'{where}: mask size {mask.shape} differs from the image size '
-                f'{img_shape} (by {diff} px; repaired up to '
-                f'{self.max_size_mismatch} px unless size_mismatch="error")')
         self._warn_once(
             results['img_path'],
             f'{where}: mask size {mask.shape} differs from the image size '

@@ -2,6 +2,8 @@
 import os
 import os.path as osp
 import random
+from contextlib import contextmanager
+from typing import Iterator, List
 
 import numpy as np
 import torch
@@ -10,7 +12,8 @@ from mmengine.hooks import CheckpointHook
 from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 
-from ...utils.atomic_file import atomic_output, write_text_atomic
+from ...utils.atomic_file import (atomic_output, is_partial_name,
+                                  write_text_atomic)
 
 
 @HOOKS.register_module()
@@ -38,9 +41,14 @@ class AtomicCheckpointHook(CheckpointHook):
     on ``--resume``, so a resumed run draws the same random numbers as an
     uninterrupted one (in distributed runs, rank 0's states are stored).
 
-    With ``save_best``, the path of the best checkpoint so far (chosen on the
-    validation split) is also written to ``best_checkpoint`` in the work dir,
-    beside mmengine's ``last_checkpoint``.
+    With ``save_best``, the best checkpoint so far (chosen on the validation
+    split) is saved the same way: its weights are checked to be finite, it is
+    written under a temporary name and renamed when complete, its path is
+    then written to ``best_checkpoint`` in the work dir (beside mmengine's
+    ``last_checkpoint``), and only then is the previous best removed
+    (mmengine's own best save removes it first and writes in place: a kill
+    or a full disk in between left no best checkpoint, or a truncated one
+    under its final name).
 
     Other backends (``backend_args`` set) behave as :class:`CheckpointHook`.
     Arguments are those of :class:`CheckpointHook`.
@@ -104,11 +112,49 @@ class AtomicCheckpointHook(CheckpointHook):
             torch.cuda.set_rng_state_all(state['cuda'])
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
-        super()._save_best_checkpoint(runner, metrics)
-        best = getattr(self, 'best_ckpt_path', None)
-        if best is not None and is_main_process():
-            write_text_atomic(
-                osp.join(runner.work_dir, 'best_checkpoint'), best)
+        if self.backend_args is not None or self.file_client_args is not None:
+            super()._save_best_checkpoint(runner, metrics)
+            return
+        replaced: List[str] = []
+        with self._atomic_best_saves(runner, replaced):
+            super()._save_best_checkpoint(runner, metrics)
+        kept = set(getattr(self, 'best_ckpt_path_dict', {}).values())
+        kept.add(getattr(self, 'best_ckpt_path', None))
+        for old in replaced:
+            if old not in kept and osp.isfile(old):
+                os.remove(old)  # mmengine has logged it
+
+    @contextmanager
+    def _atomic_best_saves(self, runner, replaced: List[str]) -> Iterator:
+        """mmengine's best save, made atomic and its removals deferred.
+
+        Within the block, ``runner.save_checkpoint`` writes a checkpoint
+        under a temporary name and renames it when complete, then points
+        ``best_checkpoint`` at it; the file backend's ``remove`` (of the
+        previous best) only records the path in ``replaced``. A checkpoint
+        already written under a temporary name (the step checkpoint that
+        mmengine saves again at the end) goes through unchanged.
+        """
+        save = runner.save_checkpoint
+
+        def save_atomically(out_dir: str, filename: str, **kwargs) -> None:
+            if is_partial_name(filename):
+                return save(out_dir, filename, **kwargs)
+            path = osp.join(out_dir, filename)
+            self._check_finite(runner)
+            if is_main_process():
+                with atomic_output(path) as partial:
+                    save(out_dir, osp.basename(partial), **kwargs)
+                write_text_atomic(
+                    osp.join(runner.work_dir, 'best_checkpoint'), path)
+
+        runner.save_checkpoint = save_atomically
+        self.file_backend.remove = replaced.append
+        try:
+            yield
+        finally:
+            del runner.save_checkpoint
+            del self.file_backend.remove
 
     @staticmethod
     def _check_finite(runner) -> None:

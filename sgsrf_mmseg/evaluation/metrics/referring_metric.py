@@ -1,5 +1,6 @@
 """``ReferringSegMetric``: the mmengine metric over the referring scores."""
 import csv
+import io
 import os.path as osp
 from collections import OrderedDict
 from typing import Any, Dict, Optional, Sequence, Union
@@ -14,6 +15,7 @@ from mmengine.utils import mkdir_or_exist
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
+from ...utils.atomic_file import write_bytes_atomic, write_text_atomic
 from .grounding_scores import grounding_measures
 from .referring_scores import (DEFAULT_IOU_THRS, DEFAULT_SIZE_BINS,
                                GROUP_MEASURES, ReferringRecord,
@@ -91,6 +93,11 @@ class ReferringSegMetric(BaseMetric):
             ``output_dir/expressions.csv`` (needs ``output_dir``; nothing is
             scored with ``format_only``). MMSegmentation's ``tools/test.py
             --out`` sets it with ``output_dir``. Defaults to False.
+        overwrite (bool): Replace files of the same names in
+            ``output_dir``; when False such a file is an
+            :class:`~sgsrf_mmseg.utils.atomic_file.OutputExistsError` and is
+            kept. Every file is written atomically (a killed run leaves the
+            previous version whole). Defaults to False.
         prefix (str, optional): Prefix of the metric names. Defaults to None.
     """
 
@@ -108,6 +115,7 @@ class ReferringSegMetric(BaseMetric):
                  output_dir: Optional[str] = None,
                  format_only: bool = False,
                  keep_results: bool = False,
+                 overwrite: bool = False,
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.protocol = resolve_protocol(
@@ -131,6 +139,7 @@ class ReferringSegMetric(BaseMetric):
             mkdir_or_exist(self.output_dir)
         self.format_only = format_only
         self.keep_results = keep_results
+        self.overwrite = overwrite
         self.summary: Optional[ReferringSummary] = None
         self._saved_masks = 0
 
@@ -210,8 +219,10 @@ class ReferringSegMetric(BaseMetric):
         self._saved_masks += 1
         mask = (pred.cpu().numpy() == 1).astype(np.uint8) * 255
         path = osp.join(self.output_dir, f'{name}.png')
-        if not cv2.imwrite(path, mask):
-            raise OSError(f'could not write prediction mask {path}')
+        ok, png = cv2.imencode('.png', mask)
+        if not ok:
+            raise OSError(f'could not encode prediction mask {path}')
+        write_bytes_atomic(path, png.tobytes(), self.overwrite)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Compute the metrics from the stored per-expression counts.
@@ -243,10 +254,11 @@ class ReferringSegMetric(BaseMetric):
         rows = expression_rows(results, self.protocol.empty_union_iou,
                                self.size_bins)
         path = osp.join(self.output_dir, EXPRESSIONS_FILE)
-        with open(path, 'w', newline='') as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text_atomic(path, text.getvalue(), self.overwrite)
         print_log(f'per-expression records are written to {path}', logger)
 
     def _log_tables(self, summary: ReferringSummary, logger: MMLogger) -> None:

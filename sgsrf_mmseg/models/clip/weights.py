@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from mmengine.logging import print_log
 from open_clip.transformer import QuickGELU
 
+from ...utils.checkpoint_file import CheckpointError
 from ..utils.weights import (load_state_dict_strict, read_state_dict,
                              select_prefix)
 
@@ -96,8 +97,9 @@ def _square_grid(num_tokens: int, source: str) -> Tuple[int, int]:
     """The square grid of ``num_tokens`` patches in a checkpoint."""
     side = math.isqrt(num_tokens)
     if side * side != num_tokens:
-        raise ValueError(f'{source}: visual.positional_embedding holds '
-                         f'{num_tokens} patch positions, not a square grid')
+        raise CheckpointError(
+            f'checkpoint {source}: visual.positional_embedding holds '
+            f'{num_tokens} patch positions, not a square grid')
     return side, side
 
 
@@ -113,8 +115,9 @@ def load_clip_visual(visual: nn.Module, path: str) -> None:
     state_dict = select_prefix(
         read_clip_state_dict(path, visual), VISUAL_PREFIX)
     if not state_dict:
-        raise KeyError(f'{path} holds no {VISUAL_PREFIX}* keys: not a CLIP '
-                       'checkpoint with an image tower')
+        raise CheckpointError(
+            f'checkpoint {path} holds no {VISUAL_PREFIX}* keys: not a CLIP '
+            'checkpoint with an image tower')
     pos_embed = state_dict.get('positional_embedding')
     if pos_embed is not None and pos_embed.ndim == 2 and (
             pos_embed.shape[-1] == visual.positional_embedding.shape[-1]):
@@ -143,7 +146,8 @@ def load_clip_text(tower: nn.Module, path: str) -> None:
         if not k.startswith(VISUAL_PREFIX) and k not in TEXT_IGNORED_KEYS
     }
     if not state_dict:
-        raise KeyError(f'{path} holds no text tower keys')
+        raise CheckpointError(f'checkpoint {path} holds no text tower keys: '
+                              'not a CLIP checkpoint with a text tower')
     pos_embed = state_dict.get('positional_embedding')
     num_pos = tower.positional_embedding.shape[0]
     if pos_embed is not None and pos_embed.ndim == 2 and (pos_embed.shape[0]

@@ -28,6 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ...utils.checkpoint_file import CheckpointError
 from ..utils.weights import load_state_dict_strict, read_state_dict
 
 #: Keys a SAM file may hold outside the three modules.
@@ -125,9 +126,9 @@ def load_sam_weights(path: str,
             continue
         value = state_dict.pop(key).flatten().float()
         if not torch.allclose(value, expected[key].flatten().float().cpu()):
-            raise ValueError(
-                f'{path}: {key} {value.tolist()} differs from the model\'s '
-                f'normalisation {expected[key].flatten().tolist()}')
+            raise CheckpointError(
+                f'checkpoint {path}: {key} {value.tolist()} differs from the '
+                f'model\'s normalisation {expected[key].flatten().tolist()}')
     if image_encoder is None:
         state_dict = {
             k: v

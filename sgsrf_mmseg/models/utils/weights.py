@@ -1,37 +1,26 @@
-"""Read official weight files and load them strictly.
+"""Pretrained weights of the towers: read, select, load strictly.
 
-Which formats can run code when read:
-
-* ``.safetensors``: never (plain tensors).
-* ``.pth`` / ``.bin`` / ``.pt`` state dicts: read with
-  ``torch.load(weights_only=True)``, which refuses anything but tensors and
-  plain containers.
-* OpenAI's TorchScript ``.pt`` archives: read with ``torch.jit.load``, which
-  deserialises TorchScript code; only when the caller allows it
-  (``allow_torchscript=True``), because such an archive holds a program.
+The towers (CLIP, SAM, mmpretrain) read their official files with the
+project's one reader (:func:`~sgsrf_mmseg.utils.checkpoint_file.
+read_checkpoint`: no pickled code runs; TorchScript archives only where
+OpenAI's CLIP file is expected) and load them with its one strict loader
+(:func:`~sgsrf_mmseg.utils.strict_loading.load_exactly`); both raise
+:class:`~sgsrf_mmseg.utils.checkpoint_file.CheckpointError` naming the
+file.
 """
-import os.path as osp
-import zipfile
 from typing import Dict, Iterable, Optional
 
 import torch
 import torch.nn as nn
 
-
-def _is_torchscript_archive(path: str) -> bool:
-    """Whether ``path`` is a zip archive holding TorchScript code."""
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as archive:
-        return any(
-            name.split('/', 1)[-1].startswith('code/')
-            for name in archive.namelist())
+from ...utils.checkpoint_file import read_checkpoint, state_dict_of
+from ...utils.strict_loading import load_exactly
 
 
 def read_state_dict(path: str,
                     allow_torchscript: bool = False
                     ) -> Dict[str, torch.Tensor]:
-    """Read a state dict from a weight file, without running pickled code.
+    """The state dict of a weight file, checked to hold only tensors.
 
     Args:
         path (str): A ``.safetensors`` file, a ``torch.save``-d state dict
@@ -43,38 +32,8 @@ def read_state_dict(path: str,
     Returns:
         dict[str, Tensor]: The state dict.
     """
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'weight file {path} does not exist')
-    if path.endswith('.safetensors'):
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-        try:
-            return load_file(path, device='cpu')
-        except SafetensorError as err:
-            raise ValueError(f'could not read {path} as safetensors (corrupt '
-                             f'or cut short?): {err}') from err
-    if _is_torchscript_archive(path):
-        if not allow_torchscript:
-            raise ValueError(
-                f'{path} is a TorchScript archive (it holds code); it is '
-                'only accepted where an OpenAI CLIP file is expected')
-        return torch.jit.load(path, map_location='cpu').state_dict()
-    try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    except EOFError as err:
-        raise ValueError(f'could not read {path}: the file is empty or cut '
-                         'short') from err
-    except Exception as err:
-        raise ValueError(
-            f'could not read {path} as a weights-only state dict: {err}'
-        ) from err
-    for key in ('state_dict', 'model'):
-        if isinstance(checkpoint, dict) and isinstance(
-                checkpoint.get(key), dict):
-            checkpoint = checkpoint[key]
-    if not isinstance(checkpoint, dict):
-        raise ValueError(f'{path} does not hold a state dict')
-    return checkpoint
+    checkpoint = read_checkpoint(path, allow_torchscript=allow_torchscript)
+    return dict(state_dict_of(checkpoint, path))
 
 
 def select_prefix(state_dict: Dict[str, torch.Tensor],
@@ -91,7 +50,7 @@ def load_state_dict_strict(
         state_dict: Dict[str, torch.Tensor],
         source: str,
         ignore_missing: Optional[Iterable[str]] = None) -> None:
-    """Load ``state_dict`` into ``module``; any key mismatch is an error.
+    """Load a tower's tensors with the one strict loader.
 
     Args:
         module (nn.Module): Destination.
@@ -101,20 +60,5 @@ def load_state_dict_strict(
             are not expected in the file (e.g. modules the plugin adds).
             Defaults to None.
     """
-    expected = set(module.state_dict())
-    skip = set(ignore_missing or ())
-    missing = sorted(expected - set(state_dict) - skip)
-    unexpected = sorted(set(state_dict) - expected)
-    if missing or unexpected:
-        raise KeyError(f'{source} does not match {type(module).__name__}: '
-                       f'missing keys {missing}, unexpected keys '
-                       f'{unexpected}')
-    own = module.state_dict()
-    wrong_shape = [
-        f'{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}'
-        for k, v in state_dict.items() if v.shape != own[k].shape
-    ]
-    if wrong_shape:
-        raise ValueError(f'{source}: tensors of the wrong shape: ' +
-                         '; '.join(wrong_shape))
-    module.load_state_dict(state_dict, strict=not skip)
+    load_exactly(
+        module, state_dict, source, ignore_missing=ignore_missing or ())

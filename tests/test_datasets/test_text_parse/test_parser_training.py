@@ -1,5 +1,6 @@
 import filecmp
 import json
+import os
 import os.path as osp
 import random
 
@@ -12,6 +13,7 @@ from sgsrf_mmseg.datasets.text_parse import (evaluate_parser,
                                              read_gold_parses,
                                              train_dependency_parser,
                                              write_parse_file)
+from sgsrf_mmseg.utils.atomic_file import OutputExistsError
 
 
 def attachment_accuracy(predicted, gold):
@@ -91,3 +93,26 @@ def test_read_gold_parses(tmp_path, gold_train):
             match='cache.json holds parses by '
             'en_core_web_sm 3.8.0, not gold trees'):
         read_gold_parses([cache])
+
+
+def test_parser_never_replaces_a_users_files(tmp_path, gold_train):
+    """Issue 23 item 5: train_parser.py GOLD --out myproj replaced the
+    user's config.cfg and meta.json in myproj."""
+    project = tmp_path / 'myproj'
+    project.mkdir()
+    mine = {'config.cfg': '[my project]\n', 'meta.json': '{"name": "mine"}'}
+    for name, text in dict(mine, **{'notes.txt': 'keep me'}).items():
+        (project / name).write_text(text)
+    with pytest.raises(OutputExistsError) as info:
+        train_dependency_parser(gold_train, str(project), epochs=1)
+    assert str(info.value) == (
+        f'{project} already holds config.cfg, meta.json, which saving the '
+        'parser would replace; they are kept: choose a new or empty folder, '
+        'or --overwrite to replace them (other files there are kept)')
+    assert {n: (project / n).read_text() for n in mine} == mine
+    train_dependency_parser(gold_train, str(project), epochs=1, overwrite=True)
+    with open(project / 'meta.json') as f:
+        assert json.load(f)['name'] == 'gold_trained_parser'
+    assert (project / 'notes.txt').read_text() == 'keep me'
+    assert load_spacy_pipeline(str(project)).pipe_names == ['parser']
+    assert not [p for p in os.listdir(tmp_path) if p.endswith('.partial')]

@@ -1,4 +1,6 @@
 import json
+import re
+import shutil
 import sys
 
 import pytest
@@ -51,8 +53,17 @@ def test_pipeline_folder_problems(tmp_path):
         load_spacy_pipeline(blank)
 
 
-def test_identity_of_a_folder(trained_parser):
+def test_identity_of_a_folder(trained_parser, tmp_path):
     with open(f'{trained_parser}/meta.json') as f:
         version = json.load(f)['version']
     assert version.startswith('0.0.0+')
-    assert pipeline_identity(trained_parser) == f'{trained_parser} {version}'
+    identity = pipeline_identity(trained_parser)
+    assert re.fullmatch(
+        f'en_gold_trained_parser {re.escape(version)} '
+        'sha256:[0-9a-f]{16}', identity), identity
+    # a byte changed in any file of the pipeline changes the identity
+    changed = str(tmp_path / 'changed')
+    shutil.copytree(trained_parser, changed)
+    with open(f'{changed}/parser/cfg', 'a') as f:
+        f.write(' ')
+    assert pipeline_identity(changed) != identity

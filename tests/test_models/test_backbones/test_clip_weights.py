@@ -9,6 +9,7 @@ from sgsrf_mmseg.models.clip import weights as clip_weights
 from sgsrf_mmseg.models.clip.weights import (read_clip_state_dict,
                                              resize_pos_embed)
 from sgsrf_mmseg.models.utils.weights import read_state_dict
+from sgsrf_mmseg.utils.checkpoint_file import CheckpointError
 
 
 def test_torchscript_archive_recovers_state_dict(tiny_clip, tiny_checkpoints):
@@ -24,7 +25,7 @@ def test_torchscript_archive_recovers_state_dict(tiny_clip, tiny_checkpoints):
         assert state_dict[key].dtype == torch.float16
         assert torch.equal(state_dict[key], value), key
 
-    with pytest.raises(ValueError, match='TorchScript'):
+    with pytest.raises(CheckpointError, match='TorchScript'):
         read_state_dict(path)
 
 
@@ -78,7 +79,7 @@ def test_non_square_checkpoint_grid(tiny_checkpoints, tmp_path):
             img_size=64,
             out_indices=(1, ),
             pretrained=path))
-    with pytest.raises(ValueError, match=r'odd\.bin.*not a square grid'):
+    with pytest.raises(CheckpointError, match=r'odd\.bin.*not a square grid'):
         encoder.init_weights()
 
 
