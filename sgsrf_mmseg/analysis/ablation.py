@@ -17,6 +17,8 @@ Resuming: a run whose ``test_results.json`` exists is not run again; a run
 whose training finished is only tested; an interrupted training continues
 from its last checkpoint (``tools/train.py --resume``). A run folder that
 holds a run of another config or other options is refused, not reused.
+``run.json`` names the config and the checkpoint relative to the
+repository, so that the records kept there resume in any clone.
 
 The seed goes in as ``randomness.seed=<k>``; options given to every run
 come first, then the variant's, then the seed. The results of all runs are
@@ -39,6 +41,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 from ..evaluation import write_results_json
+from ..utils.portable_paths import PortablePaths
 from .ablation_variants import VARIANTS
 from .training_log import best_checkpoint_score
 
@@ -185,7 +188,7 @@ def _start_record(plan: RunPlan) -> dict:
     planned = dict(
         variant=plan.variant,
         seed=plan.seed,
-        config=plan.config,
+        config=PortablePaths().path(plan.config),
         cfg_options=list(plan.cfg_options))
     if osp.isfile(path):
         with open(path, encoding='utf-8') as f:
@@ -248,10 +251,13 @@ def run_one(plan: RunPlan, tools: Tools, run_command: CommandRunner,
             raise RunFailed(plan, 'train', plan.path('train.log'),
                             str(error)) from None
         record.update(
-            train_s=train_s, checkpoint=best.pop('checkpoint'), val=best)
+            train_s=train_s,
+            checkpoint=PortablePaths().path(best.pop('checkpoint')),
+            val=best)
         write_results_json(plan.path(RUN_FILE), record)
     record['test_s'] = _run_stage(plan, 'test', [
-        tools.python, tools.test, plan.config, record['checkpoint'],
+        tools.python, tools.test, plan.config,
+        osp.join(PortablePaths().root, osp.expandvars(record['checkpoint'])),
         '--work-dir',
         plan.path('test'), '--results', results, '--cfg-options', *options
     ], run_command, env)
@@ -260,6 +266,14 @@ def run_one(plan: RunPlan, tools: Tools, run_command: CommandRunner,
                         f'tools/test.py wrote no {results}')
     write_results_json(plan.path(RUN_FILE), record)
     return dict(record, reused=False)
+
+
+def finished_runs(plans: Sequence[RunPlan]) -> dict:
+    """The ``run.json`` records of the planned runs that were tested
+    (their ``test_results.json`` exists), by ``(variant, seed)``; nothing is
+    run."""
+    return {(plan.variant, plan.seed): dict(_start_record(plan), reused=True)
+            for plan in plans if osp.isfile(plan.path(RESULTS_FILE))}
 
 
 def parse_cfg_options(options: Sequence[str]) -> dict:

@@ -8,8 +8,9 @@ import statistics
 import pytest
 
 from sgsrf_mmseg.analysis.ablation import (VARIANTS, RunFailed, Tools,
-                                           available_cores, parse_cfg_options,
-                                           plan_runs, run_ablation)
+                                           available_cores, finished_runs,
+                                           parse_cfg_options, plan_runs,
+                                           run_ablation)
 from sgsrf_mmseg.analysis.ablation_results import (ablation_file,
                                                    flat_test_metrics,
                                                    format_summary)
@@ -275,6 +276,17 @@ def test_resuming_runs_only_what_is_missing(tmp_path):
     assert records[('full', 0)]['reused'] is True
     assert records[('no_scr_terms', 0)]['reused'] is False
     assert [v['name'] for v in ablation['variants']] == variants
+
+
+def test_collecting_reads_only_the_tested_runs_and_runs_nothing(tmp_path):
+    fake = FakeTools(fail={('no_gpg', 'test'): 'crash'})
+    plans, records, _, _ = run(tmp_path, fake, seeds=[0])
+    calls = len(fake.calls)
+    collected = finished_runs(plans)
+    assert len(fake.calls) == calls
+    assert sorted(collected) == [('full', 0), ('no_scr_terms', 0)]
+    assert collected[('full', 0)]['val'] == records[('full', 0)]['val']
+    assert all(record['reused'] for record in collected.values())
 
 
 def test_a_folder_of_other_settings_is_refused(tmp_path):

@@ -5,7 +5,9 @@ that checkpoint with ``tools/test.py`` (test split), into
 ``WORK/<variant>/seed<k>/``; run again, the tool skips finished runs and
 goes on with the others. All runs are gathered into ``WORK/ablation.json``
 (format: ``sgsrf_mmseg/analysis/ablation_results.py``), which
-``tools/analysis/render_results.py ablation`` renders as a markdown table.
+``tools/analysis/render_results.py ablation`` renders as a markdown table;
+``--collect`` gathers the finished runs of the plan without running any
+(the table of an ablation that is still running or was stopped).
 Example::
 
     python tools/analysis/ablation.py --seeds 0 1 2 --jobs 2 \
@@ -24,8 +26,8 @@ TOOLS = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.dirname(TOOLS))
 
 from sgsrf_mmseg.analysis.ablation import (DEFAULT_CONFIG, VARIANTS, Tools,
-                                           plan_runs, prepare_datasets,
-                                           run_ablation)
+                                           finished_runs, plan_runs,
+                                           prepare_datasets, run_ablation)
 from sgsrf_mmseg.analysis.ablation_results import (DEFAULT_METRICS,
                                                    ablation_file,
                                                    format_summary)
@@ -81,6 +83,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'replaced only with --overwrite')
     parser.add_argument(
         '--overwrite', action='store_true', help='replace an existing --out')
+    parser.add_argument(
+        '--collect',
+        action='store_true',
+        help='run nothing: gather the planned runs that are finished (the '
+        'table of an ablation still running or stopped)')
     add_debug_option(parser)
     return parser.parse_args(argv)
 
@@ -95,9 +102,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                   or osp.abspath(out) == osp.abspath(own))
     plans = plan_runs(args.variants, args.seeds, args.work_dir,
                       osp.dirname(TOOLS), args.config, args.cfg_options)
-    prepare_datasets(plans)
-    tools = Tools(osp.join(TOOLS, 'train.py'), osp.join(TOOLS, 'test.py'))
-    records, failures = run_ablation(plans, tools, jobs=args.jobs)
+    if args.collect:
+        records, failures = finished_runs(plans), []
+    else:
+        prepare_datasets(plans)
+        tools = Tools(
+            osp.join(TOOLS, 'train.py'), osp.join(TOOLS, 'test.py'))
+        records, failures = run_ablation(plans, tools, jobs=args.jobs)
     ablation = ablation_file(plans, records, failures, out, command,
                              args.metrics)
     write_results_json(out, ablation)
