@@ -16,6 +16,7 @@ from mmengine.runner import Runner
 from mmseg.registry import DATASETS, METRICS, MODELS, TRANSFORMS
 from mmseg.structures import SegDataSample
 from reuse_data import write_ade20k, write_building
+from tiny_sam import TINY_SAM
 
 from sgsrf_mmseg.datasets import generate_synthetic_dataset
 from sgsrf_mmseg.models.backbones.clip_image_encoder import CLIP_NORMALIZE
@@ -29,17 +30,6 @@ SAM_IMAGE = 'grounding-sam-head_sam-vit-b_1xb8-20k_building-512x512.py'
 SAM_FEATURES = 'grounding-sam-head_r50-d8_1xb8-20k_building-512x512.py'
 SGSRF_MMPRETRAIN = (
     'sgsrf_mmpretrain-vit-b16-sam-vit-b_1xb8-11k_refsegrs-512x512.py')
-TINY_SAM = dict(
-    img_size=64,
-    patch_size=8,
-    embed_dim=32,
-    depth=2,
-    num_heads=2,
-    window_size=4,
-    global_attn_indexes=(1, ),
-    prompt_embed_dim=32,
-    decoder_mlp_dim=64,
-    iou_head_hidden_dim=32)
 TINY_MMPRETRAIN_VIT = dict(
     arch=dict(
         embed_dims=64, num_layers=3, num_heads=2, feedforward_channels=128),

@@ -10,6 +10,7 @@ from mmseg.structures import SegDataSample
 from segment_anything import sam_model_registry
 from segment_anything.modeling import (ImageEncoderViT, MaskDecoder,
                                        TwoWayTransformer)
+from tiny_sam import TINY_SAM
 
 import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.decode_heads import GroundingSAMHead
@@ -17,23 +18,12 @@ from sgsrf_mmseg.models.sam.prompts import encode_prompts
 from sgsrf_mmseg.models.utils.stage_outputs import (GroundedImage, Grounding,
                                                     SAMPrompts)
 
-TINY = dict(
-    img_size=64,
-    patch_size=8,
-    embed_dim=32,
-    depth=2,
-    num_heads=2,
-    window_size=4,
-    global_attn_indexes=(1, ),
-    prompt_embed_dim=32,
-    decoder_mlp_dim=64,
-    iou_head_hidden_dim=32)
 D = 16
 
 
 def _head(**kwargs):
     torch.manual_seed(0)
-    cfg = dict(type='GroundingSAMHead', sam=TINY, cue_channels=D)
+    cfg = dict(type='GroundingSAMHead', sam=TINY_SAM, cue_channels=D)
     cfg.update(kwargs)
     head = MODELS.build(cfg)
     with torch.no_grad():  # non-trivial SAM weights

@@ -7,21 +7,11 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from segment_anything import sam_model_registry
+from tiny_sam import TINY_SAM
 
 import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.utils.stage_outputs import GroundedImage
 
-TINY_SAM = dict(
-    img_size=64,
-    patch_size=8,
-    embed_dim=32,
-    depth=2,
-    num_heads=2,
-    window_size=4,
-    global_attn_indexes=(1, ),
-    prompt_embed_dim=32,
-    decoder_mlp_dim=64,
-    iou_head_hidden_dim=32)
 PREPROCESSOR = dict(
     type='SegDataPreProcessor',
     mean=None,
