@@ -272,8 +272,10 @@ def finished_runs(plans: Sequence[RunPlan]) -> dict:
     """The ``run.json`` records of the planned runs that were tested
     (their ``test_results.json`` exists), by ``(variant, seed)``; nothing is
     run."""
-    return {(plan.variant, plan.seed): dict(_start_record(plan), reused=True)
-            for plan in plans if osp.isfile(plan.path(RESULTS_FILE))}
+    return {
+        (plan.variant, plan.seed): dict(_start_record(plan), reused=True)
+        for plan in plans if osp.isfile(plan.path(RESULTS_FILE))
+    }
 
 
 def parse_cfg_options(options: Sequence[str]) -> dict:

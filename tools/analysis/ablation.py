@@ -106,8 +106,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         records, failures = finished_runs(plans), []
     else:
         prepare_datasets(plans)
-        tools = Tools(
-            osp.join(TOOLS, 'train.py'), osp.join(TOOLS, 'test.py'))
+        tools = Tools(osp.join(TOOLS, 'train.py'), osp.join(TOOLS, 'test.py'))
         records, failures = run_ablation(plans, tools, jobs=args.jobs)
     ablation = ablation_file(plans, records, failures, out, command,
                              args.metrics)
