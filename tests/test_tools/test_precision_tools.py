@@ -125,3 +125,50 @@ def test_test_tool_scores_in_int8(tmp_path, write_config, checkpoint):
     assert '--precision int8' in written['command']
     assert 'mIoU' in json.dumps(written)
     assert glob.glob(str(tmp_path / 'work' / '*' / 'test_results.json'))
+
+
+@pytest.mark.slow
+def test_agreement_of_test_runs_is_rendered(tmp_path, write_config, checkpoint,
+                                            monkeypatch):
+    """tools/test.py in fp32 and int8, compared and rendered."""
+    config = write_config()
+    runs = []
+    for precision in ('fp32', 'int8'):
+        results = str(tmp_path / f'{precision}.json')
+        masks = str(tmp_path / precision)
+        done = run_tool([
+            sys.executable,
+            osp.join(REPO, 'tools',
+                     'test.py'), config, checkpoint, '--work-dir',
+            str(tmp_path / 'work'), '--precision', precision, '--results',
+            results, '--out', masks
+        ])
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs += ['--run', precision, results, masks]
+    agreement = str(tmp_path / 'agreement.json')
+    done = run_tool([
+        sys.executable,
+        osp.join(REPO, 'tools', 'analysis', 'precision_agreement.py'), *runs,
+        '--out', agreement
+    ])
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(agreement) as f:
+        data = json.load(f)
+    fp32, int8 = data['runs']
+    assert (fp32['name'], int8['name']) == ('fp32', 'int8')
+    assert int8['expressions'] == fp32['expressions'] > 0
+    assert 0 <= int8['mask_iou_min'] <= int8['mask_iou_mean'] <= 1
+    assert int8['delta_mIoU'] == pytest.approx(
+        int8['mIoU'] - fp32['mIoU'], abs=0.01)
+    doc = tmp_path / 'README.md'
+    doc.write_text('<!-- results:demo-precision -->\n'
+                   '<!-- /results:demo-precision -->\n')
+    done = run_tool([
+        sys.executable,
+        osp.join(REPO, 'tools', 'analysis', 'render_results.py'), 'agreement',
+        agreement, '--target', f'{doc}:demo-precision'
+    ],
+                    env={'WORK': str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = doc.read_text()
+    assert '| int8 |' in text and '--precision int8' in text

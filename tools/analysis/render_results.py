@@ -1,11 +1,12 @@
 """Render results tables from run output files into the documentation.
 
-Four kinds of input (formats in ``sgsrf_mmseg/analysis/results_tables.py``):
+Five kinds of input (formats in ``sgsrf_mmseg/analysis/results_tables.py``):
 
 * ``test``: ``test_results.json`` files written by ``tools/test.py``;
 * ``benchmark``: JSON files written by ``tools/analysis/benchmark.py --out``;
 * ``precision``: the JSON file of one ``tools/analysis/benchmark.py
   --precisions ... --out`` run;
+* ``agreement``: the JSON file of ``tools/analysis/precision_agreement.py``;
 * ``ablation``: a JSON listing test runs per variant and seed.
 
 Without ``--target`` the block is printed. ``--target FILE:NAME`` replaces
@@ -27,6 +28,8 @@ path is refused. Examples::
         --target configs/sgsrf/README.md:ablation-refsegrs
     python tools/analysis/render_results.py precision precision_full.json \
         --target configs/sgsrf/README.md:cpu-precision
+    python tools/analysis/render_results.py agreement agreement.json \
+        --target configs/sgsrf/README.md:demo-precision
 """
 import argparse
 import os.path as osp
@@ -46,6 +49,8 @@ from sgsrf_mmseg.analysis.benchmark import (load_benchmark,
 from sgsrf_mmseg.analysis.document_blocks import (replace_marker_block,
                                                   replace_metafile_results,
                                                   update_document)
+from sgsrf_mmseg.analysis.precision_agreement import (load_agreement,
+                                                      render_agreement_block)
 # yapf: disable
 from sgsrf_mmseg.analysis.results_tables import (dataset_name, load_ablation,
                                                  load_json, load_test_results,
@@ -69,7 +74,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
-        'kind', choices=['test', 'benchmark', 'precision', 'ablation'])
+        'kind',
+        choices=['test', 'benchmark', 'precision', 'agreement', 'ablation'])
     parser.add_argument('files', nargs='+', help='the results JSON file(s)')
     parser.add_argument(
         '--target',
@@ -96,7 +102,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.metafile and (args.kind != 'test' or len(args.files) != 1):
         parser.error('--metafile takes the results of one test run')
-    if args.kind in ('ablation', 'precision') and len(args.files) != 1:
+    if args.kind in ('ablation', 'precision', 'agreement') \
+            and len(args.files) != 1:
         parser.error(f'{args.kind} takes one results file')
     return args
 
@@ -113,6 +120,9 @@ def render(args: argparse.Namespace) -> Tuple[str, List]:
     if args.kind == 'precision':
         path = args.files[0]
         return render_precision_block(path, load_precision_results(path)), []
+    if args.kind == 'agreement':
+        path = args.files[0]
+        return render_agreement_block(path, load_agreement(path)), []
     metrics, variants = load_ablation(args.files[0])
     spec = load_json(args.files[0])
     block = render_ablation_block(
