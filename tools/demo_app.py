@@ -1,14 +1,18 @@
 """A local web page to try a referring segmentation model.
 
     python tools/demo_app.py CONFIG [--checkpoint CKPT] [--port 7860] \\
-        [--host 127.0.0.1] [--device cuda] [--parser en_core_web_sm]
+        [--host 127.0.0.1] [--device cuda] [--parser en_core_web_sm] \\
+        [--precision int8]
 
 Needs the ``demo`` extra (``pip install -e ".[demo]"``). The page runs the
 model on this machine (CUDA when available) and is served on 127.0.0.1
 (this machine only) unless ``--host`` says otherwise; the start-up line
 says where to open it. ``--parser`` names the spaCy pipeline (installed
 name or folder) that parses the expressions for the "How it decided"
-panels; without it the panels show no tree.
+panels; without it the panels show no tree. ``--precision bf16`` or
+``int8`` (CPU only) runs the model in that precision (see
+``sgsrf_mmseg/apis/precision.py``); a precision the machine cannot run is
+refused at start-up, naming what the machine lacks.
 """
 import argparse
 import os.path as osp
@@ -19,6 +23,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import sgsrf_mmseg  # noqa: F401
 from sgsrf_mmseg.apis import ExpressionParser, ReferringSegInferencer
+from sgsrf_mmseg.apis.precision import PRECISIONS
 from sgsrf_mmseg.utils.command_line import (UsageError, add_debug_option,
                                             int_range, run_tool)
 from sgsrf_mmseg.webapp import DemoService
@@ -41,6 +46,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--device', help="torch device; default 'cuda' if available")
     parser.add_argument(
+        '--precision',
+        choices=PRECISIONS,
+        default='fp32',
+        help='fp32, bf16 (autocast; needs avx512_bf16 or a bf16 GPU) or int8 '
+        '(dynamic quantization of the Linear layers, CPU only)')
+    parser.add_argument(
         '--parser',
         help='spaCy pipeline (installed name or folder) parsing the '
         'expressions for the "How it decided" panels (default: no parse)')
@@ -56,7 +67,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (OSError, ValueError) as err:
         raise UsageError(f'--parser {args.parser}: {err}') from None
     inferencer = ReferringSegInferencer(
-        args.config, args.checkpoint, device=args.device)
+        args.config,
+        args.checkpoint,
+        device=args.device,
+        precision=args.precision)
     service = DemoService(inferencer, parser=parser, debug=args.debug)
     try:
         launch_demo(service, args.config, args.checkpoint, args.host,

@@ -27,6 +27,12 @@ over the CLIP tokens, each CCR block's attention of each content word, the
 grounding cue, GPG's prompts, the adapters' modulation, the mask); the
 parse comes from the spaCy pipeline ``--parser`` names (none without it).
 
+``--precision bf16`` runs the model under bfloat16 autocast and
+``--precision int8`` with its Linear layers quantized to int8 (CPU only),
+for ``--image``, ``--batch`` and ``--geotiff`` alike (see
+``sgsrf_mmseg/apis/precision.py``); a precision the machine cannot run is
+refused before the model is built, naming what the machine lacks.
+
 Existing outputs are kept unless ``--overwrite`` is given, an output never
 replaces an input, and the output folder is locked while the run writes
 there. Problems are reported as one ``error:`` line, before the model is
@@ -46,6 +52,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     from mmengine.config import DictAction
 
+    from sgsrf_mmseg.apis.precision import PRECISIONS
     from sgsrf_mmseg.utils.command_line import add_debug_option
     parser = argparse.ArgumentParser(
         description='Referring segmentation of your own images')
@@ -67,6 +74,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='replace outputs that exist (inputs are never replaced)')
     parser.add_argument(
         '--device', help="torch device; default 'cuda' if available")
+    parser.add_argument(
+        '--precision',
+        choices=PRECISIONS,
+        default='fp32',
+        help='fp32, bf16 (autocast; needs avx512_bf16 or a bf16 GPU) or int8 '
+        '(dynamic quantization of the Linear layers, CPU only)')
     parser.add_argument(
         '--batch-size', type=int, default=1, help='pairs or tiles per pass')
     parser.add_argument(

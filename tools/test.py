@@ -14,6 +14,11 @@ else the training set's, or the spaCy pipeline ``--stage-parser`` names.
 ``--results`` and ``--out`` never replace the config or the checkpoint, and
 replace existing files only with ``--overwrite`` (see
 :mod:`sgsrf_mmseg.engine.run_outputs`).
+
+``--precision bf16`` or ``int8`` scores the checkpoint in that precision
+(see ``sgsrf_mmseg/apis/precision.py``; int8 on the CPU only); the
+recorded command line names it. A precision the machine cannot run is
+refused before anything is built, naming what the machine lacks (exit 1).
 """
 import argparse
 import os.path as osp
@@ -25,6 +30,8 @@ sys.path.insert(0, REPO)
 from mmengine.config import Config
 from mmengine.dist import is_main_process
 
+from sgsrf_mmseg.apis.precision import PRECISIONS, default_device
+from sgsrf_mmseg.apis.precision_hook import PrecisionHook
 from sgsrf_mmseg.apis.stage_figure_hook import StageFigureHook
 from sgsrf_mmseg.apis.stage_parses import give_split_parses
 from sgsrf_mmseg.apis.stage_recorder import check_stage_model
@@ -66,6 +73,12 @@ def parse_args():
         help="--show-stages: spaCy pipeline parsing the expressions "
         "(default: the dataset's text_parser)")
     parser.add_argument(
+        '--precision',
+        choices=PRECISIONS,
+        default='fp32',
+        help='fp32, bf16 (autocast; needs avx512_bf16 or a bf16 GPU) or int8 '
+        '(dynamic quantization of the Linear layers, CPU only)')
+    parser.add_argument(
         '--overwrite',
         action='store_true',
         help='replace an existing --results file and the files of the same '
@@ -92,6 +105,7 @@ def enable_visualization(cfg: Config, show_dir: str, interval: int) -> None:
 
 def main():
     args = parse_args()
+    precision = PrecisionHook(args.precision, str(default_device()))
     cfg = prepare_test_config(
         load_config(args),
         config_path=args.config,
@@ -109,6 +123,7 @@ def main():
     with RunOutputs(args.config, args.checkpoint, cfg.work_dir, args.results,
                     args.out, args.overwrite):
         runner = build_runner(cfg)
+        runner.register_hook(precision)
         if args.show_stages:
             try:
                 check_stage_model(

@@ -1,7 +1,8 @@
 from ..utils.expression import clean_expression
 from .batch_inference import BatchReport, segment_pair_list
 from .geo import segment_geotiff
-from .inferencer import ReferringSegInferencer, inference_pipeline
+from .inference_pipeline import inference_pipeline
+from .inferencer import ReferringSegInferencer
 from .pair_list import Pair, PairListError, RowError, read_pair_list
 from .stage_explain import (ExpressionParser, explain_expression,
                             stage_figure_path, write_stage_figure)

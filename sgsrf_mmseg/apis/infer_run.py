@@ -7,8 +7,8 @@ input or, without ``overwrite``, an earlier output), the image (its header,
 size and bands), the list of pairs (encoding, header, every row's fields
 and output name; with ``on_error='stop'`` the bad rows are all listed now
 and nothing is segmented) or the GeoTIFF (its header and bands, and the
-tile size against the scene and the model input), and the checkpoint (read
-before the model is built).
+tile size against the scene and the model input), the precision against
+the device, and the checkpoint (read before the model is built).
 """
 import argparse
 import os.path as osp
@@ -28,6 +28,7 @@ from .inferencer import ReferringSegInferencer
 from .output_files import (check_output_name, png_paths, prepare_out_dir,
                            write_result_pngs)
 from .pair_list import Pair, PairListError, RowError, read_pair_list
+from .precision import check_precision, default_device
 from .stage_explain import ExpressionParser, explain_pairs, stage_figure_path
 from .tile_sizes import check_tiling
 
@@ -51,7 +52,8 @@ class InferRun:
             ``bands``, ``max_pixels`` (None: the default of
             :mod:`~sgsrf_mmseg.utils.image_header`, 0: no limit), ``on_error``,
             ``tile_size``, ``overlap``, ``cfg_options``, ``explain``
-            (a folder for the stage figures, or None) and ``parser``.
+            (a folder for the stage figures, or None), ``parser`` and
+            ``precision`` (absent: fp32).
     """
 
     def __init__(self, args: argparse.Namespace) -> None:
@@ -68,10 +70,12 @@ class InferRun:
         self.geo_outputs = None  # --geotiff: mask and GeoJSON paths
         self.explain_dir = None  # --explain: the stage figures' folder
         self.parser = None  # --parser: parses for the stage figures
+        self.precision = getattr(args, 'precision', 'fp32')
 
     def check_inputs(self) -> None:
         """Check the inputs, then take the output folder, before the model."""
         args = self.args
+        check_precision(self.precision, default_device(args.device))
         if args.text is not None:
             self.text = clean_expression(args.text, field='--text')
         if args.image is not None:
@@ -168,7 +172,8 @@ class InferRun:
             args.checkpoint,
             device=args.device,
             cfg_options=args.cfg_options,
-            max_pixels=self.max_pixels)
+            max_pixels=self.max_pixels,
+            precision=self.precision)
 
     def run(self) -> Tuple[int, str]:
         """Segment and write; return the exit code and the closing message.

@@ -57,47 +57,11 @@ from ..utils.image_io import read_image_rgb, to_rgb_uint8
 from ..utils.strict_loading import MODULE_PREFIX, load_exactly
 from ..visualization.overlay import draw_referring_overlay
 from .geo import ProgressFn, check_raster, segment_geotiff
+from .inference_pipeline import inference_pipeline
+from .precision import apply_precision, check_precision, default_device
 from .tile_sizes import check_tiling
 
 ImageType = Union[str, os.PathLike, np.ndarray]
-_PACK_TYPES = ('PackReferringInputs', 'PackSegInputs')
-
-
-def _type_name(step: dict) -> str:
-    """Name of a transform config's type (a str or a class)."""
-    kind = step['type']
-    return kind if isinstance(kind, str) else kind.__name__
-
-
-def inference_pipeline(cfg: Config) -> List[dict]:
-    """The config's test pipeline, made to take decoded images.
-
-    Loading steps (``Load*``: image, mask, annotations) and packing are
-    dropped, the remaining steps kept; when none of them resizes, a
-    ``Resize`` to ``model.data_preprocessor.size`` (aspect ratio not kept)
-    is added; ``PackReferringInputs`` comes last.
-
-    Args:
-        cfg (Config): A full config with ``model`` and ``test_pipeline``
-            (or ``test_dataloader.dataset.pipeline``).
-
-    Returns:
-        list[dict]: Transform configs.
-    """
-    pipeline = cfg.get('test_pipeline')
-    if pipeline is None:
-        pipeline = cfg.get('test_dataloader', {}).get('dataset',
-                                                      {}).get('pipeline', [])
-    steps = [
-        copy.deepcopy(step) for step in pipeline
-        if not _type_name(step).startswith('Load')
-        and _type_name(step) not in _PACK_TYPES
-    ]
-    if not any('Resize' in _type_name(step) for step in steps):
-        height, width = model_input_size(cfg.model)
-        steps.insert(
-            0, dict(type='Resize', scale=(width, height), keep_ratio=False))
-    return steps + [dict(type='PackReferringInputs')]
 
 
 class ReferringSegInferencer:
@@ -129,6 +93,10 @@ class ReferringSegInferencer:
             from their header, before decoding (see
             :mod:`sgsrf_mmseg.utils.image_header`); None for no limit.
             Defaults to 2**25 (e.g. 5792 x 5792).
+        precision (str): ``'fp32'``, ``'bf16'`` or ``'int8'`` (see
+            :mod:`sgsrf_mmseg.apis.precision`). A precision the device
+            cannot run is a ``PrecisionError`` naming what it lacks, raised
+            before the model is built. Defaults to 'fp32'.
     """
 
     def __init__(self,
@@ -136,7 +104,8 @@ class ReferringSegInferencer:
                  checkpoint: Optional[str] = None,
                  device: Optional[str] = None,
                  cfg_options: Optional[dict] = None,
-                 max_pixels: Optional[int] = DEFAULT_MAX_PIXELS) -> None:
+                 max_pixels: Optional[int] = DEFAULT_MAX_PIXELS,
+                 precision: str = 'fp32') -> None:
         if isinstance(model, Config):
             cfg = copy.deepcopy(model)
         else:
@@ -150,9 +119,11 @@ class ReferringSegInferencer:
         self.input_size = model_input_size(cfg.model)
         self.pipeline = Compose(
             [TRANSFORMS.build(step) for step in inference_pipeline(cfg)])
-        self.device = torch.device(
-            device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-        self.model = self._build_model(cfg, checkpoint)
+        self.device = default_device(device)
+        check_precision(precision, self.device)
+        self.precision = precision
+        self.model = apply_precision(
+            self._build_model(cfg, checkpoint), precision, self.device)
         preprocessor = cfg.model.get('data_preprocessor', {})
         self.bgr_input = bool(preprocessor.get('bgr_to_rgb', False))
 

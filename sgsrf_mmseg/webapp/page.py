@@ -103,8 +103,8 @@ def model_html(config: str, checkpoint: Optional[str],
     inferencer = service.inferencer
     height, width = inferencer.input_size
     text = (f'<p>Model: <code>{html.escape(osp.basename(config))}</code>, '
-            f'input {width} x {height} px, on {inferencer.device}; '
-            'checkpoint: ')
+            f'input {width} x {height} px, on {inferencer.device} in '
+            f'{inferencer.precision}; checkpoint: ')
     if checkpoint:
         return text + f'<code>{html.escape(osp.basename(checkpoint))}' \
             '</code>.</p>'

@@ -105,7 +105,8 @@ def test_the_readmes_have_rendered_blocks():
     }
     assert {'demo-test'} <= found['README.md']
     assert {
-        'demo-summary', 'ablation-tiny', 'speed-tiny-cpu', 'speed-full-cpu'
+        'demo-summary', 'ablation-tiny', 'speed-tiny-cpu', 'speed-full-cpu',
+        'cpu-precision', 'demo-precision'
     } <= found['configs/sgsrf/README.md']
 
 

@@ -10,32 +10,56 @@ Example::
 
     python tools/analysis/benchmark.py configs/_base_/models/sgsrf_tiny.py \
         --batch-size 8 --iters 5 --compare --out work_dirs/bench_tiny.json
+
+``--precisions fp32 bf16 int8`` measures inference instead: the predict
+time per image in each precision at each of ``--batch-sizes``, beside the
+fp32 towers' forward, each precision's agreement with fp32, and
+``segment_geotiff`` of a generated ``--scene-size`` scene at each of
+``--scene-batch-sizes`` (record: ``sgsrf_mmseg.analysis.benchmark.
+precision_record``; ``tools/analysis/render_results.py precision`` renders
+it)::
+
+    python tools/analysis/benchmark.py configs/_base_/models/sgsrf_tiny.py \
+        --device cpu --precisions fp32 bf16 int8 --scene-size 512 \
+        --out work_dirs/bench/precision_tiny.json
 """
 import argparse
 import json
 import os.path as osp
 import shlex
 import sys
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO)
 
 from mmengine.config import DictAction
 
+# yapf: disable
 from sgsrf_mmseg.analysis.benchmark import (SKIPPABLE, SWITCHES,
                                             BenchmarkResults,
-                                            BenchmarkSettings, render, run)
+                                            BenchmarkSettings,
+                                            PrecisionResults,
+                                            PrecisionSettings,
+                                            precision_tables, render, run,
+                                            run_precisions)
+from sgsrf_mmseg.apis.precision import PRECISIONS
+# yapf: enable
 from sgsrf_mmseg.utils.atomic_file import write_text_atomic
 from sgsrf_mmseg.utils.command_line import (add_debug_option, int_range,
                                             run_tool)
 from sgsrf_mmseg.utils.output_paths import check_outputs
 from sgsrf_mmseg.utils.portable_paths import PortablePaths
 
+Settings = Union[BenchmarkSettings, PrecisionSettings]
+#: Options of the --precisions mode alone.
+PRECISION_OPTIONS = ('precisions', 'batch_sizes', 'scene_size',
+                     'scene_batch_sizes')
+
 
 def parse_args(
-    argv: Optional[Sequence[str]] = None
-) -> Tuple[BenchmarkSettings, Optional[str]]:
+        argv: Optional[Sequence[str]] = None
+) -> Tuple[Settings, Optional[str]]:
     """Parse the command line into the settings and the JSON path."""
     parser = argparse.ArgumentParser(
         description='Benchmark training/inference speed, memory and FLOPs')
@@ -79,6 +103,29 @@ def parse_args(
         default=[],
         choices=list(SKIPPABLE),
         help='measurements to leave out (their JSON fields are null)')
+    parser.add_argument(
+        '--precisions',
+        nargs='+',
+        choices=PRECISIONS,
+        help='measure inference in these precisions instead (fp32 is '
+        'always measured, as the reference)')
+    parser.add_argument(
+        '--batch-sizes',
+        type=int_range(1),
+        nargs='+',
+        default=[1, 4],
+        help='--precisions: batch sizes of the predict times')
+    parser.add_argument(
+        '--scene-size',
+        type=int_range(0),
+        default=4096,
+        help='--precisions: side of the generated GeoTIFF scene (0: none)')
+    parser.add_argument(
+        '--scene-batch-sizes',
+        type=int_range(1),
+        nargs='+',
+        default=[1, 4],
+        help='--precisions: tiles per pass of the scene runs')
     parser.add_argument('--seed', type=int_range(0), default=0)
     parser.add_argument('--out', help='write the results to this JSON file')
     parser.add_argument(
@@ -94,19 +141,40 @@ def parse_args(
     args.pop('debug')
     if out:
         check_outputs([out], [args['config']], overwrite)
+    precision_args = {name: args.pop(name) for name in PRECISION_OPTIONS}
     try:
-        return BenchmarkSettings(**args), out
+        if precision_args['precisions'] is None:
+            return BenchmarkSettings(**args), out
+        if args['compare'] is not None or args['skip']:
+            parser.error('--compare and --skip measure training, not used '
+                         'with --precisions')
+        return PrecisionSettings(
+            config=args['config'],
+            device=args['device'] or 'cpu',
+            input_size=args['input_size'],
+            iters=args['iters'],
+            warmup=args['warmup'],
+            seed=args['seed'],
+            cfg_options=args['cfg_options'],
+            **precision_args), out
     except ValueError as error:
         parser.error(str(error))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> BenchmarkResults:
+def main(
+    argv: Optional[Sequence[str]] = None
+) -> Union[BenchmarkResults, PrecisionResults]:
     """Command-line entry point; returns the results."""
     settings, out = parse_args(argv)
     command = shlex.join(['python', sys.argv[0]] +
                          list(sys.argv[1:] if argv is None else argv))
-    results = run(settings, command=PortablePaths(REPO).command(command))
-    print(render(results))
+    command = PortablePaths(REPO).command(command)
+    if isinstance(settings, PrecisionSettings):
+        results = run_precisions(settings, command=command)
+        print(precision_tables(results))
+    else:
+        results = run(settings, command=command)
+        print(render(results))
     if out:
         write_text_atomic(out, json.dumps(results.to_dict(), indent=2))
         print(f'results written to {out}')

@@ -1,9 +1,12 @@
 """Render results tables from run output files into the documentation.
 
-Three kinds of input (formats in ``sgsrf_mmseg/analysis/results_tables.py``):
+Five kinds of input (formats in ``sgsrf_mmseg/analysis/results_tables.py``):
 
 * ``test``: ``test_results.json`` files written by ``tools/test.py``;
 * ``benchmark``: JSON files written by ``tools/analysis/benchmark.py --out``;
+* ``precision``: the JSON file of one ``tools/analysis/benchmark.py
+  --precisions ... --out`` run;
+* ``agreement``: the JSON file of ``tools/analysis/precision_agreement.py``;
 * ``ablation``: a JSON listing test runs per variant and seed.
 
 Without ``--target`` the block is printed. ``--target FILE:NAME`` replaces
@@ -23,6 +26,10 @@ path is refused. Examples::
         bench_1024.json --target configs/sgsrf/README.md:speed-gpu
     python tools/analysis/render_results.py ablation ablation.json \
         --target configs/sgsrf/README.md:ablation-refsegrs
+    python tools/analysis/render_results.py precision precision_full.json \
+        --target configs/sgsrf/README.md:cpu-precision
+    python tools/analysis/render_results.py agreement agreement.json \
+        --target configs/sgsrf/README.md:demo-precision
 """
 import argparse
 import os.path as osp
@@ -36,10 +43,14 @@ sys.path.insert(0,
 from sgsrf_mmseg.analysis.ablation_tables import (render_comparison_table,
                                                   render_variant_table)
 from sgsrf_mmseg.analysis.benchmark import (load_benchmark,
-                                            render_benchmark_block)
+                                            load_precision_results,
+                                            render_benchmark_block,
+                                            render_precision_block)
 from sgsrf_mmseg.analysis.document_blocks import (replace_marker_block,
                                                   replace_metafile_results,
                                                   update_document)
+from sgsrf_mmseg.analysis.precision_agreement import (load_agreement,
+                                                      render_agreement_block)
 # yapf: disable
 from sgsrf_mmseg.analysis.results_tables import (dataset_name, load_ablation,
                                                  load_json, load_test_results,
@@ -62,7 +73,9 @@ def file_and_name(value: str) -> Tuple[str, str]:
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('kind', choices=['test', 'benchmark', 'ablation'])
+    parser.add_argument(
+        'kind',
+        choices=['test', 'benchmark', 'precision', 'agreement', 'ablation'])
     parser.add_argument('files', nargs='+', help='the results JSON file(s)')
     parser.add_argument(
         '--target',
@@ -89,8 +102,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.metafile and (args.kind != 'test' or len(args.files) != 1):
         parser.error('--metafile takes the results of one test run')
-    if args.kind == 'ablation' and len(args.files) != 1:
-        parser.error('ablation takes one ablation file')
+    if args.kind in ('ablation', 'precision', 'agreement') \
+            and len(args.files) != 1:
+        parser.error(f'{args.kind} takes one results file')
     return args
 
 
@@ -103,6 +117,12 @@ def render(args: argparse.Namespace) -> Tuple[str, List]:
     if args.kind == 'benchmark':
         runs = [(p, load_benchmark(p)) for p in args.files]
         return render_benchmark_block(runs), runs
+    if args.kind == 'precision':
+        path = args.files[0]
+        return render_precision_block(path, load_precision_results(path)), []
+    if args.kind == 'agreement':
+        path = args.files[0]
+        return render_agreement_block(path, load_agreement(path)), []
     metrics, variants = load_ablation(args.files[0])
     spec = load_json(args.files[0])
     block = render_ablation_block(

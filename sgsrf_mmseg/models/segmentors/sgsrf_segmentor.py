@@ -34,7 +34,11 @@ class SGSRFSegmentor(BaseSegmentor):
     each data sample also gets the grounding cue as ``pred_cue_logits``
     (``PixelData`` ``(1, h, w)``, logits on the patch grid of the padded
     input), which the metric reads for pointing and drift. The attention
-    maps of the structure terms are computed only for the loss.
+    maps of the structure terms are computed only for the loss. With
+    ``autocast_dtype`` set (e.g. ``torch.bfloat16``, by
+    :func:`sgsrf_mmseg.apis.precision.apply_precision`), the stages run
+    under ``torch.autocast`` to that type, and the mask logits and the cue
+    are cast back to float32 before they are resized and thresholded.
 
     The expression of each image is read from ``data_sample.metainfo
     ['text']``. Ablations are config changes: ``refiner.num_blocks=0`` (no
@@ -87,6 +91,7 @@ class SGSRFSegmentor(BaseSegmentor):
         self.out_channels = getattr(self.decode_head, 'out_channels', 1)
         self.train_cfg = train_cfg
         self.test_cfg = test_cfg
+        self.autocast_dtype = None
         if (data_preprocessor or {}).get('mean') is not None:
             raise ValueError(
                 'SGSRFSegmentor: model.data_preprocessor.mean/std must be '
@@ -195,12 +200,16 @@ class SGSRFSegmentor(BaseSegmentor):
         ``pred_cue_logits``."""
         texts = self.get_texts(data_samples)
         batch_img_metas = [sample.metainfo for sample in data_samples]
-        grounded = self.ground(inputs, texts)
-        seg_logits = self.decode_head.predict(grounded, batch_img_metas,
-                                              self.test_cfg)
-        results = self.postprocess_result(seg_logits, data_samples)
+        with torch.autocast(
+                inputs.device.type,
+                dtype=self.autocast_dtype,
+                enabled=self.autocast_dtype is not None):
+            grounded = self.ground(inputs, texts)
+            seg_logits = self.decode_head.predict(grounded, batch_img_metas,
+                                                  self.test_cfg)
+        results = self.postprocess_result(seg_logits.float(), data_samples)
         for sample, cue in zip(results, grounded.grounding.cue_logits):
-            sample.set_data(dict(pred_cue_logits=PixelData(data=cue)))
+            sample.set_data(dict(pred_cue_logits=PixelData(data=cue.float())))
         return results
 
     def _forward(self,
