@@ -23,7 +23,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import sgsrf_mmseg  # noqa: F401
 from sgsrf_mmseg.apis import ExpressionParser, ReferringSegInferencer
-from sgsrf_mmseg.apis.precision import PRECISIONS
+from sgsrf_mmseg.apis.precision import add_precision_argument
 from sgsrf_mmseg.utils.command_line import (UsageError, add_debug_option,
                                             int_range, run_tool)
 from sgsrf_mmseg.webapp import DemoService
@@ -45,12 +45,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'the network)')
     parser.add_argument(
         '--device', help="torch device; default 'cuda' if available")
-    parser.add_argument(
-        '--precision',
-        choices=PRECISIONS,
-        default='fp32',
-        help='fp32, bf16 (autocast; needs avx512_bf16 or a bf16 GPU) or int8 '
-        '(dynamic quantization of the Linear layers, CPU only)')
+    add_precision_argument(parser)
     parser.add_argument(
         '--parser',
         help='spaCy pipeline (installed name or folder) parsing the '

@@ -52,7 +52,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     from mmengine.config import DictAction
 
-    from sgsrf_mmseg.apis.precision import PRECISIONS
+    from sgsrf_mmseg.apis.precision import add_precision_argument
     from sgsrf_mmseg.utils.command_line import add_debug_option
     parser = argparse.ArgumentParser(
         description='Referring segmentation of your own images')
@@ -74,12 +74,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='replace outputs that exist (inputs are never replaced)')
     parser.add_argument(
         '--device', help="torch device; default 'cuda' if available")
-    parser.add_argument(
-        '--precision',
-        choices=PRECISIONS,
-        default='fp32',
-        help='fp32, bf16 (autocast; needs avx512_bf16 or a bf16 GPU) or int8 '
-        '(dynamic quantization of the Linear layers, CPU only)')
+    add_precision_argument(parser)
     parser.add_argument(
         '--batch-size', type=int, default=1, help='pairs or tiles per pass')
     parser.add_argument(

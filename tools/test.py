@@ -30,7 +30,7 @@ sys.path.insert(0, REPO)
 from mmengine.config import Config
 from mmengine.dist import is_main_process
 
-from sgsrf_mmseg.apis.precision import PRECISIONS, default_device
+from sgsrf_mmseg.apis.precision import add_precision_argument, default_device
 from sgsrf_mmseg.apis.precision_hook import PrecisionHook
 from sgsrf_mmseg.apis.stage_figure_hook import StageFigureHook
 from sgsrf_mmseg.apis.stage_parses import give_split_parses
@@ -72,12 +72,7 @@ def parse_args():
         '--stage-parser',
         help="--show-stages: spaCy pipeline parsing the expressions "
         "(default: the dataset's text_parser)")
-    parser.add_argument(
-        '--precision',
-        choices=PRECISIONS,
-        default='fp32',
-        help='fp32, bf16 (autocast; needs avx512_bf16 or a bf16 GPU) or int8 '
-        '(dynamic quantization of the Linear layers, CPU only)')
+    add_precision_argument(parser)
     parser.add_argument(
         '--overwrite',
         action='store_true',

@@ -18,6 +18,7 @@ A precision the hardware cannot run is refused with a
 :class:`PrecisionError` naming what is missing; it never falls back to
 fp32.
 """
+import argparse
 import warnings
 from typing import Optional, Union
 
@@ -27,6 +28,16 @@ import torch.nn as nn
 PRECISIONS = ('fp32', 'bf16', 'int8')
 #: Quantized engines that run int8 dynamic Linear layers, best first.
 INT8_ENGINES = ('x86', 'fbgemm', 'onednn', 'qnnpack')
+
+
+def add_precision_argument(parser: argparse.ArgumentParser) -> None:
+    """Add the inference tools' ``--precision`` option to ``parser``."""
+    parser.add_argument(
+        '--precision',
+        choices=PRECISIONS,
+        default='fp32',
+        help='fp32, bf16 (autocast; needs avx512_bf16 or a bf16 GPU) or int8 '
+        '(dynamic quantization of the Linear layers, CPU only)')
 
 
 class PrecisionError(ValueError):

@@ -1,5 +1,4 @@
 """tools/infer.py --explain DIR: one stage figure per image and expression."""
-import argparse
 import os
 import os.path as osp
 import subprocess
@@ -8,6 +7,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from infer_options import infer_options
 
 from sgsrf_mmseg.apis.infer_run import InferRun
 from sgsrf_mmseg.utils.atomic_file import OutputExistsError
@@ -16,30 +16,6 @@ from sgsrf_mmseg.utils.command_line import error_line
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(REPO, 'configs', 'sgsrf', 'sgsrf_tiny_synthetic.py')
 TOOL = osp.join(REPO, 'tools', 'infer.py')
-
-
-def options(**kwargs):
-    args = dict(
-        config=CONFIG,
-        checkpoint=None,
-        image=None,
-        batch=None,
-        geotiff=None,
-        text=None,
-        out_dir=None,
-        overwrite=False,
-        device='cpu',
-        batch_size=1,
-        bands=None,
-        max_pixels=None,
-        on_error='stop',
-        tile_size=None,
-        overlap=None,
-        cfg_options=None,
-        explain=None,
-        parser=None)
-    args.update(kwargs)
-    return argparse.Namespace(**args)
 
 
 @pytest.fixture
@@ -51,7 +27,7 @@ def scene(tmp_path):
 
 
 def run_in_process(inferencer, **kwargs):
-    run = InferRun(options(**kwargs))
+    run = InferRun(infer_options(**kwargs))
     try:
         run.check_inputs()
         run.inferencer = inferencer
@@ -74,7 +50,7 @@ def test_one_image_writes_its_figure_and_keeps_it(inferencer, scene, tmp_path):
     assert figure.shape[0] > 300 and figure.shape[1] > 600
     # A second run keeps it and says so before any model runs.
     run = InferRun(
-        options(
+        infer_options(
             image=scene,
             text='the red car',
             out_dir=str(tmp_path / 'out2'),
@@ -88,7 +64,7 @@ def test_one_image_writes_its_figure_and_keeps_it(inferencer, scene, tmp_path):
 
 def test_a_missing_parser_is_an_input_error(scene, tmp_path):
     run = InferRun(
-        options(
+        infer_options(
             image=scene,
             text='the red car',
             out_dir=str(tmp_path / 'out'),

@@ -1,5 +1,4 @@
 """tools/infer.py: its steps in-process (InferRun) and end to end."""
-import argparse
 import json
 import os
 import os.path as osp
@@ -10,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from infer_options import infer_options
 
 from sgsrf_mmseg.apis.infer_run import InferRun
 from sgsrf_mmseg.engine import CheckpointError
@@ -33,29 +33,6 @@ def run_tool(args, cwd):
                           timeout=300)
 
 
-def options(**kwargs):
-    """The tool's options with its defaults."""
-    args = dict(
-        config=CONFIG,
-        checkpoint=None,
-        image=None,
-        batch=None,
-        geotiff=None,
-        text=None,
-        out_dir=None,
-        overwrite=False,
-        device='cpu',
-        batch_size=1,
-        bands=None,
-        max_pixels=None,
-        on_error='stop',
-        tile_size=None,
-        overlap=None,
-        cfg_options=None)
-    args.update(kwargs)
-    return argparse.Namespace(**args)
-
-
 @pytest.fixture
 def start(inferencer, monkeypatch):
     """Check the inputs of a run that uses the shared inferencer."""
@@ -64,7 +41,7 @@ def start(inferencer, monkeypatch):
     runs = []
 
     def start_run(**kwargs):
-        run = InferRun(options(**kwargs))
+        run = InferRun(infer_options(**kwargs))
         runs.append(run)
         run.check_inputs()
         run.build_model()
@@ -77,7 +54,7 @@ def start(inferencer, monkeypatch):
 
 def input_error(**kwargs):
     """The message tools/infer.py prints for a bad input, before the model."""
-    run = InferRun(options(**kwargs))
+    run = InferRun(infer_options(**kwargs))
     try:
         with pytest.raises((ValueError, OSError, RuntimeError)) as info:
             run.check_inputs()
@@ -232,7 +209,7 @@ def test_unreadable_checkpoints_name_the_file(tmp_path):
     empty = tmp_path / 'empty.pth'
     empty.write_bytes(b'')
     run = InferRun(
-        options(
+        infer_options(
             image=image,
             text='a car',
             checkpoint=str(empty),

@@ -9,6 +9,8 @@ it was not measured.
 from dataclasses import asdict, dataclass, field, fields
 from typing import Dict, List, Optional
 
+from .record import record_from_dict, require_fields
+
 #: Fields a precision results file must have.
 REQUIRED_FIELDS = ('config', 'device', 'input_size', 'precisions', 'predict')
 
@@ -101,10 +103,8 @@ class PrecisionResults:
         Returns:
             PrecisionResults: The record.
         """
-        missing = [name for name in REQUIRED_FIELDS if name not in data]
-        if missing:
-            raise ValueError(f'{source} is not a precision benchmark '
-                             f'results file: it has no {missing}')
+        require_fields(data, REQUIRED_FIELDS, source,
+                       'a precision benchmark results file')
         nested = dict(
             predict=PredictTime,
             floor=FloorForward,
@@ -118,12 +118,9 @@ class PrecisionResults:
         }
         return cls(
             **plain, **{
-                name: [_record(kind, entry) for entry in data.get(name) or []]
+                name: [
+                    record_from_dict(kind, entry)
+                    for entry in data.get(name) or []
+                ]
                 for name, kind in nested.items()
             })
-
-
-def _record(cls: type, data: dict):
-    """A record from its dict (unknown keys are left out)."""
-    names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})

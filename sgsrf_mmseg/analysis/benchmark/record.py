@@ -182,17 +182,15 @@ class BenchmarkResults:
         Returns:
             BenchmarkResults: The record.
         """
-        missing = [name for name in REQUIRED_FIELDS if name not in data]
-        if missing:
-            raise ValueError(f'{source} is not a benchmark results file: it '
-                             f'has no {missing}')
+        require_fields(data, REQUIRED_FIELDS, source,
+                       'a benchmark results file')
         stages = data.get('stages') or {}
         return cls(
             **_known(cls, data),
-            params=_record(ParamCounts, data['params']),
-            train=_record(TrainStep, data['train']),
-            infer=_record(Inference, data['infer']),
-            flops=_record(FlopCounts, data['flops']),
+            params=record_from_dict(ParamCounts, data['params']),
+            train=record_from_dict(TrainStep, data['train']),
+            infer=record_from_dict(Inference, data['infer']),
+            flops=record_from_dict(FlopCounts, data['flops']),
             stages=StageTimes(
                 **{
                     phase: _records(StageTime, stages.get(phase))
@@ -211,7 +209,15 @@ def _known(cls: type, data: dict) -> dict:
     return {k: v for k, v in data.items() if k in names}
 
 
-def _record(cls: Type[R], data: Optional[dict]) -> Optional[R]:
+def require_fields(data: dict, required: Sequence[str], source: str,
+                   kind: str) -> None:
+    """Raise ValueError naming ``source`` if ``data`` lacks a field."""
+    missing = [name for name in required if name not in data]
+    if missing:
+        raise ValueError(f'{source} is not {kind}: it has no {missing}')
+
+
+def record_from_dict(cls: Type[R], data: Optional[dict]) -> Optional[R]:
     """A record from its dict (None stays None; unknown keys are left)."""
     if data is None:
         return None
@@ -224,7 +230,7 @@ def _records(cls: Type[R],
     """A name -> record mapping from its dict."""
     if data is None:
         return None
-    return {name: _record(cls, entry) for name, entry in data.items()}
+    return {name: record_from_dict(cls, entry) for name, entry in data.items()}
 
 
 def _floor(data: Optional[dict]) -> Optional[Floor]:
@@ -232,11 +238,11 @@ def _floor(data: Optional[dict]) -> Optional[Floor]:
         return None
     return Floor(
         **{
-            part: _record(TowerTime, data.get(part))
+            part: record_from_dict(TowerTime, data.get(part))
             for part in ('clip_image', 'clip_text', 'sam_image_encoder')
         },
-        total=_record(FloorTotal,
-                      data.get('total') or {}),
+        total=record_from_dict(FloorTotal,
+                               data.get('total') or {}),
         train_step_over_floor=data.get('train_step_over_floor'),
         predict_over_floor=data.get('predict_over_floor'))
 
