@@ -30,7 +30,8 @@ METRICS = ('mIoU', 'oIoU')
 RunFiles = Tuple[str, str, str]
 
 
-def _read_mask(path: str) -> np.ndarray:
+def read_predicted_mask(path: str) -> np.ndarray:
+    """A predicted 0/255 PNG of ``tools/test.py --out`` as a boolean map."""
     mask = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
     if mask is None:
         raise FileNotFoundError(f'cannot read predicted mask {path}')
@@ -55,8 +56,8 @@ def mask_ious(reference_dir: str, other_dir: str) -> List[float]:
                                 '(run tools/test.py with --out)')
     ious = []
     for name in names:
-        ref = _read_mask(osp.join(reference_dir, name))
-        other = _read_mask(osp.join(other_dir, name))
+        ref = read_predicted_mask(osp.join(reference_dir, name))
+        other = read_predicted_mask(osp.join(other_dir, name))
         if ref.shape != other.shape:
             raise ValueError(f'{name}: mask shapes differ between '
                              f'{reference_dir} and {other_dir}')

@@ -19,7 +19,7 @@ import argparse
 import math
 import sys
 import traceback
-from typing import Callable, NoReturn, Optional
+from typing import Callable, NoReturn, Optional, Tuple
 
 from .atomic_file import OutputExistsError
 
@@ -151,6 +151,14 @@ def float_range(low: float, high: float) -> Callable[[str], float]:
 
     convert.__name__ = 'float'
     return convert
+
+
+def file_and_name(value: str) -> Tuple[str, str]:
+    """An argparse ``type``: ``FILE:NAME`` split at its last colon."""
+    path, sep, name = value.rpartition(':')
+    if not sep or not path or not name:
+        raise argparse.ArgumentTypeError(f'expected FILE:NAME, got {value!r}')
+    return path, name
 
 
 def fail(message: str) -> NoReturn:

@@ -57,17 +57,10 @@ from sgsrf_mmseg.analysis.results_tables import (dataset_name, load_ablation,
                                                  metric_value,
                                                  render_ablation_block,
                                                  render_test_block)
-from sgsrf_mmseg.utils.command_line import add_debug_option, run_tool
+from sgsrf_mmseg.utils.command_line import (add_debug_option, file_and_name,
+                                            run_tool)
 
 # yapf: enable
-
-
-def file_and_name(value: str) -> Tuple[str, str]:
-    """Split ``FILE:NAME`` at its last colon."""
-    path, sep, name = value.rpartition(':')
-    if not sep or not path or not name:
-        raise argparse.ArgumentTypeError(f'expected FILE:NAME, got {value!r}')
-    return path, name
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
