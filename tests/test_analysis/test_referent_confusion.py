@@ -13,7 +13,8 @@ import pytest
 
 from sgsrf_mmseg.analysis.document_blocks import marker_blocks
 from sgsrf_mmseg.analysis.referent_confusion import (OTHER_REFERENT, POOR_MASK,
-                                                     RIGHT, referent_confusion)
+                                                     RIGHT, classify,
+                                                     referent_confusion)
 from sgsrf_mmseg.utils.portable_paths import absolute_paths
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -136,6 +137,14 @@ def test_classes_and_group_shares(run):
         POOR_MASK: 50.0
     }
     assert groups['small'].shares[OTHER_REFERENT] == 50.0
+
+
+@pytest.mark.parametrize('own, other, expected', [(0.5, 0.9, RIGHT),
+                                                  (0.49, 0.5, OTHER_REFERENT),
+                                                  (0.2, 0.3, POOR_MASK),
+                                                  (0.0, 0.49, POOR_MASK)])
+def test_the_rule_is_iou_at_least_half(own, other, expected):
+    assert classify(own, other) == expected
 
 
 def test_data_root_replaces_the_csv_folders(run):
