@@ -45,6 +45,12 @@ VARIANTS: Dict[str, Variant] = {
     'no_mask_drift':
     Variant('no GMS structure term (loss_mask_drift)',
             {f'{SCR}.drift_weight': 0}),
+    'stage_region_target':
+    Variant(
+        "the GPG and GMS terms' region is the cue's region or the target "
+        "(full: the cue's region), so a cue that misses the target does not "
+        'push the queries or the mask off it',
+        {f'{SCR}.stage_region': 'cue_or_target'}),
     'no_cue':
     Variant(
         'no cue term (loss_ground)', {f'{SCR}.ground_weight': 0},

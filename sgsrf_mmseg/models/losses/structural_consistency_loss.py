@@ -26,6 +26,7 @@ PARSE_HELP = (
 #: ``language_structure`` values: the roles read from the parse (default),
 #: and two pairwise forms (:mod:`.language_structure`).
 LANGUAGE_STRUCTURES = ('roles', 'tree_distance', 'self_similarity')
+STAGE_REGIONS = ('cue', 'cue_or_target')
 #: The stages whose structural term follows a schedule, and their weights.
 SCHEDULED_TERMS = {'prompt': 'prompt_weight', 'drift': 'drift_weight'}
 
@@ -65,6 +66,11 @@ class StructuralConsistencyLoss(nn.Module):
       not the landmarks.
     * ``loss_mask_drift`` (GMS, ``drift_weight``): the share of the
       predicted mask outside the cue's region.
+
+    ``stage_region`` is the region these two terms hold their stage to:
+    ``'cue'``, the cells the cue supports; ``'cue_or_target'``, those and
+    the target's cells (``cue_target``'s cells), so that a cue that misses
+    part of the target never pushes the queries or the mask off it.
 
     ``stage_schedule`` ramps the GPG and GMS terms in: ``dict(prompt=(s,
     e), drift=(s, e))`` scales a term's weight linearly from 0 at
@@ -109,6 +115,7 @@ class StructuralConsistencyLoss(nn.Module):
         drift_weight (float): Weight of ``loss_mask_drift``. Defaults to 0.
         stage_schedule (dict, optional): ``prompt``/``drift`` ramps
             ``(start, end)`` in iterations. Defaults to None (full weights).
+        stage_region (str): 'cue' or 'cue_or_target'. Defaults to 'cue'.
         language_structure (str): 'roles', 'tree_distance' or
             'self_similarity'. Defaults to 'roles'.
         structure_decay (float): Decay of the 'tree_distance' target with
@@ -127,6 +134,7 @@ class StructuralConsistencyLoss(nn.Module):
                  prompt_weight: float = 0.0,
                  drift_weight: float = 0.0,
                  stage_schedule: Optional[Dict[str, Sequence[int]]] = None,
+                 stage_region: str = 'cue',
                  language_structure: str = 'roles',
                  structure_decay: float = 0.7,
                  cue_target: str = 'max',
@@ -143,6 +151,9 @@ class StructuralConsistencyLoss(nn.Module):
             raise ValueError(f'language_structure must be one of '
                              f'{LANGUAGE_STRUCTURES}, got '
                              f'{language_structure!r}')
+        if stage_region not in STAGE_REGIONS:
+            raise ValueError(f'stage_region must be one of {STAGE_REGIONS}, '
+                             f'got {stage_region!r}')
         if cue_target not in ('max', 'soft', 'half'):
             raise ValueError("cue_target must be 'max', 'soft' or 'half', "
                              f'got {cue_target!r}')
@@ -152,6 +163,7 @@ class StructuralConsistencyLoss(nn.Module):
         self.prompt_weight = prompt_weight
         self.drift_weight = drift_weight
         self.stage_schedule = self._check_schedule(stage_schedule or {})
+        self.stage_region = stage_region
         self.iteration: Optional[int] = None
         self.language_structure = language_structure
         self.structure_decay = structure_decay
@@ -249,14 +261,14 @@ class StructuralConsistencyLoss(nn.Module):
                 term = self.pairwise_struct_loss(grounding, parses)
             losses['loss_struct'] = self.struct_weight * term
         if self.prompt_weight and prompts is not None and prompts.query_attn:
-            region = cue_region(grounding.cue_logits[:, 0]).flatten(1)
+            region = self.stage_region_cells(grounding, target).flatten(1)
             losses['loss_prompt_struct'] = self.scheduled_weight(
                 'prompt') * prompt_structure_loss(prompts.query_attn, roles,
                                                   region)
         if self.drift_weight and mask_logits is not None:
             losses['loss_mask_drift'] = self.scheduled_weight(
                 'drift') * mask_drift_loss(
-                    mask_logits, cue_region(grounding.cue_logits[:, 0]))
+                    mask_logits, self.stage_region_cells(grounding, target))
         if self.ground_weight:
             losses['loss_ground'] = self.ground_weight * self.ground_loss(
                 grounding.cue_logits[:, 0], target, valid)
@@ -264,6 +276,14 @@ class StructuralConsistencyLoss(nn.Module):
             losses['loss_affinity'] = self.affinity_weight * \
                 self.affinity_loss(grounding.visual, target, valid)
         return losses
+
+    def stage_region_cells(self, grounding: Grounding,
+                           target: Tensor) -> Tensor:
+        """The region of the GPG and GMS terms, ``(B, h, w)`` bool."""
+        region = cue_region(grounding.cue_logits[:, 0])
+        if self.stage_region == 'cue_or_target':
+            region = region | (target > 0)
+        return region
 
     def _checked_parses(self, parses: Optional[Sequence[Any]],
                         num: int) -> List[DependencyParse]:

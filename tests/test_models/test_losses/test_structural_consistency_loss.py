@@ -355,3 +355,34 @@ def test_a_single_content_word_or_no_relation_trains():
     total.backward()
     assert torch.isfinite(total)
     assert all(torch.isfinite(a.grad).all() for a in grounding.patch_word_attn)
+
+
+def test_with_the_target_in_the_region_a_missing_cue_pushes_nothing_off():
+    # the cue fires only in the bottom-right quarter; the target is top-left
+    cue = torch.full((B, 1, H, W), -5.0)
+    cue[:, :, 2:, 2:] = 5.0
+    grounding = dataclasses.replace(make_grounding(), cue_logits=cue)
+    on_target = torch.full((B, 1, 8, 8), -20.0)
+    on_target[:, :, :4, :4] = 20.0  # the mask covers the target exactly
+    elsewhere = torch.full((B, 1, 8, 8), -20.0)
+    elsewhere[:, :, :4, 4:] = 20.0  # top-right: neither cue nor target
+    to_target = torch.zeros(B, 1, H * W + L)
+    to_target[..., [0, 1, 4, 5]] = 1.0  # the target's cells
+    prompts = SAMPrompts(query_attn=(to_target / 4, ))
+
+    def terms(stage_region, mask_logits):
+        losses = build(
+            prompt_weight=1.0, drift_weight=1.0,
+            stage_region=stage_region)(grounding, make_gt(), PARSES, prompts,
+                                       mask_logits)
+        return float(losses['loss_mask_drift']), float(
+            losses['loss_prompt_struct'])
+
+    cue_drift, cue_prompt = terms('cue', on_target)
+    both_drift, both_prompt = terms('cue_or_target', on_target)
+    assert cue_drift > 0.9 and cue_prompt > 0.9
+    assert both_drift < 0.01 and both_prompt < 0.01
+    # a mask outside both the cue and the target is drift either way
+    assert terms('cue_or_target', elsewhere)[0] > 0.9
+    with pytest.raises(ValueError, match='stage_region must be one of'):
+        build(stage_region='target')
