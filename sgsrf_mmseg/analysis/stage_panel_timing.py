@@ -10,9 +10,10 @@ only when its "How it decided" section is opened.
 """
 import statistics
 import time
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Sequence
 
 from ..apis import ExpressionParser, ReferringSegInferencer, explain_expression
+from ..utils.portable_paths import PortablePaths
 from ..visualization import stage_html
 
 
@@ -69,20 +70,23 @@ def time_stage_panels(inferencer: ReferringSegInferencer,
         html_s=statistics.median(drawn))
 
 
-def render_timing_block(times: Dict[str, float], command: str,
+def render_timing_block(times: Dict[str, float], command: Sequence[str],
                         setting: str) -> str:
     """The README block of a timing run.
 
     Args:
         times (dict): Output of :func:`time_stage_panels`.
-        command (str): The command that measured them.
+        command (Sequence[str]): The command that measured them (its
+            arguments), written with paths relative to the repository.
         setting (str): Model, device and threads, in words.
 
     Returns:
         str: Markdown.
     """
     request, panels = times['request_s'], times['panels_s']
-    return '\n'.join([
+    paths = PortablePaths()
+    command = paths.command(command)
+    block = '\n'.join([
         '', '| request | median time |', '|---|---:|',
         f'| plain (mask, score, overlay) | {1000 * request:.0f} ms |',
         f'| "How it decided" opened: the stage panels | '
@@ -96,3 +100,4 @@ def render_timing_block(times: Dict[str, float], command: str,
         'once per expression looked at.', '', 'Produced by:', '',
         f'- `{command}`', ''
     ])
+    return paths.refuse_absolute(block, 'the stage-panel timing block')

@@ -12,7 +12,6 @@ Example (the README's number: the tiny model on two CPU cores)::
 import argparse
 import os
 import os.path as osp
-import shlex
 import sys
 from functools import partial
 
@@ -83,8 +82,7 @@ def main() -> None:
                    f'threads, "{text}", median of {args.repeat} '
                    'interleaved runs; load average during the run '
                    f'{load:.1f}')
-        block = render_timing_block(times, shlex.join(['python'] + sys.argv),
-                                    setting)
+        block = render_timing_block(times, ['python'] + sys.argv, setting)
         update_document(
             path,
             partial(replace_marker_block, name=name, block=block, source=path))
