@@ -45,6 +45,18 @@ VARIANTS: Dict[str, Variant] = {
     'no_mask_drift':
     Variant('no GMS structure term (loss_mask_drift)',
             {f'{SCR}.drift_weight': 0}),
+    'ccr_struct_only':
+    Variant(
+        'no GPG or GMS structure term (loss_prompt_struct, '
+        'loss_mask_drift); the CCR structure term kept', {
+            f'{SCR}.prompt_weight': 0,
+            f'{SCR}.drift_weight': 0
+        }),
+    'tree_distance_stages':
+    Variant(
+        "CCR's pairwise tree-distance structure term in place of the roles "
+        'term; the GPG and GMS structure terms kept',
+        {f'{SCR}.language_structure': 'tree_distance'}),
     'stage_region_target':
     Variant(
         "the GPG and GMS terms' region is the cue's region or the target "
