@@ -26,6 +26,7 @@ PARSE_HELP = (
 #: ``language_structure`` values: the roles read from the parse (default),
 #: and two pairwise forms (:mod:`.language_structure`).
 LANGUAGE_STRUCTURES = ('roles', 'tree_distance', 'self_similarity')
+#: ``stage_region`` values: the region the GPG and GMS terms read.
 STAGE_REGIONS = ('cue', 'cue_or_target')
 #: The stages whose structural term follows a schedule, and their weights.
 SCHEDULED_TERMS = {'prompt': 'prompt_weight', 'drift': 'drift_weight'}
@@ -260,15 +261,18 @@ class StructuralConsistencyLoss(nn.Module):
             else:
                 term = self.pairwise_struct_loss(grounding, parses)
             losses['loss_struct'] = self.struct_weight * term
-        if self.prompt_weight and prompts is not None and prompts.query_attn:
-            region = self.stage_region_cells(grounding, target).flatten(1)
+        use_prompt = bool(self.prompt_weight and prompts is not None
+                          and prompts.query_attn)
+        use_drift = bool(self.drift_weight and mask_logits is not None)
+        if use_prompt or use_drift:
+            region = self.stage_region_cells(grounding, target)
+        if use_prompt:
             losses['loss_prompt_struct'] = self.scheduled_weight(
                 'prompt') * prompt_structure_loss(prompts.query_attn, roles,
-                                                  region)
-        if self.drift_weight and mask_logits is not None:
+                                                  region.flatten(1))
+        if use_drift:
             losses['loss_mask_drift'] = self.scheduled_weight(
-                'drift') * mask_drift_loss(
-                    mask_logits, self.stage_region_cells(grounding, target))
+                'drift') * mask_drift_loss(mask_logits, region)
         if self.ground_weight:
             losses['loss_ground'] = self.ground_weight * self.ground_loss(
                 grounding.cue_logits[:, 0], target, valid)
