@@ -63,6 +63,11 @@ VARIANTS: Dict[str, Variant] = {
         "(full: the cue's region), so a cue that misses the target does not "
         'push the queries or the mask off it',
         {f'{SCR}.stage_region': 'cue_or_target'}),
+    'mask_detail_stem':
+    Variant(
+        "adds image detail to SAM's mask decoder (GMS): a convolution stem "
+        'on the image, added to the upscaled embedding the mask is drawn '
+        'from', {'model.decode_head.detail_stem.channels': 16}),
     'no_cue':
     Variant(
         'no cue term (loss_ground)', {f'{SCR}.ground_weight': 0},

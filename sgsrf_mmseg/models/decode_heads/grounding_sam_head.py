@@ -14,6 +14,7 @@ from ..sam.prompts import encode_prompts
 from ..sam.weights import load_sam_weights
 from ..utils.frozen_stages import FrozenStagesMixin, GradGate
 from ..utils.grounding_adapter import GroundingAdapter
+from ..utils.mask_detail_stem import MaskDetailStem
 from ..utils.pixel_normalizer import PixelNormalizer
 from ..utils.stage_outputs import GroundedImage, Grounding, SAMPrompts
 
@@ -90,6 +91,10 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
             adapters stay trainable. Defaults to -1.
         freeze_prompt_encoder (bool): Freeze SAM's prompt encoder.
             Defaults to True.
+        detail_stem (dict, optional): Build a :class:`MaskDetailStem` with
+            these arguments (e.g. ``dict(channels=16)``): image detail added
+            to the mask decoder's upscaled embedding (zero at
+            initialisation). Defaults to None (SAM's decoder as it is).
         normalize (dict, optional): Pixel statistics the image encoder
             normalises its 0..255 input with (see
             :class:`PixelNormalizer`); None when the data preprocessor
@@ -120,6 +125,7 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
                  grad_checkpointing: bool = False,
                  frozen_stages: int = -1,
                  freeze_prompt_encoder: bool = True,
+                 detail_stem: Optional[dict] = None,
                  normalize: Optional[dict] = SAM_NORMALIZE,
                  loss_decode: Union[ConfigType,
                                     List[ConfigType]] = MASK_LOSSES,
@@ -148,6 +154,13 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
             self.grounding_adapters.extend(
                 GroundingAdapter(self.sam_cfg['embed_dim'], cue_channels)
                 for _ in self.adapter_indexes)
+        self.detail_stem = None
+        if detail_stem is not None:
+            height = self.image_embedding_size[0]
+            self.detail_stem = MaskDetailStem(
+                out_channels=self.mask_decoder.transformer_dim // 8,
+                stride=self.img_size // (4 * height),
+                **dict(detail_stem))
         self.pretrained = pretrained
         self.grad_checkpointing = grad_checkpointing
         self.frozen_stages = frozen_stages
@@ -224,12 +237,7 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
             raise ValueError('GroundingSAMHead with use_grounding_adapters='
                              'True needs grounding: give it a GroundedImage, '
                              'or set use_grounding_adapters=False')
-        if tuple(img.shape[-2:]) != (self.img_size, self.img_size):
-            img = F.interpolate(
-                img,
-                size=(self.img_size, self.img_size),
-                mode='bilinear',
-                align_corners=False)
+        img = self._resize_input(img)
         stages = self.stages()
         gate = GradGate()
         with gate.stage(*stages[0]):
@@ -249,25 +257,46 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         with gate.stage(*self.tail()):
             return enc.neck(x.permute(0, 3, 1, 2))
 
+    def _resize_input(self, img: torch.Tensor) -> torch.Tensor:
+        """The image resized (bilinear) to SAM's ``img_size``."""
+        if tuple(img.shape[-2:]) == (self.img_size, self.img_size):
+            return img
+        return F.interpolate(
+            img,
+            size=(self.img_size, self.img_size),
+            mode='bilinear',
+            align_corners=False)
+
+    def _image(self, inputs: HeadInputs) -> torch.Tensor:
+        """The 0..255 image of ``inputs``."""
+        if isinstance(inputs, GroundedImage):
+            return inputs.image
+        return inputs[self.in_index]
+
     def embed(self,
               inputs: HeadInputs) -> Tuple[torch.Tensor, Optional[SAMPrompts]]:
         """SAM's image embedding of ``inputs`` and their prompts (if any)."""
         if isinstance(inputs, GroundedImage):
             return (self.encode_image(inputs.image,
                                       inputs.grounding), inputs.prompts)
-        return self.encode_image(inputs[self.in_index]), None
+        return self.encode_image(self._image(inputs)), None
 
     def decode(self, inputs: HeadInputs) -> Tuple[torch.Tensor, torch.Tensor]:
         """Mask logits ``(B, 1, 4He, 4We)`` and IoU prediction ``(B, 1)``."""
         embedding, prompts = self.embed(inputs)
         sparse, dense = encode_prompts(self.prompt_encoder, prompts, embedding,
                                        self.img_size)
+        detail = None
+        if self.detail_stem is not None:
+            image = self._resize_input(self._image(inputs))
+            detail = self.detail_stem(self.normalizer(image))
         return self.mask_decoder(
             image_embeddings=embedding,
             image_pe=self.prompt_encoder.get_dense_pe(),
             sparse_prompt_embeddings=sparse,
             dense_prompt_embeddings=dense.to(embedding.dtype),
-            multimask_output=False)
+            multimask_output=False,
+            detail=detail)
 
     def forward(self, inputs: HeadInputs) -> torch.Tensor:
         """Mask logits ``(B, 1, 4He, 4We)`` (SAM's low-resolution masks)."""

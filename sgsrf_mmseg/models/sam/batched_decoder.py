@@ -1,5 +1,5 @@
 """SAM mask decoder run over a batch of images, one prompt set per image."""
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from segment_anything.modeling import MaskDecoder
@@ -12,9 +12,28 @@ class BatchedMaskDecoder(MaskDecoder):
     prompt set (``repeat_interleave``), so it takes one image with N prompt
     sets. Here image ``i`` is decoded with prompt set ``i``: image
     embeddings (B, C, h, w), dense prompts (B or 1, C, h, w) and sparse
-    prompts (B, K, C) with any K >= 0. Parameter names and ``forward`` are
-    the original ones, so the official weights load unchanged.
+    prompts (B, K, C) with any K >= 0. Parameter names are the original
+    ones, so the official weights load unchanged; ``forward`` also takes
+    optional ``detail`` features, added to the upscaled embedding (see
+    :class:`MaskDetailStem`).
     """
+
+    def forward(
+        self,
+        image_embeddings: torch.Tensor,
+        image_pe: torch.Tensor,
+        sparse_prompt_embeddings: torch.Tensor,
+        dense_prompt_embeddings: torch.Tensor,
+        multimask_output: bool,
+        detail: Optional[torch.Tensor] = None,
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """SAM's forward (the first mask, or the multimask ones), with
+        ``detail`` (B, C / 8, 4h, 4w) when given."""
+        masks, iou_pred = self.predict_masks(image_embeddings, image_pe,
+                                             sparse_prompt_embeddings,
+                                             dense_prompt_embeddings, detail)
+        outputs = slice(1, None) if multimask_output else slice(0, 1)
+        return masks[:, outputs], iou_pred[:, outputs]
 
     def predict_masks(
         self,
@@ -22,6 +41,7 @@ class BatchedMaskDecoder(MaskDecoder):
         image_pe: torch.Tensor,
         sparse_prompt_embeddings: torch.Tensor,
         dense_prompt_embeddings: torch.Tensor,
+        detail: Optional[torch.Tensor] = None,
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Predict all mask tokens' masks and IoU scores.
 
@@ -30,6 +50,8 @@ class BatchedMaskDecoder(MaskDecoder):
             image_pe (Tensor): Dense positional encoding, (1, C, h, w).
             sparse_prompt_embeddings (Tensor): (B, K, C).
             dense_prompt_embeddings (Tensor): (B, C, h, w) or (1, C, h, w).
+            detail (Tensor, optional): Added to the upscaled embedding,
+                (B, C / 8, 4h, 4w). Defaults to None.
 
         Returns:
             tuple[Tensor, Tensor]: Masks (B, num_mask_tokens, 4h, 4w) and
@@ -60,6 +82,13 @@ class BatchedMaskDecoder(MaskDecoder):
 
         upscaled = self.output_upscaling(
             src.transpose(1, 2).reshape(b, c, h, w))
+        if detail is not None:
+            if detail.shape[-3:] != upscaled.shape[-3:]:
+                raise ValueError(
+                    f'detail features {tuple(detail.shape[-3:])} do not '
+                    f'match the upscaled embedding '
+                    f'{tuple(upscaled.shape[-3:])}')
+            upscaled = upscaled + detail.to(upscaled.dtype)
         hyper_in = torch.stack([
             mlp(mask_tokens_out[:, i, :])
             for i, mlp in enumerate(self.output_hypernetworks_mlps)

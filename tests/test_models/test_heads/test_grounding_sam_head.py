@@ -15,6 +15,7 @@ from tiny_sam import TINY_SAM
 import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.decode_heads import GroundingSAMHead
 from sgsrf_mmseg.models.sam.prompts import encode_prompts
+from sgsrf_mmseg.models.utils.mask_detail_stem import MaskDetailStem
 from sgsrf_mmseg.models.utils.stage_outputs import (GroundedImage, Grounding,
                                                     SAMPrompts)
 
@@ -204,6 +205,57 @@ def test_zero_init_adapters_leave_sam_unchanged():
             logits[i:i + 1], masks, rtol=1e-4, atol=1e-4)
         torch.testing.assert_close(
             iou_pred[i:i + 1], iou, rtol=1e-4, atol=1e-4)
+
+
+def test_a_detail_stem_starts_as_sams_decoder_and_then_adds_detail():
+    head = _head(detail_stem=dict(channels=4))
+    plain = _head()
+    missing, unexpected = plain.load_state_dict(
+        head.state_dict(), strict=False)
+    assert not missing and unexpected and all(
+        k.startswith('detail_stem.') for k in unexpected)
+    inputs = _inputs()
+    logits, _ = head.decode(inputs)
+    with torch.no_grad():
+        torch.testing.assert_close(logits, plain.decode(inputs)[0])
+    sum(head.loss(inputs, _samples()).values()).backward()
+    assert head.detail_stem.proj.weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        head.detail_stem.proj.weight.normal_()
+        # the stem's share of the logits sees the image at its own
+        # resolution: a one-pixel change moves it most at that pixel
+        image = inputs.image.clone()
+        image[:, :, 40, 40] += 100
+        changed = dataclasses.replace(inputs, image=image)
+        share = [
+            head.decode(x)[0] - plain.decode(x)[0] for x in (inputs, changed)
+        ]
+        moved = (share[1] - share[0]).abs()
+    for peak in moved.flatten(1).argmax(1):
+        row, col = divmod(peak.item(), moved.shape[-1])
+        assert abs(row - 20) <= 1 and abs(col - 20) <= 1
+
+
+@pytest.mark.parametrize('patch, stride', [(8, 2), (16, 4)])
+def test_the_detail_stem_meets_the_upscaled_embedding(patch, stride):
+    head = _head(
+        sam=dict(TINY_SAM, patch_size=patch), detail_stem=dict(channels=4))
+    he = 64 // patch
+    detail = head.detail_stem(torch.zeros(2, 3, 64, 64))
+    assert detail.shape == (2, 4, 4 * he, 4 * he)
+    assert head.decode(_inputs())[0].shape == (2, 1, 4 * he, 4 * he)
+    with pytest.raises(ValueError, match='do not match the upscaled'):
+        embedding, _ = head.embed(_inputs())
+        head.mask_decoder.predict_masks(embedding,
+                                        head.prompt_encoder.get_dense_pe(),
+                                        torch.zeros(2, 0, 32),
+                                        torch.zeros(1, 32, he, he),
+                                        torch.zeros(2, 4, 2 * he, 2 * he))
+
+
+def test_a_detail_stem_needs_a_power_of_two_stride():
+    with pytest.raises(ValueError, match='power-of-two'):
+        MaskDetailStem(out_channels=4, stride=3)
 
 
 def test_frozen_stages_keep_adapters_trainable():
