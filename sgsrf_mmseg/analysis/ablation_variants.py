@@ -68,6 +68,10 @@ VARIANTS: Dict[str, Variant] = {
         "adds image detail to SAM's mask decoder (GMS): a convolution stem "
         'on the image, added to the upscaled embedding the mask is drawn '
         'from', {'model.decode_head.detail_stem.channels': 16}),
+    'ccr_patch_self_attn':
+    Variant(
+        'adds patch self-attention to each CCR block, after the patches '
+        'read the words', {'model.refiner.patch_self_attn': True}),
     'no_cue':
     Variant(
         'no cue term (loss_ground)', {f'{SCR}.ground_weight': 0},

@@ -15,7 +15,8 @@ from .attention import CrossAttention, FeedForward, GridPositionCache
 
 class CCRBlock(nn.Module):
     """One refinement block: words read each other, then the two modalities
-    read each other, then one FFN per modality.
+    read each other, (optionally) the patches read each other, then one FFN
+    per modality.
 
     Every residual branch is scaled by a per-channel gate that starts at
     ``gate_init``::
@@ -23,12 +24,17 @@ class CCRBlock(nn.Module):
         w <- w + g0 * Attn(LN(w), LN(w), LN(w))          (word self-attention)
         v <- v + g1 * Attn(LN(v) + P, LN(w), LN(w))      (patches read words)
         w <- w + g2 * Attn(LN(w), LN(v) + P, LN(v))      (words read patches)
+        v <- v + gp * Attn(LN(v) + P, LN(v) + P, LN(v))  (patches read patches)
         v <- v + g3 * FFN(LN(v));  w <- w + g4 * FFN(LN(w))
 
     with ``P`` the fixed 2D sine position embedding of the patches and padded
     words masked out as keys. The word self-attention is not causal, so a
     noun sees the modifiers that follow it ("the car *on the left*"), which
-    CLIP's causal text tower cannot.
+    CLIP's causal text tower cannot. The patch self-attention runs after the
+    patches have read the words, so a patch can see where the other objects
+    the expression names lie ("the car *next to the green pond*"): without
+    it each patch is scored on its own, and two objects of the same colour
+    and kind look the same to the cue.
 
     Args:
         dims (int): Token channels D.
@@ -37,15 +43,29 @@ class CCRBlock(nn.Module):
         dropout (float): Dropout in attention and FFNs.
         gate_init (float): Initial value of the residual gates.
         word_self_attn (bool): Use the word self-attention branch.
+        patch_self_attn (bool): Use the patch self-attention branch.
+            Defaults to False.
     """
 
-    def __init__(self, dims: int, num_heads: int, ffn_ratio: float,
-                 dropout: float, gate_init: float, word_self_attn: bool):
+    def __init__(self,
+                 dims: int,
+                 num_heads: int,
+                 ffn_ratio: float,
+                 dropout: float,
+                 gate_init: float,
+                 word_self_attn: bool,
+                 patch_self_attn: bool = False):
         super().__init__()
         self.word_self_attn = word_self_attn
         if word_self_attn:
             self.norm_self = nn.LayerNorm(dims)
             self.word_to_word = CrossAttention(dims, num_heads, dropout)
+        self.patch_self_attn = patch_self_attn
+        if patch_self_attn:
+            self.norm_patch_self = nn.LayerNorm(dims)
+            self.patch_to_patch = CrossAttention(dims, num_heads, dropout)
+            self.patch_self_gate = nn.Parameter(
+                torch.full((dims, ), float(gate_init)))
         self.norm_v = nn.LayerNorm(dims)
         self.norm_w = nn.LayerNorm(dims)
         self.patch_to_word = CrossAttention(dims, num_heads, dropout)
@@ -78,6 +98,10 @@ class CCRBlock(nn.Module):
         w_upd, _ = self.word_to_patch(wn, vn + pos, vn)
         v = v + self.gates[1] * v_upd
         w = w + self.gates[2] * w_upd
+        if self.patch_self_attn:
+            vn = self.norm_patch_self(v)
+            v = v + self.patch_self_gate * self.patch_to_patch(
+                vn + pos, vn + pos, vn)[0]
         v = v + self.gates[3] * self.ffn_v(self.norm_ffn_v(v))
         w = w + self.gates[4] * self.ffn_w(self.norm_ffn_w(w))
         return v, w, attn
@@ -125,6 +149,9 @@ class CrossModalConsistencyRefiner(BaseModule):
             from the first step. Defaults to 0.1.
         word_self_attn (bool): Word self-attention in each block.
             Defaults to True.
+        patch_self_attn (bool): Patch self-attention in each block, after
+            the patches read the words (see :class:`CCRBlock`). Defaults to
+            False.
         cue_scale_init (float): Initial ``tau``. Defaults to 10.
         cue_bias_init (float): Initial ``b``. Defaults to 0.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -141,6 +168,7 @@ class CrossModalConsistencyRefiner(BaseModule):
                  dropout: float = 0.0,
                  gate_init: float = 0.1,
                  word_self_attn: bool = True,
+                 patch_self_attn: bool = False,
                  cue_scale_init: float = 10.0,
                  cue_bias_init: float = 0.0,
                  init_cfg: Optional[dict] = None):
@@ -164,7 +192,8 @@ class CrossModalConsistencyRefiner(BaseModule):
         self.position = GridPositionCache(embed_dims)
         self.blocks = nn.ModuleList(
             CCRBlock(embed_dims, num_heads, ffn_ratio, dropout, gate_init,
-                     word_self_attn) for _ in range(num_blocks))
+                     word_self_attn, patch_self_attn)
+            for _ in range(num_blocks))
         if num_blocks > 0:
             self.sentence_refine = nn.Sequential(
                 nn.LayerNorm(embed_dims), nn.Linear(embed_dims, embed_dims))

@@ -154,3 +154,25 @@ def test_gradients_reach_every_parameter():
     loss.backward()
     for name, param in ccr.named_parameters():
         assert param.grad is not None and param.grad.abs().sum() > 0, name
+
+
+@pytest.mark.parametrize('patch_self_attn', [False, True])
+def test_patches_see_other_patches_only_through_patch_self_attention(
+        patch_self_attn):
+    visual, text = make_inputs(levels=1)
+    ccr = build(num_blocks=1, levels=1, patch_self_attn=patch_self_attn)
+    other = visual[0].clone()
+    other[:, :, 0, 0] = torch.randn(B, C_V)  # a patch other than (2, 3)
+    out = ccr(visual, text)
+    out_other = ccr([other], text)
+    same = torch.allclose(
+        out.visual[..., 2, 3], out_other.visual[..., 2, 3], atol=1e-6)
+    assert same != patch_self_attn
+    assert hasattr(ccr.blocks[0], 'patch_to_patch') == patch_self_attn
+    if patch_self_attn:
+        sum(t.pow(2).mean() for t in (out.visual, out.cue_logits)).backward()
+        block = ccr.blocks[0]
+        for param in (*block.patch_to_patch.parameters(),
+                      *block.norm_patch_self.parameters(),
+                      block.patch_self_gate):
+            assert param.grad.abs().sum() > 0
