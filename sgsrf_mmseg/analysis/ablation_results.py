@@ -40,12 +40,13 @@ from .ablation_variants import VARIANTS
 from .results_tables import ABLATION_KIND, flat_metrics, load_json
 
 #: mIoU, oIoU, mIoU of the synthetic data's structure groups (relations,
-#: role-reversal pairs, scenes with another referent), of colour-kind pairs
-#: held out of training and of targets under 1% of the image, then the
-#: grounding measures (pointing accuracy, drift).
+#: role-reversal pairs, scenes with another referent, scenes with a
+#: look-alike of the target), of colour-kind pairs held out of training and
+#: of targets under 1% of the image, then the grounding measures (pointing
+#: accuracy, drift).
 DEFAULT_METRICS = ('mIoU', 'oIoU', 'mIoU@relation', 'mIoU@role_reversal',
-                   'mIoU@same_image_other_referent', 'mIoU@held_out_pair',
-                   'mIoU_small', 'pointing', 'drift')
+                   'mIoU@same_image_other_referent', 'mIoU@look_alike',
+                   'mIoU@held_out_pair', 'mIoU_small', 'pointing', 'drift')
 
 
 def flat_test_metrics(path: str) -> Dict[str, float]:

@@ -11,7 +11,8 @@ from .ablation_stats import Comparison, compare
 from .results_tables import markdown_table, metric_value
 
 #: Metrics each variant is compared on against the reference.
-COMPARED_METRICS = ('mIoU', 'mIoU@relation', 'mIoU@role_reversal')
+COMPARED_METRICS = ('mIoU', 'mIoU@relation', 'mIoU@role_reversal',
+                    'mIoU@look_alike')
 
 
 def _options(cfg_options: Dict[str, object], config: str) -> str:

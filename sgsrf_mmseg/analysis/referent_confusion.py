@@ -15,6 +15,10 @@ expression is then
 * ``right``: own IoU >= 0.5;
 * ``other_referent``: own IoU < 0.5 and IoU >= 0.5 with another referent
   of its scene (a grounding error: the wrong object);
+* ``target_and_more``: the mask covers at least half of its own target, but
+  more than half of the mask lies off it (a grounding error too: the model
+  hedges between its target and objects like it, which need not be
+  referents, such as a look-alike of the same colour and kind);
 * ``poor_mask``: the rest (a segmentation error, or no object at all).
 """
 import hashlib
@@ -33,8 +37,9 @@ from .failure_gallery import (EXPRESSIONS_CSV, ExpressionResult,
 from .precision_agreement import read_predicted_mask
 from .results_tables import fmt, markdown_table
 
-RIGHT, OTHER_REFERENT, POOR_MASK = 'right', 'other_referent', 'poor_mask'
-CLASSES = (RIGHT, OTHER_REFERENT, POOR_MASK)
+RIGHT, OTHER_REFERENT = 'right', 'other_referent'
+TARGET_AND_MORE, POOR_MASK = 'target_and_more', 'poor_mask'
+CLASSES = (RIGHT, OTHER_REFERENT, TARGET_AND_MORE, POOR_MASK)
 #: An IoU at least this high counts as segmenting that referent.
 HIT_IOU = 0.5
 #: Largest difference allowed between the recomputed and the csv IoU.
@@ -56,6 +61,10 @@ class ExpressionConfusion:
         best_other_iou (float): The largest IoU of the prediction with
             another referent of the scene (0..1).
         best_other_ref_id (str): That referent.
+        own_cover (float): Share of its own target the prediction covers
+            (0..1; 0 for an empty target).
+        own_precision (float): Share of the prediction on its own target
+            (0..1; 0 for an empty prediction).
         referent_class (str): One of :data:`CLASSES`.
     """
     ref_id: str
@@ -64,6 +73,8 @@ class ExpressionConfusion:
     own_iou: float
     best_other_iou: float
     best_other_ref_id: str
+    own_cover: float
+    own_precision: float
     referent_class: str
 
 
@@ -102,13 +113,23 @@ class ReferentConfusion:
     single_referent: int
 
 
-def classify(own_iou: float, best_other_iou: float) -> str:
+def classify(own_iou: float, best_other_iou: float, own_cover: float,
+             own_precision: float) -> str:
     """The class of an expression by the module's rule."""
     if own_iou >= HIT_IOU:
         return RIGHT
     if best_other_iou >= HIT_IOU:
         return OTHER_REFERENT
+    if own_cover >= HIT_IOU and own_precision < HIT_IOU:
+        return TARGET_AND_MORE
     return POOR_MASK
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> float:
+    """``|part & whole| / |whole|`` of two boolean maps; 0 for an empty
+    ``whole``."""
+    size = whole.sum()
+    return float(np.logical_and(part, whole).sum() / size) if size else 0.0
 
 
 def mask_iou(a: np.ndarray, b: np.ndarray) -> Optional[float]:
@@ -210,8 +231,11 @@ def _expression_confusion(result: ExpressionResult, prediction_path: str,
             '(another run, or another --data-root)')
     other, best = max(((ref, iou or 0.0) for ref, iou in ious.items()),
                       key=lambda pair: pair[1])
+    target = files.mask(result.ref_id, images[result.ref_id])
+    cover, precision = _share(prediction, target), _share(target, prediction)
     return ExpressionConfusion(result.ref_id, result.sent_id, result.groups,
-                               own, best, other, classify(own, best))
+                               own, best, other, cover, precision,
+                               classify(own, best, cover, precision))
 
 
 def summarize(
@@ -311,6 +335,8 @@ def render_referent_confusion_block(
             'expressions have a scene with another referent. `right`: own '
             f'IoU >= {HIT_IOU}; `other_referent`: own IoU < {HIT_IOU} and '
             f'IoU >= {HIT_IOU} with another referent of the scene; '
+            f'`target_and_more`: the mask covers >= {HIT_IOU} of its own '
+            f'target, but less than {HIT_IOU} of the mask lies on it; '
             '`poor_mask`: the rest.')
     block = (f'{referent_confusion_table(result)}\n\n{note}\n\nProduced by:'
              f'\n\n- `{paths.command(command)}`')

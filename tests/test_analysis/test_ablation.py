@@ -179,8 +179,8 @@ def test_mean_and_std_over_seeds(tmp_path):
     assert ablation['kind'] == 'sgsrf-ablation'
     assert ablation['metrics'] == [
         'mIoU', 'oIoU', 'mIoU@relation', 'mIoU@role_reversal',
-        'mIoU@same_image_other_referent', 'mIoU@held_out_pair', 'mIoU_small',
-        'pointing', 'drift'
+        'mIoU@same_image_other_referent', 'mIoU@look_alike',
+        'mIoU@held_out_pair', 'mIoU_small', 'pointing', 'drift'
     ]
     full, no_scr = ablation['variants']
     assert (full['name'], no_scr['name']) == ('full', 'no_scr_terms')

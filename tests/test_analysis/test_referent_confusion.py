@@ -13,7 +13,8 @@ import pytest
 
 from sgsrf_mmseg.analysis.document_blocks import marker_blocks
 from sgsrf_mmseg.analysis.referent_confusion import (OTHER_REFERENT, POOR_MASK,
-                                                     RIGHT, classify,
+                                                     RIGHT, TARGET_AND_MORE,
+                                                     classify,
                                                      referent_confusion)
 from sgsrf_mmseg.utils.portable_paths import absolute_paths
 
@@ -38,10 +39,16 @@ TARGETS = {
     '3': box(slice(0, 5), slice(0, 10)),
     '4': box(slice(5, 10), slice(0, 10)),
     '5': box(slice(2, 6), slice(2, 6)),
+    '6': box(slice(0, 3), slice(0, 3)),
+    '7': box(slice(7, 10), slice(7, 10)),
 }
-SCENES = {'a': ('1', '2'), 'b': ('3', '4'), 'c': ('5', )}
+SCENES = {'a': ('1', '2'), 'b': ('3', '4'), 'c': ('5', ), 'd': ('6', '7')}
+#: Covers all of target 6 and 12 pixels beside it (no referent there).
+TARGET_6_AND_MORE = box(slice(0, 3), slice(0, 3)) | box(
+    slice(0, 3), slice(4, 8))
 #: (ref_id, sent_id, groups, prediction, class): 1 segments referent 2, 3
-#: covers two fifths of its own target, 2 and 4 are right.
+#: covers two fifths of its own target, 6 its target and more, 2, 4 and 7
+#: are right.
 EXPRESSIONS = [
     ('1', '1', 'relation;same_image_other_referent', TARGETS['2'],
      OTHER_REFERENT),
@@ -49,6 +56,8 @@ EXPRESSIONS = [
     ('3', '3', 'look_alike', box(slice(0, 2), slice(0, 10)), POOR_MASK),
     ('4', '4', 'look_alike', TARGETS['4'], RIGHT),
     ('5', '5', 'relation', TARGETS['1'], None),
+    ('6', '6', 'look_alike', TARGET_6_AND_MORE, TARGET_AND_MORE),
+    ('7', '7', 'look_alike', TARGETS['7'], RIGHT),
 ]
 
 
@@ -110,6 +119,9 @@ def test_classes_and_group_shares(run):
     assert (confused.own_iou, confused.best_other_iou,
             confused.best_other_ref_id) == (0.0, 1.0, '2')
     assert result.expressions[2].own_iou == pytest.approx(0.4)
+    hedged = result.expressions[4]
+    assert (hedged.own_cover, hedged.own_precision) == (1.0, 9 / 21)
+    assert result.expressions[2].own_cover == pytest.approx(0.4)
     groups = {g.name: g for g in result.groups}
     assert result.groups[0].name == 'all'
     assert set(groups) == {
@@ -117,34 +129,41 @@ def test_classes_and_group_shares(run):
         'medium'
     }
     everything = groups['all']
-    assert everything.expressions == 4
-    assert everything.mean_own_iou == pytest.approx(60.0)
-    assert everything.mean_best_other_iou == pytest.approx(25.0)
-    assert everything.shares == {
+    assert everything.expressions == 6
+    assert everything.mean_own_iou == pytest.approx(100 * (3.4 + 9 / 21) / 6)
+    assert everything.mean_best_other_iou == pytest.approx(100 / 6)
+    assert everything.shares == pytest.approx({
         RIGHT: 50.0,
-        OTHER_REFERENT: 25.0,
-        POOR_MASK: 25.0
-    }
+        OTHER_REFERENT: 100 / 6,
+        TARGET_AND_MORE: 100 / 6,
+        POOR_MASK: 100 / 6
+    })
     assert groups['relation'].expressions == 2  # referent 5 is left out
     assert groups['relation'].shares == {
         RIGHT: 50.0,
         OTHER_REFERENT: 50.0,
+        TARGET_AND_MORE: 0.0,
         POOR_MASK: 0.0
     }
     assert groups['look_alike'].shares == {
         RIGHT: 50.0,
         OTHER_REFERENT: 0.0,
-        POOR_MASK: 50.0
+        TARGET_AND_MORE: 25.0,
+        POOR_MASK: 25.0
     }
-    assert groups['small'].shares[OTHER_REFERENT] == 50.0
+    assert groups['small'].shares[OTHER_REFERENT] == 25.0
 
 
-@pytest.mark.parametrize('own, other, expected', [(0.5, 0.9, RIGHT),
-                                                  (0.49, 0.5, OTHER_REFERENT),
-                                                  (0.2, 0.3, POOR_MASK),
-                                                  (0.0, 0.49, POOR_MASK)])
-def test_the_rule_is_iou_at_least_half(own, other, expected):
-    assert classify(own, other) == expected
+@pytest.mark.parametrize('own, other, cover, precision, expected',
+                         [(0.5, 0.9, 1.0, 0.5, RIGHT),
+                          (0.49, 0.5, 1.0, 0.49, OTHER_REFERENT),
+                          (0.3, 0.3, 0.5, 0.49, TARGET_AND_MORE),
+                          (0.3, 0.3, 0.49, 0.3, POOR_MASK),
+                          (0.4, 0.3, 0.6, 0.5, POOR_MASK),
+                          (0.0, 0.49, 0.0, 0.0, POOR_MASK)])
+def test_the_rule_is_a_half_of_iou_cover_and_precision(own, other, cover,
+                                                       precision, expected):
+    assert classify(own, other, cover, precision) == expected
 
 
 def test_data_root_replaces_the_csv_folders(run):
@@ -187,7 +206,7 @@ def test_tool_writes_the_block_and_the_json(run, tmp_path, monkeypatch,
     report = str(tmp_path / 'confusion.json')
     main([str(out), '--out', report, '--target', f'{doc}:referent-confusion'])
     block = marker_blocks(doc.read_text())['referent-confusion']
-    assert '| all | 4 | 60.00 | 25.00 | 50.0 | 25.0 | 25.0 |' in block
+    assert '| all | 6 | 63.81 | 16.67 | 50.0 | 16.7 | 16.7 | 16.7 |' in block
     assert ('Produced by:\n\n- `python tools/analysis/referent_confusion.py '
             '$WORK/results --out $WORK/confusion.json --target '
             '$WORK/README.md:referent-confusion`') in block
