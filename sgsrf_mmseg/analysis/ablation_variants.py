@@ -72,6 +72,11 @@ VARIANTS: Dict[str, Variant] = {
     Variant(
         'adds patch self-attention to each CCR block, after the patches '
         'read the words', {'model.refiner.patch_self_attn': True}),
+    'cue_position_prior':
+    Variant(
+        "adds CCR's position prior to the cue: a term linear in the patch "
+        'position embedding, its weights read from the sentence',
+        {'model.refiner.position_prior': True}),
     'no_cue':
     Variant(
         'no cue term (loss_ground)', {f'{SCR}.ground_weight': 0},

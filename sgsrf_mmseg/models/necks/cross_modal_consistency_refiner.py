@@ -127,7 +127,11 @@ class CrossModalConsistencyRefiner(BaseModule):
         s' = s0 + g_s * Linear(LN(sum_l a_l W'_l))
 
     Grounding cue: ``G = tau * cos(V', s') + b`` per patch (learnable
-    ``tau``, ``b``).
+    ``tau``, ``b``). With ``position_prior`` the sentence also places the
+    cue directly: ``G_i += (A s') . P_i`` with ``P`` the patches' sine
+    position embedding and ``A`` a linear map, zero at initialisation, so
+    that words like "left" or "at the top" can move the cue to a side of
+    the image, which tells apart two objects of the same colour and kind.
 
     With ``need_patch_word_attn`` (the structural loss asks for it in
     training) each block also returns its head-averaged patch->word
@@ -152,6 +156,8 @@ class CrossModalConsistencyRefiner(BaseModule):
         patch_self_attn (bool): Patch self-attention in each block, after
             the patches read the words (see :class:`CCRBlock`). Defaults to
             False.
+        position_prior (bool): Add the sentence's position prior to the
+            cue (see above). Defaults to False.
         cue_scale_init (float): Initial ``tau``. Defaults to 10.
         cue_bias_init (float): Initial ``b``. Defaults to 0.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -169,6 +175,7 @@ class CrossModalConsistencyRefiner(BaseModule):
                  gate_init: float = 0.1,
                  word_self_attn: bool = True,
                  patch_self_attn: bool = False,
+                 position_prior: bool = False,
                  cue_scale_init: float = 10.0,
                  cue_bias_init: float = 0.0,
                  init_cfg: Optional[dict] = None):
@@ -199,6 +206,11 @@ class CrossModalConsistencyRefiner(BaseModule):
                 nn.LayerNorm(embed_dims), nn.Linear(embed_dims, embed_dims))
             self.sentence_gate = nn.Parameter(
                 torch.full((embed_dims, ), float(gate_init)))
+        self.position_prior = None
+        if position_prior:
+            self.position_prior = nn.Linear(embed_dims, embed_dims)
+            nn.init.zeros_(self.position_prior.weight)
+            nn.init.zeros_(self.position_prior.bias)
         self.cue_scale = nn.Parameter(torch.tensor(float(cue_scale_init)))
         self.cue_bias = nn.Parameter(torch.tensor(float(cue_bias_init)))
 
@@ -260,6 +272,8 @@ class CrossModalConsistencyRefiner(BaseModule):
             s = s + self.sentence_gate * self.sentence_refine(pooled)
         cos = F.normalize(v, dim=-1) @ F.normalize(s, dim=-1)[..., None]
         cue = self.cue_scale * cos + self.cue_bias
+        if self.position_prior is not None:
+            cue = cue + (self.position_prior(s) @ pos.T)[..., None]
         b = v.shape[0]
         return Grounding(
             visual=v.transpose(1, 2).reshape(b, -1, h, w_),

@@ -176,3 +176,29 @@ def test_patches_see_other_patches_only_through_patch_self_attention(
                       *block.norm_patch_self.parameters(),
                       block.patch_self_gate):
             assert param.grad.abs().sum() > 0
+
+
+def test_the_position_prior_adds_a_sentence_placed_term_to_the_cue():
+    visual, text = make_inputs()
+    ccr = build(position_prior=True)
+    plain = build()
+    missing, unexpected = plain.load_state_dict(ccr.state_dict(), strict=False)
+    assert not missing and sorted(unexpected) == [
+        'position_prior.bias', 'position_prior.weight'
+    ]
+    out = ccr(visual, text)
+    torch.testing.assert_close(out.cue_logits, plain(visual, text).cue_logits)
+    out.cue_logits.pow(2).mean().backward()
+    assert ccr.position_prior.weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        ccr.position_prior.weight.normal_()
+        shifted = ccr(visual, text)
+        prior = ccr.position_prior(shifted.sentence) @ shifted.position.T
+        torch.testing.assert_close(
+            shifted.cue_logits - out.cue_logits,
+            prior.reshape(B, 1, H, W),
+            rtol=1e-4,
+            atol=1e-4)
+    # the prior differs across the image and between the sentences
+    assert prior.std(dim=1).min() > 0.1
+    assert (prior[0] - prior[1]).abs().max() > 0.1
