@@ -77,6 +77,14 @@ VARIANTS: Dict[str, Variant] = {
         "adds CCR's position prior to the cue: a term linear in the patch "
         'position embedding, its weights read from the sentence',
         {'model.refiner.position_prior': True}),
+    'all_additions':
+    Variant(
+        'all three additions: the mask detail stem, the CCR patch '
+        'self-attention and the position prior of the cue', {
+            'model.decode_head.detail_stem.channels': 16,
+            'model.refiner.patch_self_attn': True,
+            'model.refiner.position_prior': True
+        }),
     'no_cue':
     Variant(
         'no cue term (loss_ground)', {f'{SCR}.ground_weight': 0},
