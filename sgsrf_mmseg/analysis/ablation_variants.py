@@ -85,6 +85,9 @@ VARIANTS: Dict[str, Variant] = {
             'model.refiner.patch_self_attn': True,
             'model.refiner.position_prior': True
         }),
+    'ccr_four_blocks':
+    Variant('four CCR refinement blocks instead of two (more fusion capacity)',
+            {'model.refiner.num_blocks': 4}),
     'no_cue':
     Variant(
         'no cue term (loss_ground)', {f'{SCR}.ground_weight': 0},
