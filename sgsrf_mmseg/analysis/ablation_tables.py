@@ -23,7 +23,7 @@ def _options(cfg_options: Dict[str, object], config: str) -> str:
 
 
 def render_variant_table(entries: Sequence[dict]) -> str:
-    """What each variant changes, removes, and changes with it.
+    """What each variant removes or adds, and changes with it.
 
     Args:
         entries (Sequence[dict]): The ablation file's ``variants``.
@@ -37,9 +37,10 @@ def render_variant_table(entries: Sequence[dict]) -> str:
         _options(e.get('cfg_options', {}), e.get('config', '')),
         e.get('side_effects') or '-'
     ] for e in entries]
-    return markdown_table(['variant', 'removes', 'change', 'side effects'],
-                          rows,
-                          text_columns=4)
+    return markdown_table(
+        ['variant', 'removes or adds', 'change', 'side effects'],
+        rows,
+        text_columns=4)
 
 
 def _scores(runs: list, metric: str) -> List[float]:

@@ -14,7 +14,7 @@ class Variant:
     """A named change of the config.
 
     Attributes:
-        description (str): What the change removes or replaces.
+        description (str): What the change removes, replaces or adds.
         cfg_options (dict): ``--cfg-options`` of the change (scalar values:
             None, bool, int, float, str).
         config (str, optional): Another config file, relative to the
