@@ -88,6 +88,14 @@ VARIANTS: Dict[str, Variant] = {
     'ccr_four_blocks':
     Variant('four CCR refinement blocks instead of two (more fusion capacity)',
             {'model.refiner.num_blocks': 4}),
+    'long_schedule':
+    Variant(
+        '6,000 training iterations instead of 3,000 (the cosine decay '
+        'stretched to match): is the model short of steps?', {
+            'train_cfg.max_iters': 6000,
+            'param_scheduler.1.end': 6000
+        },
+        side_effects='twice the training time'),
     'no_cue':
     Variant(
         'no cue term (loss_ground)', {f'{SCR}.ground_weight': 0},
