@@ -17,25 +17,16 @@ from ..utils.grounding_adapter import GroundingAdapter
 from ..utils.mask_detail_stem import MaskDetailStem
 from ..utils.pixel_normalizer import PixelNormalizer
 from ..utils.stage_outputs import GroundedImage, Grounding, SAMPrompts
+from .binary_mask_losses import MASK_LOSSES, BinaryMaskLossMixin
 
 #: SAM's pixel statistics (0..255 scale).
 SAM_NORMALIZE = dict(
     mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375))
-#: The default mask losses: sigmoid cross-entropy and Dice.
-MASK_LOSSES = [
-    dict(
-        type='CrossEntropyLoss',
-        use_sigmoid=True,
-        avg_non_ignore=True,
-        loss_weight=1.0,
-        loss_name='loss_mask_bce'),
-    dict(type='MaskDiceLoss', loss_weight=1.0, loss_name='loss_dice')
-]
 HeadInputs = Union[GroundedImage, Sequence[torch.Tensor]]
 
 
 @MODELS.register_module()
-class GroundingSAMHead(FrozenStagesMixin, BaseModule):
+class GroundingSAMHead(BinaryMaskLossMixin, FrozenStagesMixin, BaseModule):
     """Grounding Modulated Segmentation (GMS) head: SAM driven by grounding.
 
     A binary decode head (``out_channels=1``, target where
@@ -231,17 +222,32 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         Returns:
             Tensor: Image embedding (B, prompt_dim, He, We).
         """
+        return self._encode(self.prepare_image(img), grounding)
+
+    def prepare_image(self, img: torch.Tensor) -> torch.Tensor:
+        """The 0..255 image as the encoder reads it: resized (bilinear) to
+        SAM's ``img_size`` and normalised."""
+        if tuple(img.shape[-2:]) != (self.img_size, self.img_size):
+            img = F.interpolate(
+                img,
+                size=(self.img_size, self.img_size),
+                mode='bilinear',
+                align_corners=False)
+        return self.normalizer(img)
+
+    def _encode(self, image: torch.Tensor,
+                grounding: Optional[Grounding]) -> torch.Tensor:
+        """:meth:`encode_image` of a prepared image."""
         enc = self.image_encoder
         adapters = dict(zip(self.adapter_indexes, self.grounding_adapters))
         if adapters and grounding is None:
             raise ValueError('GroundingSAMHead with use_grounding_adapters='
                              'True needs grounding: give it a GroundedImage, '
                              'or set use_grounding_adapters=False')
-        img = self._resize_input(img)
         stages = self.stages()
         gate = GradGate()
         with gate.stage(*stages[0]):
-            x = enc.patch_embed(self.normalizer(img))
+            x = enc.patch_embed(image)
             if enc.pos_embed is not None:
                 x = x + enc.pos_embed
         for i, block in enumerate(enc.blocks):
@@ -257,39 +263,39 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
         with gate.stage(*self.tail()):
             return enc.neck(x.permute(0, 3, 1, 2))
 
-    def _resize_input(self, img: torch.Tensor) -> torch.Tensor:
-        """The image resized (bilinear) to SAM's ``img_size``."""
-        if tuple(img.shape[-2:]) == (self.img_size, self.img_size):
-            return img
-        return F.interpolate(
-            img,
-            size=(self.img_size, self.img_size),
-            mode='bilinear',
-            align_corners=False)
-
     def _image(self, inputs: HeadInputs) -> torch.Tensor:
         """The 0..255 image of ``inputs``."""
         if isinstance(inputs, GroundedImage):
             return inputs.image
         return inputs[self.in_index]
 
-    def embed(self,
-              inputs: HeadInputs) -> Tuple[torch.Tensor, Optional[SAMPrompts]]:
-        """SAM's image embedding of ``inputs`` and their prompts (if any)."""
+    def embed(
+        self,
+        inputs: HeadInputs,
+        image: Optional[torch.Tensor] = None
+    ) -> Tuple[torch.Tensor, Optional[SAMPrompts]]:
+        """SAM's image embedding of ``inputs`` and their prompts (if any).
+
+        Args:
+            inputs (GroundedImage | Sequence[Tensor]): See the class.
+            image (Tensor, optional): The image of ``inputs`` already
+                prepared (:meth:`prepare_image`). Defaults to None.
+        """
+        if image is None:
+            image = self.prepare_image(self._image(inputs))
         if isinstance(inputs, GroundedImage):
-            return (self.encode_image(inputs.image,
-                                      inputs.grounding), inputs.prompts)
-        return self.encode_image(self._image(inputs)), None
+            return self._encode(image, inputs.grounding), inputs.prompts
+        return self._encode(image, None), None
 
     def decode(self, inputs: HeadInputs) -> Tuple[torch.Tensor, torch.Tensor]:
         """Mask logits ``(B, 1, 4He, 4We)`` and IoU prediction ``(B, 1)``."""
-        embedding, prompts = self.embed(inputs)
+        image = detail = None
+        if self.detail_stem is not None:
+            image = self.prepare_image(self._image(inputs))
+            detail = self.detail_stem(image)
+        embedding, prompts = self.embed(inputs, image)
         sparse, dense = encode_prompts(self.prompt_encoder, prompts, embedding,
                                        self.img_size)
-        detail = None
-        if self.detail_stem is not None:
-            image = self._resize_input(self._image(inputs))
-            detail = self.detail_stem(self.normalizer(image))
         return self.mask_decoder(
             image_embeddings=embedding,
             image_pe=self.prompt_encoder.get_dense_pe(),
@@ -326,63 +332,6 @@ class GroundingSAMHead(FrozenStagesMixin, BaseModule):
                 test_cfg: Optional[ConfigType] = None) -> torch.Tensor:
         """Forward; logits resized to the (padded) input size (B, 1, H, W)."""
         return self.predict_by_feat(self.forward(inputs), batch_img_metas)
-
-    def _resize(self, logits: torch.Tensor,
-                size: Sequence[int]) -> torch.Tensor:
-        """Bilinear resize of logits to ``size``."""
-        if tuple(logits.shape[-2:]) == tuple(size):
-            return logits
-        return F.interpolate(
-            logits,
-            size=tuple(size),
-            mode='bilinear',
-            align_corners=self.align_corners)
-
-    @staticmethod
-    def _labels(batch_data_samples: SampleList) -> torch.Tensor:
-        """``(B, H, W)`` labels of the batch."""
-        return torch.stack([s.gt_sem_seg.data
-                            for s in batch_data_samples]).squeeze(1)
-
-    def loss_by_feat(self,
-                     mask_logits: torch.Tensor,
-                     batch_data_samples: SampleList,
-                     iou_pred: Optional[torch.Tensor] = None) -> dict:
-        """Mask losses at the label resolution (and the IoU-head loss).
-
-        Args:
-            mask_logits (Tensor): Output of :meth:`forward`.
-            batch_data_samples (list[SegDataSample]): With ``gt_sem_seg``.
-            iou_pred (Tensor, optional): ``(B, 1)`` SAM's IoU prediction,
-                scored by ``loss_iou`` when both are given. Defaults to
-                None.
-
-        Returns:
-            dict[str, Tensor]: Losses keyed by their ``loss_name``.
-        """
-        label = self._labels(batch_data_samples)
-        logits = self._resize(mask_logits.float(), label.shape[-2:])
-        losses = {}
-        for loss_module in self.loss_decode:
-            value = loss_module(logits, label, ignore_index=self.ignore_index)
-            name = loss_module.loss_name
-            losses[name] = losses[name] + value if name in losses else value
-        if self.loss_iou is not None and iou_pred is not None:
-            name = self.loss_iou.get('loss_name', 'loss_iou')
-            losses[name] = self.loss_iou.get('loss_weight', 1.0) * F.mse_loss(
-                iou_pred[:, 0].float(), self._mask_iou(logits.detach(), label))
-        return losses
-
-    def _mask_iou(self, logits: torch.Tensor,
-                  label: torch.Tensor) -> torch.Tensor:
-        """IoU of the thresholded prediction per image (1 if both empty)."""
-        valid = label != self.ignore_index
-        pred = (logits[:, 0].sigmoid() > self.threshold) & valid
-        target = (label == 1) & valid
-        inter = (pred & target).flatten(1).sum(1).float()
-        union = (pred | target).flatten(1).sum(1).float()
-        return torch.where(union > 0, inter / union.clamp(min=1),
-                           torch.ones_like(union))
 
     def predict_by_feat(self, mask_logits: torch.Tensor,
                         batch_img_metas: List[dict]) -> torch.Tensor:

@@ -10,7 +10,8 @@ from segment_anything.modeling.common import LayerNorm2d
 
 from ..sam.weights import load_sam_weights
 from ..utils.stage_outputs import GroundedImage, SAMPrompts
-from .grounding_sam_head import MASK_LOSSES, GroundingSAMHead
+from .binary_mask_losses import MASK_LOSSES
+from .grounding_sam_head import GroundingSAMHead
 
 
 @MODELS.register_module()
@@ -99,9 +100,12 @@ class SAMFeatureHead(GroundingSAMHead):
         load_sam_weights(path, None, self.prompt_encoder, self.mask_decoder)
 
     def embed(
-        self, inputs: Sequence[torch.Tensor]
+        self,
+        inputs: Sequence[torch.Tensor],
+        image: Optional[torch.Tensor] = None
     ) -> Tuple[torch.Tensor, Optional[SAMPrompts]]:
-        """The features projected onto SAM's embedding grid; no prompts."""
+        """The features projected onto SAM's embedding grid; no prompts (no
+        image is read: ``image`` must be None)."""
         if isinstance(inputs, GroundedImage):
             raise ValueError(
                 'SAMFeatureHead decodes a backbone\'s features; a '
