@@ -16,15 +16,21 @@ subprocesses, in ``WORK/<variant>/seed<k>/``::
 Resuming: a run whose ``test_results.json`` exists is not run again; a run
 whose training finished is only tested; an interrupted training continues
 from its last checkpoint (``tools/train.py --resume``). A run folder that
-holds a run of another config or other options is refused, not reused.
-``run.json`` names the config and the checkpoint relative to the
-repository, so that the records kept there resume in any clone.
+holds a run of another config or other options is refused, not reused,
+and so is one whose config has been edited since (``run.json`` keeps a
+digest of the resolved config: an edited config or base file that changes
+a value changes it; edited code does not). ``run.json`` names the config
+and the checkpoint relative to the repository, so that the records kept
+there resume in any clone.
 
 The seed goes in as ``randomness.seed=<k>``; options given to every run
 come first, then the variant's, then the seed. The results of all runs are
 gathered by :mod:`.ablation_results`.
 """
 import argparse
+import copy
+import functools
+import hashlib
 import json
 import os
 import os.path as osp
@@ -65,12 +71,14 @@ class RunPlan:
         run_dir (str): ``WORK/<variant>/seed<k>``.
         config (str): Config file.
         cfg_options (tuple[str, ...]): ``key=value`` options, in order.
+        config_digest (str): :func:`config_digest` of the two.
     """
     variant: str
     seed: int
     run_dir: str
     config: str
     cfg_options: tuple
+    config_digest: str
 
     def path(self, name: str) -> str:
         """A file or folder of the run."""
@@ -112,14 +120,30 @@ def log_tail(path: str, lines: int = LOG_TAIL_LINES) -> List[str]:
         return [line.rstrip('\n') for line in deque(f, maxlen=lines)]
 
 
+@functools.lru_cache(maxsize=None)
+def _read_config(path: str) -> Config:
+    """A config file with its bases, read once per process."""
+    return Config.fromfile(path)
+
+
+def config_digest(config: str, cfg_options: Sequence[str]) -> str:
+    """What a run trains, as 16 hex digits: the sha256 of the config file,
+    its bases resolved and ``cfg_options`` merged, as sorted JSON."""
+    cfg = copy.deepcopy(_read_config(config))
+    cfg.merge_from_dict(parse_cfg_options(cfg_options))
+    text = json.dumps(cfg.to_dict(), sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
+
+
 def plan_runs(
     variants: Sequence[str],
     seeds: Sequence[int],
     work_dir: str,
     repo_root: str,
     config: Optional[str] = None,
-    cfg_options: Sequence[str] = ()
-) -> List[RunPlan]:
+    cfg_options: Sequence[str] = (),
+    digest: Callable[[str, Sequence[str]],
+                     str] = config_digest) -> List[RunPlan]:
     """The runs of an ablation, variant by variant, seed by seed.
 
     Args:
@@ -132,6 +156,8 @@ def plan_runs(
             only go with the default. Defaults to None.
         cfg_options (Sequence[str]): ``key=value`` options of every run.
             Defaults to ().
+        digest (Callable): ``digest(config, cfg_options)`` of a run.
+            Defaults to :func:`config_digest`.
 
     Returns:
         list[RunPlan]: The runs.
@@ -162,11 +188,12 @@ def plan_runs(
         options = list(cfg_options) + [
             f'{key}={value}' for key, value in variant.cfg_options.items()
         ]
-        plans += [
-            RunPlan(name, int(seed), osp.join(work_dir, name, f'seed{seed}'),
-                    path, tuple(options + [f'randomness.seed={seed}']))
-            for seed in seeds
-        ]
+        for seed in seeds:
+            run_options = tuple(options + [f'randomness.seed={seed}'])
+            plans.append(
+                RunPlan(name, int(seed), osp.join(work_dir, name,
+                                                  f'seed{seed}'), path,
+                        run_options, digest(path, run_options)))
     return plans
 
 
@@ -189,16 +216,26 @@ def _start_record(plan: RunPlan) -> dict:
         variant=plan.variant,
         seed=plan.seed,
         config=PortablePaths().path(plan.config),
-        cfg_options=list(plan.cfg_options))
+        cfg_options=list(plan.cfg_options),
+        config_digest=plan.config_digest)
     if osp.isfile(path):
         with open(path, encoding='utf-8') as f:
             record = json.load(f)
-        if {k: record.get(k) for k in planned} != planned:
+        same_run = ('variant', 'seed', 'config', 'cfg_options')
+        if any(record.get(k) != planned[k] for k in same_run):
             raise RunFailed(
                 plan, 'setup', path,
                 f'{plan.run_dir} holds a run of {record.get("config")} with '
                 f'options {record.get("cfg_options")}; use another work dir '
                 'or remove that folder')
+        if record.get('config_digest') != plan.config_digest:
+            raise RunFailed(
+                plan, 'setup', path,
+                f'{plan.run_dir} holds a run of another version of '
+                f'{planned["config"]} (config digest '
+                f'{record.get("config_digest")}, now {plan.config_digest}): '
+                'its scores are not those of this config; remove that '
+                'folder to run it again')
         return record
     os.makedirs(plan.run_dir, exist_ok=True)
     write_results_json(path, planned)

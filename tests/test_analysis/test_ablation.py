@@ -8,9 +8,9 @@ import statistics
 import pytest
 
 from sgsrf_mmseg.analysis.ablation import (VARIANTS, RunFailed, Tools,
-                                           available_cores, finished_runs,
-                                           parse_cfg_options, plan_runs,
-                                           run_ablation)
+                                           available_cores, config_digest,
+                                           finished_runs, parse_cfg_options,
+                                           plan_runs, run_ablation)
 from sgsrf_mmseg.analysis.ablation_results import (ablation_file,
                                                    flat_test_metrics,
                                                    format_summary)
@@ -18,6 +18,11 @@ from sgsrf_mmseg.analysis.ablation_results import (ablation_file,
 TOOLS = Tools(train='TRAIN.py', test='TEST.py', python='PY')
 #: Test mIoU of seed 0 per variant; seed k adds 2k.
 BASE = {'full': 60.0, 'no_scr_terms': 50.0, 'no_gpg': 40.0}
+
+
+def fixed_digest(config, cfg_options):
+    """Stands in for config_digest where the config files do not exist."""
+    return 'digest-of-' + osp.basename(config)
 
 
 def option_values(args):
@@ -120,14 +125,16 @@ def run(tmp_path,
         variants=('full', 'no_scr_terms'),
         seeds=(0, 1, 2),
         options=(),
-        jobs=1):
+        jobs=1,
+        digest=fixed_digest):
     plans = plan_runs(
         list(variants),
         list(seeds),
         str(tmp_path / 'work'),
         '/repo',
         config='base.py',
-        cfg_options=list(options))
+        cfg_options=list(options),
+        digest=digest)
     records, failures = run_ablation(
         plans, TOOLS, jobs=jobs, run_command=fake, report=lambda _: None)
     out = str(tmp_path / 'work' / 'ablation.json')
@@ -139,7 +146,8 @@ def test_plan_order_of_options_and_configs(tmp_path):
     plans = plan_runs(['no_scr_terms', 'no_text'], [0, 1],
                       str(tmp_path),
                       '/repo',
-                      cfg_options=['a.b=1'])
+                      cfg_options=['a.b=1'],
+                      digest=fixed_digest)
     assert [(p.variant, p.seed) for p in plans] == [('no_scr_terms', 0),
                                                     ('no_scr_terms', 1),
                                                     ('no_text', 0),
@@ -154,7 +162,7 @@ def test_plan_order_of_options_and_configs(tmp_path):
 
 @pytest.mark.parametrize('name', list(VARIANTS))
 def test_variant_options_reach_the_config_as_written(name):
-    plan, = plan_runs([name], [3], 'w', '/repo')
+    plan, = plan_runs([name], [3], 'w', '/repo', digest=fixed_digest)
     parsed = parse_cfg_options(plan.cfg_options)
     assert parsed == dict(VARIANTS[name].cfg_options, **{'randomness.seed': 3})
 
@@ -167,7 +175,12 @@ def test_variant_options_reach_the_config_as_written(name):
     (dict(cfg_options=['data_root']), 'must be key=value'),
 ])
 def test_plan_errors(kwargs, message):
-    args = dict(variants=['full'], seeds=[0], work_dir='w', repo_root='/r')
+    args = dict(
+        variants=['full'],
+        seeds=[0],
+        work_dir='w',
+        repo_root='/r',
+        digest=fixed_digest)
     with pytest.raises(ValueError, match=message):
         plan_runs(**dict(args, **kwargs))
 
@@ -302,6 +315,46 @@ def test_a_folder_of_other_settings_is_refused(tmp_path):
     assert isinstance(failure, RunFailed) and failure.stage == 'setup'
     assert "options ['train_cfg.max_iters=2', 'randomness.seed=0']" in str(
         failure)
+
+
+def test_a_run_of_an_edited_config_is_refused(tmp_path):
+    run(tmp_path, FakeTools(), variants=['full'], seeds=[0])
+    fake = FakeTools()
+    _, records, failures, _ = run(
+        tmp_path,
+        fake,
+        variants=['full'],
+        seeds=[0],
+        digest=lambda config, options: 'edited')
+    assert not records and not fake.calls
+    failure, = failures
+    assert failure.stage == 'setup'
+    assert 'another version of base.py' in str(failure)
+    assert '(config digest digest-of-base.py, now edited)' in str(failure)
+    with pytest.raises(RunFailed, match='another version'):
+        finished_runs(
+            plan_runs(['full'], [0],
+                      str(tmp_path / 'work'),
+                      '/repo',
+                      config='base.py',
+                      digest=lambda config, options: 'edited'))
+
+
+def test_the_config_digest_follows_values_not_text(tmp_path):
+    write(str(tmp_path / 'base.py'), 'model = dict(width=8)\nseed = 0\n')
+    write(
+        str(tmp_path / 'child.py'),
+        "_base_ = ['base.py']\nmodel = dict(depth=2)\n")
+    child = str(tmp_path / 'child.py')
+    digest = config_digest(child, ['seed=1'])
+    assert digest == config_digest(child, ['seed=1'])
+    assert digest != config_digest(child, ['seed=2'])
+    assert digest != config_digest(child, ['model.depth=3'])
+    write(str(tmp_path / 'other.py'), open(child).read() + '# a comment\n')
+    assert config_digest(str(tmp_path / 'other.py'), ['seed=1']) == digest
+    write(str(tmp_path / 'base.py'), 'model = dict(width=16)\nseed = 0\n')
+    write(str(tmp_path / 'edited.py'), open(child).read())
+    assert config_digest(str(tmp_path / 'edited.py'), ['seed=1']) != digest
 
 
 def test_flat_test_metrics_names_groups_as_the_metric_logs(tmp_path):
