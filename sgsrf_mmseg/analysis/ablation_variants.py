@@ -77,6 +77,11 @@ VARIANTS: Dict[str, Variant] = {
         "adds CCR's position prior to the cue: a term linear in the patch "
         'position embedding, its weights read from the sentence',
         {'model.refiner.position_prior': True}),
+    'cue_relation_prior':
+    Variant(
+        "adds CCR's landmark relation term to the cue: the offset of each "
+        'patch from the landmark the sentence names, weighed by the '
+        'sentence', {'model.refiner.relation_prior': True}),
     'all_additions':
     Variant(
         'all three additions: the mask detail stem, the CCR patch '

@@ -11,6 +11,7 @@ from torch import Tensor
 
 from ..utils.stage_outputs import Grounding, TextFeatures
 from .attention import CrossAttention, FeedForward, GridPositionCache
+from .landmark_relation_prior import LandmarkRelationPrior
 
 
 class CCRBlock(nn.Module):
@@ -132,6 +133,9 @@ class CrossModalConsistencyRefiner(BaseModule):
     position embedding and ``A`` a linear map, zero at initialisation, so
     that words like "left" or "at the top" can move the cue to a side of
     the image, which tells apart two objects of the same colour and kind.
+    With ``relation_prior`` the cue also gets a term of each patch's offset
+    from the landmark the sentence names (:class:`LandmarkRelationPrior`,
+    zero at initialisation), for "left of", "above", "next to".
 
     With ``need_patch_word_attn`` (the structural loss asks for it in
     training) each block also returns its head-averaged patch->word
@@ -158,6 +162,8 @@ class CrossModalConsistencyRefiner(BaseModule):
             False.
         position_prior (bool): Add the sentence's position prior to the
             cue (see above). Defaults to False.
+        relation_prior (bool): Add the landmark relation term to the cue
+            (see above). Defaults to False.
         cue_scale_init (float): Initial ``tau``. Defaults to 10.
         cue_bias_init (float): Initial ``b``. Defaults to 0.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -176,6 +182,7 @@ class CrossModalConsistencyRefiner(BaseModule):
                  word_self_attn: bool = True,
                  patch_self_attn: bool = False,
                  position_prior: bool = False,
+                 relation_prior: bool = False,
                  cue_scale_init: float = 10.0,
                  cue_bias_init: float = 0.0,
                  init_cfg: Optional[dict] = None):
@@ -211,6 +218,8 @@ class CrossModalConsistencyRefiner(BaseModule):
             self.position_prior = nn.Linear(embed_dims, embed_dims)
             nn.init.zeros_(self.position_prior.weight)
             nn.init.zeros_(self.position_prior.bias)
+        self.relation_prior = (
+            LandmarkRelationPrior(embed_dims) if relation_prior else None)
         self.cue_scale = nn.Parameter(torch.tensor(float(cue_scale_init)))
         self.cue_bias = nn.Parameter(torch.tensor(float(cue_bias_init)))
 
@@ -274,6 +283,9 @@ class CrossModalConsistencyRefiner(BaseModule):
         cue = self.cue_scale * cos + self.cue_bias
         if self.position_prior is not None:
             cue = cue + (self.position_prior(s) @ pos.T)[..., None]
+        if self.relation_prior is not None:
+            relation = self.relation_prior(v, w, s, pad_mask, h, w_)
+            cue = cue + relation[..., None]
         b = v.shape[0]
         return Grounding(
             visual=v.transpose(1, 2).reshape(b, -1, h, w_),

@@ -202,3 +202,21 @@ def test_the_position_prior_adds_a_sentence_placed_term_to_the_cue():
     # the prior differs across the image and between the sentences
     assert prior.std(dim=1).min() > 0.1
     assert (prior[0] - prior[1]).abs().max() > 0.1
+
+
+def test_the_relation_prior_starts_at_zero_and_learns():
+    visual, text = make_inputs()
+    ccr = build(relation_prior=True)
+    plain = build()
+    missing, unexpected = plain.load_state_dict(ccr.state_dict(), strict=False)
+    assert not missing
+    assert all(k.startswith('relation_prior.') for k in unexpected)
+    out = ccr(visual, text)
+    torch.testing.assert_close(out.cue_logits, plain(visual, text).cue_logits)
+    out.cue_logits.pow(2).mean().backward()
+    assert ccr.relation_prior.relation.weight.grad.abs().sum() > 0
+    with torch.no_grad():
+        ccr.relation_prior.relation.weight.normal_()
+        moved = ccr(visual, text)
+    assert (moved.cue_logits - out.cue_logits).abs().max() > 0.1
+    assert moved.cue_logits.shape == (B, 1, H, W)
