@@ -4,13 +4,15 @@ An ablation has a few seeds per variant (five by default), so the tests are
 the ones that hold for small samples of unequal variance: Welch's t, the
 exact two-sided permutation p of the difference of means (every split of
 the pooled scores into two groups of the original sizes), and the
-difference in units of the pooled standard deviation.
+difference in units of the pooled standard deviation. Beside them, paired
+by seed: on how many of the seeds both ran the variant scored higher (a
+seed fixes the order of the training data).
 """
 import itertools
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence, Tuple
 
 #: Above this many splits the permutation test is not run (p is None).
 MAX_SPLITS = 200_000
@@ -104,3 +106,19 @@ def compare(variant: Sequence[float],
         pooled_sd=pooled_sd(variant, reference),
         welch_t=welch_t(variant, reference),
         permutation_p=permutation_p(variant, reference))
+
+
+def seed_wins(variant: Mapping[int, float],
+              reference: Mapping[int, float]) -> Tuple[int, int]:
+    """On the seeds both ran: how many the variant scores higher on, and
+    how many there are.
+
+    Args:
+        variant (Mapping[int, float]): The variant's score by seed.
+        reference (Mapping[int, float]): The reference's score by seed.
+
+    Returns:
+        tuple[int, int]: ``(higher, shared)``.
+    """
+    shared = sorted(set(variant) & set(reference))
+    return sum(variant[k] > reference[k] for k in shared), len(shared)

@@ -5,9 +5,9 @@ Both read what :func:`~.results_tables.load_ablation` returns and the
 ablation file's variant entries (description, side effects, options), so
 that a table re-renders from the files in the repository alone.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
-from .ablation_stats import Comparison, compare
+from .ablation_stats import Comparison, compare, seed_wins
 from .results_tables import markdown_table, metric_value
 
 #: Metrics each variant is compared on against the reference.
@@ -43,11 +43,11 @@ def render_variant_table(entries: Sequence[dict]) -> str:
         text_columns=4)
 
 
-def _scores(runs: list, metric: str) -> List[float]:
-    return [metric_value(r, metric, p) for _, p, r in runs]
+def _scores(runs: list, metric: str) -> Dict[int, float]:
+    return {seed: metric_value(r, metric, p) for seed, p, r in runs}
 
 
-def _cell(result: Optional[Comparison]) -> str:
+def _cell(result: Optional[Comparison], wins: Tuple[int, int]) -> str:
     if result is None:
         return '-'
     parts = [f'{result.difference:+.2f}']
@@ -57,6 +57,8 @@ def _cell(result: Optional[Comparison]) -> str:
         parts.append(f't {result.welch_t:+.2f}')
     if result.permutation_p is not None:
         parts.append(f'p {result.permutation_p:.3f}')
+    if wins[1]:
+        parts.append(f'higher on {wins[0]}/{wins[1]}')
     return ', '.join(parts)
 
 
@@ -84,8 +86,11 @@ def render_comparison_table(variants: Sequence[Tuple[str, list]],
     for name, variant_runs in variants:
         if name == reference:
             continue
+        scores = {m: _scores(variant_runs, m) for m in metrics}
         rows.append([f'`{name}`', str(len(variant_runs))] + [
-            _cell(compare(_scores(variant_runs, m), base[m])) for m in metrics
+            _cell(
+                compare(list(scores[m].values()), list(base[m].values())),
+                seed_wins(scores[m], base[m])) for m in metrics
         ])
     table = markdown_table(
         ['variant', 'seeds'] + list(metrics),
@@ -93,4 +98,6 @@ def render_comparison_table(variants: Sequence[Tuple[str, list]],
         text_columns=len(metrics) + 2)
     return (f'{table}\n\nEach variant minus `{reference}`: the difference '
             'of the means, the same in pooled standard deviations, Welch\'s '
-            't, and the exact two-sided permutation p over the seeds.')
+            't, the exact two-sided permutation p over the seeds, and on '
+            f'how many of the seeds both ran the variant scored higher than '
+            f'`{reference}` (a seed fixes the order of the training data).')

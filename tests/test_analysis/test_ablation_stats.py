@@ -3,7 +3,7 @@ import math
 import pytest
 
 from sgsrf_mmseg.analysis.ablation_stats import (compare, permutation_p,
-                                                 pooled_sd, welch_t)
+                                                 pooled_sd, seed_wins, welch_t)
 
 
 def test_welch_t_by_hand():
@@ -36,3 +36,16 @@ def test_compare_in_pooled_sd():
     assert result.in_pooled_sd == pytest.approx(-3 / math.sqrt(10 / 4))
     with pytest.raises(ValueError, match='at least one score'):
         compare([], [1.0])
+
+
+def test_seed_wins_pair_by_seed():
+    assert seed_wins({
+        0: 2.0,
+        1: 1.0,
+        2: 5.0
+    }, {
+        0: 1.0,
+        1: 1.0,
+        3: 0.0
+    }) == (1, 2)
+    assert seed_wins({5: 1.0}, {0: 0.0}) == (0, 0)

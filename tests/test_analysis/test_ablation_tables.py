@@ -18,10 +18,11 @@ def test_comparison_against_full_by_hand():
     assert lines[0] == '| variant | seeds | mIoU |'
     # difference -10, pooled sd 1, Welch t -10 / sqrt(1/3 + 1/3), p 2/20
     assert lines[2] == ('| `no_struct` | 3 | -10.00, -10.0 sd, t -12.25, '
-                        'p 0.100 |')
+                        'p 0.100, higher on 0/3 |')
     # one seed against three: no t, but a difference and a permutation p
-    assert lines[3].startswith('| `no_text` | 1 | -41.00, -41.0 sd, p 0.250')
-    assert 'permutation p' in table
+    assert lines[3] == ('| `no_text` | 1 | -41.00, -41.0 sd, p 0.250, '
+                        'higher on 0/1 |')
+    assert 'permutation p' in table and 'scored higher' in table
     assert render_comparison_table([('no_text', runs(20))]) == ''
 
 
@@ -51,3 +52,19 @@ def test_variant_table_states_side_effects():
     assert lines[3] == ('| `no_gpg` | no GPG | `model.prompt_generator=None` '
                         '| no sparse queries, so no GPG structure term |')
     assert '`configs/sgsrf/sgsrf_tiny_synthetic_notext.py`' in lines[4]
+
+
+def test_seed_wins_count_only_the_seeds_both_ran():
+    full = [(0, 'a', make_test_results(mIoU=60)),
+            (1, 'b', make_test_results(mIoU=61)),
+            (4, 'c', make_test_results(mIoU=50))]
+    variant = [(1, 'd', make_test_results(mIoU=62)),
+               (4, 'e', make_test_results(mIoU=55)),
+               (7, 'f', make_test_results(mIoU=99))]
+    table = render_comparison_table([('full', full), ('v', variant)],
+                                    metrics=['mIoU'])
+    assert table.splitlines()[2].endswith('higher on 2/2 |')
+    apart = [(9, 'g', make_test_results(mIoU=70))]
+    table = render_comparison_table([('full', full), ('v', apart)],
+                                    metrics=['mIoU'])
+    assert 'higher on' not in table.splitlines()[2]
