@@ -38,6 +38,25 @@ def sine_position_embedding(height: int, width: int, dims: int,
     return torch.cat([y, x], dim=2).reshape(height * width, dims)
 
 
+def pool_words(words: Tensor, query: Tensor,
+               pad_mask: Tensor) -> Tuple[Tensor, Tensor]:
+    """Attention pooling of the words by one query per sample.
+
+    Args:
+        words (Tensor): ``(B, L, D)``.
+        query (Tensor): ``(B, D)``.
+        pad_mask (Tensor): ``(B, L)``, True at padded words (weight 0).
+
+    Returns:
+        tuple[Tensor, Tensor]: The pooled feature ``(B, D)`` and the weights
+        ``softmax_l(words_l . query / sqrt(D))`` ``(B, L)``.
+    """
+    logits = (words @ query[..., None]).squeeze(-1) / math.sqrt(
+        words.shape[-1])
+    weights = logits.masked_fill(pad_mask, float('-inf')).softmax(-1)
+    return (weights[..., None] * words).sum(dim=1), weights
+
+
 class GridPositionCache(nn.Module):
     """:func:`sine_position_embedding` computed once per grid, then reused.
 

@@ -1,5 +1,4 @@
 """CCR: Cross-modal Consistency Refinement of CLIP image and word features."""
-import math
 from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -10,7 +9,8 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ..utils.stage_outputs import Grounding, TextFeatures
-from .attention import CrossAttention, FeedForward, GridPositionCache
+from .attention import (CrossAttention, FeedForward, GridPositionCache,
+                        pool_words)
 from .landmark_relation_prior import LandmarkRelationPrior
 
 
@@ -277,7 +277,7 @@ class CrossModalConsistencyRefiner(BaseModule):
                 attn_maps.append(attn)
         word_weights = None
         if self.num_blocks > 0:
-            pooled, word_weights = self._pool_words(w, s, pad_mask)
+            pooled, word_weights = pool_words(w, s, pad_mask)
             s = s + self.sentence_gate * self.sentence_refine(pooled)
         cos = F.normalize(v, dim=-1) @ F.normalize(s, dim=-1)[..., None]
         cue = self.cue_scale * cos + self.cue_bias
@@ -296,11 +296,3 @@ class CrossModalConsistencyRefiner(BaseModule):
             position=pos,
             patch_word_attn=tuple(attn_maps),
             sentence_word_weights=word_weights)
-
-    def _pool_words(self, w: Tensor, s: Tensor,
-                    pad_mask: Tensor) -> Tuple[Tensor, Tensor]:
-        """Attention-pool the words with the sentence as query; the pooled
-        feature ``(B, D)`` and the weights ``(B, L)``."""
-        logits = (w @ s[..., None]).squeeze(-1) / math.sqrt(self.embed_dims)
-        weights = logits.masked_fill(pad_mask, float('-inf')).softmax(-1)
-        return (weights[..., None] * w).sum(dim=1), weights

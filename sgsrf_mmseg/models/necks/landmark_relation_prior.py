@@ -6,6 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from .attention import pool_words
+
 
 class LandmarkRelationPrior(nn.Module):
     """Where a relation to a landmark puts the target ("the car *left of the
@@ -41,7 +43,6 @@ class LandmarkRelationPrior(nn.Module):
         super().__init__()
         if frequencies < 1:
             raise ValueError(f'frequencies must be >= 1, got {frequencies}')
-        self.dims = dims
         self.landmark_query = nn.Linear(dims, dims)
         self.landmark_scale = nn.Parameter(
             torch.tensor(float(landmark_scale_init)))
@@ -56,10 +57,7 @@ class LandmarkRelationPrior(nn.Module):
     def landmark_position(self, v: Tensor, w: Tensor, s: Tensor,
                           pad_mask: Tensor, xy: Tensor) -> Tensor:
         """``mu`` ``(B, 2)``: the expected position of the landmark."""
-        logits = (w @ self.landmark_query(s)[..., None]).squeeze(-1)
-        weights = (logits / math.sqrt(self.dims)).masked_fill(
-            pad_mask, float('-inf')).softmax(-1)
-        landmark = (weights[..., None] * w).sum(dim=1)
+        landmark, _ = pool_words(w, self.landmark_query(s), pad_mask)
         cos = F.normalize(v, dim=-1) @ F.normalize(landmark, dim=-1)[..., None]
         patches = (self.landmark_scale * cos.squeeze(-1)).softmax(-1)
         return patches @ xy
