@@ -13,22 +13,13 @@ import torch
 from torch import Tensor
 
 from ...utils.cue_region import upsample_cells
+from ..utils.grid_cells import cell_centres
 from .expression_roles import TokenRoles
 
 #: Share of a target patch's attention that should go to the words that
 #: describe the target (head and position words).
 READ_SHARE = 0.5
 EPS = 1e-6
-
-
-def cell_centres(height: int, width: int, like: Tensor) -> Tensor:
-    """``(h * w, 2)`` centres (x, y) of a grid's cells in [0, 1], row-major.
-    """
-    ys = (torch.arange(height, device=like.device) + 0.5) / height
-    xs = (torch.arange(width, device=like.device) + 0.5) / width
-    return torch.stack(
-        torch.meshgrid(xs, ys, indexing='xy'),
-        dim=-1).reshape(-1, 2).to(like.dtype)
 
 
 def written_where(attn: Tensor,

@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..utils.grid_cells import cell_centres
 from .attention import pool_words
 
 
@@ -74,19 +75,9 @@ class LandmarkRelationPrior(nn.Module):
             height (int): Patch rows.
             width (int): Patch columns.
         """
-        xy = grid_coordinates(height, width, v)
+        xy = 2 * cell_centres(height, width, v) - 1
         mu = self.landmark_position(v, w, s, pad_mask, xy)
         offset = xy[None] - mu[:, None]
         angles = offset[..., None] * self.freqs.to(v.dtype)
         embedding = torch.cat([angles.sin(), angles.cos()], dim=-1).flatten(2)
         return (embedding @ self.relation(s)[..., None]).squeeze(-1)
-
-
-def grid_coordinates(height: int, width: int, like: Tensor) -> Tensor:
-    """``(height * width, 2)`` patch centres as (x, y) in [-1, 1], row-major,
-    on ``like``'s device and dtype."""
-    ys = (torch.arange(height, device=like.device, dtype=like.dtype) + 0.5)
-    xs = (torch.arange(width, device=like.device, dtype=like.dtype) + 0.5)
-    y, x = torch.meshgrid(
-        2 * ys / height - 1, 2 * xs / width - 1, indexing='ij')
-    return torch.stack([x.flatten(), y.flatten()], dim=-1)

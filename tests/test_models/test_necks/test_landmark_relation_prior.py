@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
-from sgsrf_mmseg.models.necks.landmark_relation_prior import (
-    LandmarkRelationPrior, grid_coordinates)
+from sgsrf_mmseg.models.necks.landmark_relation_prior import \
+    LandmarkRelationPrior
+from sgsrf_mmseg.models.utils.grid_cells import cell_centres
 
 D, ROWS, COLS = 8, 3, 4
 
@@ -24,8 +25,13 @@ def scene(landmark_cell):
     return v, w, torch.randn(1, D), pad_mask
 
 
-def test_grid_coordinates_are_patch_centres_row_major():
-    xy = grid_coordinates(2, 4, torch.zeros(1))
+def grid_xy(rows, cols):
+    """The relation term's coordinates: cell centres in [-1, 1]."""
+    return 2 * cell_centres(rows, cols, torch.zeros(1)) - 1
+
+
+def test_cell_centres_are_row_major():
+    xy = grid_xy(2, 4)
     assert xy.shape == (8, 2)
     torch.testing.assert_close(xy[0], torch.tensor([-0.75, -0.5]))
     torch.testing.assert_close(xy[5], torch.tensor([-0.25, 0.5]))
@@ -33,7 +39,7 @@ def test_grid_coordinates_are_patch_centres_row_major():
 
 def test_the_landmark_position_is_where_its_words_match_the_patches():
     prior = LandmarkRelationPrior(D, landmark_scale_init=50.0)
-    xy = grid_coordinates(ROWS, COLS, torch.zeros(1))
+    xy = grid_xy(ROWS, COLS)
     for cell in (0, 6, 11):
         v, w, s, pad_mask = scene(cell)
         mu = prior.landmark_position(v, w, s, pad_mask, xy)
@@ -45,7 +51,7 @@ def test_the_term_follows_the_landmark():
     with torch.no_grad():
         # weight 1 on sin(pi dx / 2): larger right of the landmark
         prior.relation.bias[0] = 1.0
-    xy = grid_coordinates(ROWS, COLS, torch.zeros(1))
+    xy = grid_xy(ROWS, COLS)
     for cell in (4, 7):
         v, w, s, pad_mask = scene(cell)
         term = prior(v, w, s, pad_mask, ROWS, COLS)[0]
@@ -61,7 +67,7 @@ def test_padded_words_are_never_the_landmark():
     v, w, s, pad_mask = scene(6)
     moved = w.clone()
     moved[0, 1:] = 100 * torch.randn(2, D)
-    xy = grid_coordinates(ROWS, COLS, torch.zeros(1))
+    xy = grid_xy(ROWS, COLS)
     torch.testing.assert_close(
         prior.landmark_position(v, w, s, pad_mask, xy),
         prior.landmark_position(v, moved, s, pad_mask, xy))
