@@ -27,10 +27,6 @@ The seed goes in as ``randomness.seed=<k>``; options given to every run
 come first, then the variant's, then the seed. The results of all runs are
 gathered by :mod:`.ablation_results`.
 """
-import argparse
-import copy
-import functools
-import hashlib
 import json
 import os
 import os.path as osp
@@ -42,12 +38,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Callable, List, Mapping, Optional, Sequence
 
-from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 from ..evaluation import write_results_json
 from ..utils.portable_paths import PortablePaths
+from .ablation_configs import config_digest, run_config
 from .ablation_variants import VARIANTS
 from .training_log import best_checkpoint_score
 
@@ -118,21 +114,6 @@ def log_tail(path: str, lines: int = LOG_TAIL_LINES) -> List[str]:
         return []
     with open(path, encoding='utf-8', errors='replace') as f:
         return [line.rstrip('\n') for line in deque(f, maxlen=lines)]
-
-
-@functools.lru_cache(maxsize=None)
-def _read_config(path: str) -> Config:
-    """A config file with its bases, read once per process."""
-    return Config.fromfile(path)
-
-
-def config_digest(config: str, cfg_options: Sequence[str]) -> str:
-    """What a run trains, as 16 hex digits: the sha256 of the config file,
-    its bases resolved and ``cfg_options`` merged, as sorted JSON."""
-    cfg = copy.deepcopy(_read_config(config))
-    cfg.merge_from_dict(parse_cfg_options(cfg_options))
-    text = json.dumps(cfg.to_dict(), sort_keys=True, default=repr)
-    return hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
 
 
 def plan_runs(
@@ -315,16 +296,6 @@ def finished_runs(plans: Sequence[RunPlan]) -> dict:
     }
 
 
-def parse_cfg_options(options: Sequence[str]) -> dict:
-    """``key=value`` strings as mmengine's ``--cfg-options`` reads them."""
-    namespace = argparse.Namespace()
-    DictAction(
-        option_strings=['--cfg-options'],
-        dest='cfg_options')(argparse.ArgumentParser(), namespace,
-                            list(options))
-    return namespace.cfg_options
-
-
 def prepare_datasets(plans: Sequence[RunPlan]) -> None:
     """Build the train, val and test datasets of each planned config once.
 
@@ -336,8 +307,7 @@ def prepare_datasets(plans: Sequence[RunPlan]) -> None:
         plans (Sequence[RunPlan]): The runs; one per config is built.
     """
     for plan in {plan.config: plan for plan in plans}.values():
-        cfg = Config.fromfile(plan.config)
-        cfg.merge_from_dict(parse_cfg_options(plan.cfg_options))
+        cfg = run_config(plan.config, plan.cfg_options)
         init_default_scope(cfg.get('default_scope', 'mmseg'))
         for split in ('train', 'val', 'test'):
             loader = cfg.get(f'{split}_dataloader')

@@ -8,9 +8,10 @@ import statistics
 import pytest
 
 from sgsrf_mmseg.analysis.ablation import (VARIANTS, RunFailed, Tools,
-                                           available_cores, config_digest,
-                                           finished_runs, parse_cfg_options,
+                                           available_cores, finished_runs,
                                            plan_runs, run_ablation)
+from sgsrf_mmseg.analysis.ablation_configs import (config_digest,
+                                                   parse_cfg_options)
 from sgsrf_mmseg.analysis.ablation_results import (ablation_file,
                                                    flat_test_metrics,
                                                    format_summary)
