@@ -82,6 +82,14 @@ VARIANTS: Dict[str, Variant] = {
         "adds CCR's landmark relation term to the cue: the offset of each "
         'patch from the landmark the sentence names, weighed by the '
         'sentence', {'model.refiner.relation_prior': True}),
+    'cue_landmark_supervised':
+    Variant(
+        'the landmark relation term, its landmark held to the parse '
+        "(loss_landmark): it pools the landmark's words and lies off the "
+        "target, on the relation's side", {
+            'model.refiner.relation_prior': True,
+            f'{SCR}.landmark_weight': 0.5
+        }),
     'all_additions':
     Variant(
         'all three additions: the mask detail stem, the CCR patch '

@@ -11,6 +11,7 @@ from ...utils.cue_region import cue_region
 from ...utils.dependency_parse import DependencyParse
 from ..utils.stage_outputs import Grounding, SAMPrompts
 from .expression_roles import TokenRoles, token_roles
+from .landmark_structure import landmark_structure_loss
 from .language_structure import pairwise_structure_loss
 from .mask_dice_loss import soft_dice_loss
 from .stage_structure import (ccr_structure_loss, mask_drift_loss,
@@ -67,6 +68,10 @@ class StructuralConsistencyLoss(nn.Module):
       not the landmarks.
     * ``loss_mask_drift`` (GMS, ``drift_weight``): the share of the
       predicted mask outside the cue's region.
+    * ``loss_landmark`` (CCR, ``landmark_weight``; needs the refiner's
+      ``relation_prior``): the relation term's landmark pools the landmark's
+      words, lies off the target and on the side the relation names
+      (:func:`.landmark_structure.landmark_structure_loss`).
 
     ``stage_region`` is the region these two terms hold their stage to:
     ``'cue'``, the cells the cue supports; ``'cue_or_target'``, those and
@@ -114,6 +119,7 @@ class StructuralConsistencyLoss(nn.Module):
         prompt_weight (float): Weight of ``loss_prompt_struct``.
             Defaults to 0.
         drift_weight (float): Weight of ``loss_mask_drift``. Defaults to 0.
+        landmark_weight (float): Weight of ``loss_landmark``. Defaults to 0.
         stage_schedule (dict, optional): ``prompt``/``drift`` ramps
             ``(start, end)`` in iterations. Defaults to None (full weights).
         stage_region (str): 'cue' or 'cue_or_target'. Defaults to 'cue'.
@@ -134,6 +140,7 @@ class StructuralConsistencyLoss(nn.Module):
                  affinity_weight: float = 0.1,
                  prompt_weight: float = 0.0,
                  drift_weight: float = 0.0,
+                 landmark_weight: float = 0.0,
                  stage_schedule: Optional[Dict[str, Sequence[int]]] = None,
                  stage_region: str = 'cue',
                  language_structure: str = 'roles',
@@ -163,6 +170,7 @@ class StructuralConsistencyLoss(nn.Module):
         self.affinity_weight = affinity_weight
         self.prompt_weight = prompt_weight
         self.drift_weight = drift_weight
+        self.landmark_weight = landmark_weight
         self.stage_schedule = self._check_schedule(stage_schedule or {})
         self.stage_region = stage_region
         self.iteration: Optional[int] = None
@@ -248,10 +256,16 @@ class StructuralConsistencyLoss(nn.Module):
         losses = dict()
         grid = tuple(grounding.cue_logits.shape[-2:])
         target, valid = self.cell_targets(gt, grid)
+        if self.landmark_weight and grounding.landmark is None:
+            raise ValueError(
+                'StructuralConsistencyLoss: landmark_weight needs the '
+                "landmark relation term's landmark; set "
+                'model.refiner.relation_prior=True or landmark_weight=0')
         roles = None
         if (self.struct_weight and self.language_structure == 'roles'
-                and grounding.patch_word_attn) or (self.prompt_weight
-                                                   and prompts is not None):
+                and grounding.patch_word_attn) or (
+                    self.prompt_weight
+                    and prompts is not None) or self.landmark_weight:
             roles = self.token_roles(grounding, parses)
         if self.struct_weight and grounding.patch_word_attn:
             if self.language_structure == 'roles':
@@ -261,6 +275,10 @@ class StructuralConsistencyLoss(nn.Module):
             else:
                 term = self.pairwise_struct_loss(grounding, parses)
             losses['loss_struct'] = self.struct_weight * term
+        if self.landmark_weight:
+            losses['loss_landmark'] = self.landmark_weight * \
+                landmark_structure_loss(grounding.landmark, roles,
+                                        target.flatten(1), grid)
         use_prompt = bool(self.prompt_weight and prompts is not None
                           and prompts.query_attn)
         use_drift = bool(self.drift_weight and mask_logits is not None)

@@ -283,8 +283,9 @@ class CrossModalConsistencyRefiner(BaseModule):
         cue = self.cue_scale * cos + self.cue_bias
         if self.position_prior is not None:
             cue = cue + (self.position_prior(s) @ pos.T)[..., None]
+        landmark = None
         if self.relation_prior is not None:
-            relation = self.relation_prior(v, w, s, pad_mask, h, w_)
+            relation, landmark = self.relation_prior(v, w, s, pad_mask, h, w_)
             cue = cue + relation[..., None]
         b = v.shape[0]
         return Grounding(
@@ -295,4 +296,5 @@ class CrossModalConsistencyRefiner(BaseModule):
             cue_logits=cue.transpose(1, 2).reshape(b, 1, h, w_),
             position=pos,
             patch_word_attn=tuple(attn_maps),
-            sentence_word_weights=word_weights)
+            sentence_word_weights=word_weights,
+            landmark=landmark)

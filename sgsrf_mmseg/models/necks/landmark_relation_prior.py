@@ -1,5 +1,6 @@
 """A cue term for an object's position relative to a landmark."""
 import math
+from typing import Tuple
 
 import torch
 import torch.nn as nn
@@ -7,6 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..utils.grid_cells import cell_centres
+from ..utils.stage_outputs import Landmark
 from .attention import pool_words
 
 
@@ -55,17 +57,18 @@ class LandmarkRelationPrior(nn.Module):
         nn.init.zeros_(self.relation.weight)
         nn.init.zeros_(self.relation.bias)
 
-    def landmark_position(self, v: Tensor, w: Tensor, s: Tensor,
-                          pad_mask: Tensor, xy: Tensor) -> Tensor:
-        """``mu`` ``(B, 2)``: the expected position of the landmark."""
-        landmark, _ = pool_words(w, self.landmark_query(s), pad_mask)
+    def locate(self, v: Tensor, w: Tensor, s: Tensor, pad_mask: Tensor,
+               xy: Tensor) -> Landmark:
+        """The landmark's words, patches and position ``mu``."""
+        landmark, words = pool_words(w, self.landmark_query(s), pad_mask)
         cos = F.normalize(v, dim=-1) @ F.normalize(landmark, dim=-1)[..., None]
         patches = (self.landmark_scale * cos.squeeze(-1)).softmax(-1)
-        return patches @ xy
+        return Landmark(words, patches, patches @ xy)
 
     def forward(self, v: Tensor, w: Tensor, s: Tensor, pad_mask: Tensor,
-                height: int, width: int) -> Tensor:
-        """The term ``(B, height * width)`` of the cue.
+                height: int, width: int) -> Tuple[Tensor, Landmark]:
+        """The term ``(B, height * width)`` of the cue, and the landmark it
+        was placed from.
 
         Args:
             v (Tensor): Patches ``(B, height * width, D)``, row-major.
@@ -76,8 +79,9 @@ class LandmarkRelationPrior(nn.Module):
             width (int): Patch columns.
         """
         xy = 2 * cell_centres(height, width, v) - 1
-        mu = self.landmark_position(v, w, s, pad_mask, xy)
-        offset = xy[None] - mu[:, None]
+        landmark = self.locate(v, w, s, pad_mask, xy)
+        offset = xy[None] - landmark.position[:, None]
         angles = offset[..., None] * self.freqs.to(v.dtype)
         embedding = torch.cat([angles.sin(), angles.cos()], dim=-1).flatten(2)
-        return (embedding @ self.relation(s)[..., None]).squeeze(-1)
+        term = (embedding @ self.relation(s)[..., None]).squeeze(-1)
+        return term, landmark

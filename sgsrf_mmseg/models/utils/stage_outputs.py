@@ -27,6 +27,24 @@ class TextFeatures:
 
 
 @dataclass
+class Landmark:
+    """Where CCR's landmark relation term found the landmark the sentence
+    names.
+
+    Attributes:
+        word_weights (Tensor): ``(B, L)`` how the landmark pools the words
+            (0 at padded positions).
+        patch_weights (Tensor): ``(B, N)`` its map over the patches (sums
+            to 1).
+        position (Tensor): ``(B, 2)`` its expected position, (x, y) in
+            [-1, 1] across the patch grid.
+    """
+    word_weights: Tensor
+    patch_weights: Tensor
+    position: Tensor
+
+
+@dataclass
 class Grounding:
     """Output of CCR: aligned representations and the grounding cue.
 
@@ -46,6 +64,9 @@ class Grounding:
         sentence_word_weights (Tensor, optional): ``(B, L)`` how much the
             refined sentence s' reads each word (the attention pooling
             that refines it); None without refinement blocks.
+        landmark (Landmark, optional): where the landmark relation term
+            found the landmark (its word pooling, patch map and position);
+            None without that term.
     """
     visual: Tensor
     words: Tensor
@@ -55,6 +76,7 @@ class Grounding:
     position: Tensor
     patch_word_attn: Tuple[Tensor, ...] = ()
     sentence_word_weights: Optional[Tensor] = None
+    landmark: Optional[Landmark] = None
 
 
 @dataclass

@@ -5,7 +5,8 @@ import torch
 from mmseg.registry import MODELS
 
 import sgsrf_mmseg  # noqa: F401,I001
-from sgsrf_mmseg.models.utils.stage_outputs import Grounding, SAMPrompts
+from sgsrf_mmseg.models.utils.stage_outputs import (Grounding, Landmark,
+                                                    SAMPrompts)
 
 B, D, H, W = 2, 8, 4, 4
 IMG = 16  # 4x4 pixels per cell
@@ -386,3 +387,30 @@ def test_with_the_target_in_the_region_a_missing_cue_pushes_nothing_off():
     assert terms('cue_or_target', elsewhere)[0] > 0.9
     with pytest.raises(ValueError, match='stage_region must be one of'):
         build(stage_region='target')
+
+
+def test_the_landmark_term_needs_the_relation_prior_and_a_landmark():
+    with pytest.raises(ValueError, match='relation_prior=True'):
+        build(landmark_weight=1.0)(make_grounding(), make_gt(), PARSES)
+    relational = [
+        dict(
+            words=['the', 'car', 'above', 'the', 'tank'],
+            spaces=[True, True, True, True, False],
+            heads=[1, 1, 1, 4, 2],
+            deps=['det', 'ROOT', 'prep', 'det', 'pobj'])
+    ] * B
+    pad_mask = torch.zeros(B, L + 2, dtype=torch.bool)
+    pad_mask[:, 7:] = True
+    words = torch.zeros(B, L + 2, requires_grad=True)
+    patches = torch.zeros(B, H * W, requires_grad=True)
+    found = Landmark(words.softmax(-1), patches.softmax(-1), torch.zeros(B, 2))
+    grounding = dataclasses.replace(
+        make_grounding(blocks=0), pad_mask=pad_mask, landmark=found)
+    losses = build(landmark_weight=2.0)(grounding, make_gt(), relational)
+    assert 0 < float(losses['loss_landmark']) <= 2
+    losses['loss_landmark'].backward()
+    assert words.grad.abs().sum() > 0 and patches.grad.abs().sum() > 0
+    # "the red car" names no landmark: the term is there and 0
+    no_landmark = dataclasses.replace(make_grounding(), landmark=found)
+    assert build(landmark_weight=1.0)(no_landmark, make_gt(),
+                                      PARSES)['loss_landmark'] == 0

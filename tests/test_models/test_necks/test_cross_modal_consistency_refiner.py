@@ -220,3 +220,14 @@ def test_the_relation_prior_starts_at_zero_and_learns():
         moved = ccr(visual, text)
     assert (moved.cue_logits - out.cue_logits).abs().max() > 0.1
     assert moved.cue_logits.shape == (B, 1, H, W)
+
+
+def test_the_relation_prior_hands_its_landmark_to_the_loss():
+    visual, text = make_inputs()
+    assert build()(visual, text).landmark is None
+    found = build(relation_prior=True)(visual, text).landmark
+    assert found.word_weights.shape == text.pad_mask.shape
+    assert (found.word_weights[text.pad_mask] == 0).all()
+    assert found.patch_weights.shape == (B, H * W)
+    torch.testing.assert_close(found.patch_weights.sum(1), torch.ones(B))
+    assert found.position.shape == (B, 2)

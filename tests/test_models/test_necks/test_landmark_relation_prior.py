@@ -42,7 +42,7 @@ def test_the_landmark_position_is_where_its_words_match_the_patches():
     xy = grid_xy(ROWS, COLS)
     for cell in (0, 6, 11):
         v, w, s, pad_mask = scene(cell)
-        mu = prior.landmark_position(v, w, s, pad_mask, xy)
+        mu = prior.locate(v, w, s, pad_mask, xy).position
         torch.testing.assert_close(mu[0], xy[cell], atol=1e-3, rtol=0)
 
 
@@ -54,10 +54,10 @@ def test_the_term_follows_the_landmark():
     xy = grid_xy(ROWS, COLS)
     for cell in (4, 7):
         v, w, s, pad_mask = scene(cell)
-        term = prior(v, w, s, pad_mask, ROWS, COLS)[0]
+        term = prior(v, w, s, pad_mask, ROWS, COLS)[0][0]
         expected = torch.sin(math.pi / 2 * (xy[:, 0] - xy[cell, 0]))
         torch.testing.assert_close(term, expected, atol=1e-3, rtol=0)
-    left, right = (prior(*scene(c), ROWS, COLS)[0] for c in (4, 7))
+    left, right = (prior(*scene(c), ROWS, COLS)[0][0] for c in (4, 7))
     # the leftmost column is right of a landmark at column 0 only
     assert right[4] < 0 < left[5]
 
@@ -68,9 +68,11 @@ def test_padded_words_are_never_the_landmark():
     moved = w.clone()
     moved[0, 1:] = 100 * torch.randn(2, D)
     xy = grid_xy(ROWS, COLS)
+    found = prior.locate(v, w, s, pad_mask, xy)
     torch.testing.assert_close(
-        prior.landmark_position(v, w, s, pad_mask, xy),
-        prior.landmark_position(v, moved, s, pad_mask, xy))
+        found.position,
+        prior.locate(v, moved, s, pad_mask, xy).position)
+    assert found.word_weights[0, 1:].abs().max() == 0
 
 
 def test_no_frequencies_is_refused():
