@@ -45,7 +45,7 @@ test: install $(VENV)/.installed-demo
 
 # Leaves out the tools run as subprocesses, kill and resume, DDP, the
 # browser and the full-size models (the `slow` marker).
-test-fast: install
+test-fast: install $(VENV)/.installed-demo
 	$(PY) -m pytest tests -q -p no:cacheprovider -rs -m "not slow"
 
 demo: install
