@@ -90,6 +90,12 @@ VARIANTS: Dict[str, Variant] = {
             'model.refiner.relation_prior': True,
             f'{SCR}.landmark_weight': 0.5
         }),
+    'cue_landmark_boxes':
+    Variant(
+        'the landmark relation term, its landmark held to the landmark '
+        "boxes the generator writes (loss_landmark): it pools the landmark's "
+        'words and lies on the landmark',
+        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py'),
     'all_additions':
     Variant(
         'all three additions: the mask detail stem, the CCR patch '

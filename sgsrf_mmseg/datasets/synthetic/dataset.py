@@ -1,13 +1,13 @@
 """The embedded synthetic dataset, generated on first use."""
 import json
 import os.path as osp
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from mmengine.logging import print_log
 from mmseg.registry import DATASETS
 
 from ..refsegrs import RefSegRSDataset
-from .layout import (GOLD_PARSE_FILE, PHRASE_FILE, TAGS_FILE,
+from .layout import (GOLD_PARSE_FILE, LANDMARKS_FILE, PHRASE_FILE, TAGS_FILE,
                      holds_refsegrs_layout)
 from .marker import ForeignDataError, read_marker
 from .params import GeneratorParams
@@ -33,6 +33,27 @@ def _no_gold_trees(data_root: str) -> str:
             'model.structural_loss.prompt_weight=0')
 
 
+def _read_by_id(path: str, key: str,
+                entry: Callable[[Any], Any]) -> Dict[str, Dict[str, Any]]:
+    """A generator file of per-expression entries, by id and expression."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            content = json.load(f)
+        if content.get('format') != 1:
+            raise ValueError(f'format {content.get("format")!r} is not 1')
+        return {
+            str(name): {
+                str(text): entry(value)
+                for text, value in by_text.items()
+            }
+            for name, by_text in content[key].items()
+        }
+    except (OSError, ValueError, KeyError, AttributeError, TypeError) as e:
+        raise ValueError(f'{path} is not a {key} file of the synthetic '
+                         f'generator ({e}); generate the dataset again') \
+            from None
+
+
 def read_tags(path: str) -> Dict[str, Dict[str, Tuple[str, ...]]]:
     """The test groups of a split's expressions (its tags file).
 
@@ -43,22 +64,37 @@ def read_tags(path: str) -> Dict[str, Dict[str, Tuple[str, ...]]]:
     Returns:
         dict[str, dict[str, tuple[str, ...]]]: Tags by id and expression.
     """
-    try:
-        with open(path, encoding='utf-8') as f:
-            content = json.load(f)
-        if content.get('format') != 1:
-            raise ValueError(f'format {content.get("format")!r} is not 1')
-        return {
-            str(name): {
-                str(text): tuple(map(str, tags))
-                for text, tags in by_text.items()
-            }
-            for name, by_text in content['tags'].items()
-        }
-    except (OSError, ValueError, KeyError, AttributeError, TypeError) as e:
-        raise ValueError(f'{path} is not a tags file of the synthetic '
-                         f'generator ({e}); generate the dataset again') \
-            from None
+    return _read_by_id(path, 'tags', lambda tags: tuple(map(str, tags)))
+
+
+def _box(value: Any) -> Tuple[int, int, int, int]:
+    """An inclusive ``[x0, y0, x1, y1]`` pixel box, checked."""
+    box = tuple(int(v) for v in value)
+    if len(box) != 4 or box[0] > box[2] or box[1] > box[3] or min(box) < 0:
+        raise ValueError(f'{value!r} is not a box [x0, y0, x1, y1]')
+    return box
+
+
+def read_landmarks(
+        path: str) -> Dict[str, Dict[str, Tuple[Tuple[int, ...], ...]]]:
+    """The landmark boxes of a split's expressions (its landmarks file).
+
+    Args:
+        path (str): ``output_phrase_{split}.landmarks.json``:
+            ``{"format": 1, "landmarks": {"<id>": {"<expression>":
+            [[x0, y0, x1, y1], ...]}}}`` (inclusive pixel corners).
+
+    Returns:
+        dict[str, dict[str, tuple]]: Boxes by id and expression (empty for
+        an expression without a relation).
+    """
+    return _read_by_id(path, 'landmarks',
+                       lambda boxes: tuple(_box(b) for b in boxes))
+
+
+#: The per-expression files of a split: (file, sentence field, reader).
+SENTENCE_FILES = ((TAGS_FILE, 'tags', read_tags),
+                  (LANDMARKS_FILE, 'landmark_boxes', read_landmarks))
 
 
 def _is_foreign_refsegrs(root: str) -> bool:
@@ -89,7 +125,10 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
     (a tuple of strings, per sentence) the test groups of its expression:
     ``'relation'``, ``'role_reversal'``, ``'same_image_other_referent'``,
     ``'look_alike'`` (see :mod:`.referents`), so that
-    :class:`ReferringSegMetric` reports each.
+    :class:`ReferringSegMetric` reports each. Its ``landmark_boxes`` are
+    the boxes of the landmarks its relation names (inclusive pixel corners;
+    empty without a relation), which :class:`LoadLandmarkMap` draws for the
+    landmark term of the structural loss.
 
     A ``data_root`` that holds a RefSegRS-layout dataset the generator did
     not write is read as that dataset, without writing anything there and
@@ -161,8 +200,9 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
     def load_references(self) -> List[dict]:
         """References of :class:`RefSegRSDataset`, with category and tags.
 
-        Each sentence gets its ``tags`` from the split's tags file, when
-        the phrase file is the generator's own.
+        Each sentence gets its ``tags`` and ``landmark_boxes`` from the
+        split's tags and landmarks files, when the phrase file is the
+        generator's own.
 
         Returns:
             list[dict]: The references.
@@ -178,23 +218,27 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
         own_phrases = osp.join(self.data_root,
                                PHRASE_FILE.format(split=self.split))
         if osp.abspath(self.ann_file) == osp.abspath(own_phrases):
-            self._attach_tags(refs)
+            self._attach_sentence_fields(refs)
         return refs
 
-    def _attach_tags(self, refs: List[dict]) -> None:
-        """Give every sentence its ``tags``; name what the file lacks."""
-        path = osp.join(self.data_root, TAGS_FILE.format(split=self.split))
-        tags = read_tags(path)
-        for ref in refs:
-            for sent in ref['sentences']:
-                found = tags.get(str(ref['image_id']), {}).get(sent['text'])
-                if found is None:
-                    raise ValueError(
-                        f'{path} has no tags for id {ref["image_id"]}, '
-                        f'expression {sent["text"]!r} ({self.ann_file}, '
-                        f'line {sent["sent_id"]}); generate the dataset '
-                        f'again')
-                sent['tags'] = found
+    def _attach_sentence_fields(self, refs: List[dict]) -> None:
+        """Give every sentence its tags and landmark boxes; name what a file
+        lacks."""
+        for name, field, read in SENTENCE_FILES:
+            path = osp.join(self.data_root, name.format(split=self.split))
+            by_id = read(path)
+            for ref in refs:
+                for sent in ref['sentences']:
+                    found = by_id.get(str(ref['image_id']),
+                                      {}).get(sent['text'])
+                    if found is None:
+                        raise ValueError(
+                            f'{path} has no {field} for id '
+                            f'{ref["image_id"]}, expression '
+                            f'{sent["text"]!r} ({self.ann_file}, line '
+                            f'{sent["sent_id"]}); generate the dataset '
+                            f'again')
+                    sent[field] = found
 
     @classmethod
     def find_missing_files(cls,

@@ -22,6 +22,8 @@ MASK_DIR = 'masks'
 PHRASE_FILE = 'output_phrase_{split}.txt'
 GOLD_PARSE_FILE = 'output_phrase_{split}.gold_parses.json'
 TAGS_FILE = 'output_phrase_{split}.tags.json'
+LANDMARKS_FILE = 'output_phrase_{split}.landmarks.json'
+PER_SPLIT_FILES = (PHRASE_FILE, GOLD_PARSE_FILE, TAGS_FILE, LANDMARKS_FILE)
 #: Part of each scene's random seed that says its split.
 SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2}
 #: How often a scene has 1, 2 or 3 referents.
@@ -82,9 +84,9 @@ def dataset_files(params: GeneratorParams,
         params (GeneratorParams): The parameters.
         gold_parses (bool): True: the files of this generator version
             (images and masks of every id, then each split's phrase, gold
-            parse and tags files). False: those of versions 1-3, whose
-            markers do not list them (one id per scene, phrase files
-            only). Defaults to True.
+            parse, tags and landmarks files). False: those of versions
+            1-3, whose markers do not list them (one id per scene, phrase
+            files only). Defaults to True.
 
     Returns:
         list[str]: Relative paths with ``/`` separators.
@@ -96,10 +98,7 @@ def dataset_files(params: GeneratorParams,
         for ids in split_ids for i in ids for folder in (IMAGE_DIR, MASK_DIR)
     ]
     for split in SPLITS:
-        files += [
-            name.format(split=split)
-            for name in (PHRASE_FILE, GOLD_PARSE_FILE, TAGS_FILE)
-        ]
+        files += [name.format(split=split) for name in PER_SPLIT_FILES]
     return files
 
 

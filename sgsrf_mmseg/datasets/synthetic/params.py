@@ -5,7 +5,7 @@ from typing import Dict, Optional
 
 #: Version of what the generator writes; a folder written by another
 #: version is generated again.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 #: The splits, in the order their images are numbered.
 SPLITS = ('train', 'val', 'test')
 

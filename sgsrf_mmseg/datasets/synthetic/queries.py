@@ -158,3 +158,38 @@ def resolve(query: Query, objects: Sequence[SceneObject],
         if idx is None:
             return None
     return idx if len(idx) == 1 else None
+
+
+def landmark_objects(query: Query, targets: Sequence[int],
+                     objects: Sequence[SceneObject],
+                     image_size: int) -> List[int]:
+    """The objects a resolved query's relation names as its landmarks.
+
+    Args:
+        query (Query): A query that :func:`resolve` resolved to
+            ``targets``.
+        targets (Sequence[int]): Its selected objects.
+        objects (Sequence[SceneObject]): The scene's objects.
+        image_size (int): Side of the square image.
+
+    Returns:
+        list[int]: Both landmarks of ``between``; for ``next to`` a plain
+        landmark, the objects of its description next to a target; else
+        the one landmark; empty for a query without a relation.
+    """
+    if query.relation is None or query.group:
+        return []
+    if query.relation == BETWEEN:
+        return [
+            _single(query.landmark, objects, image_size),
+            _single(query.landmark2, objects, image_size)
+        ]
+    if query.relation == 'next to' and query.landmark.plain:
+        scale = image_size / 128
+        return [
+            land for land in matching(query.landmark, objects)
+            if any(t != land and relation_state(objects[t], objects[land],
+                                                query.relation, scale)
+                   for t in targets)
+        ]
+    return [_single(query.landmark, objects, image_size)]

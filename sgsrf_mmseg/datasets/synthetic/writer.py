@@ -9,7 +9,11 @@ Beside each phrase file, ``output_phrase_{split}.gold_parses.json`` holds
 the gold dependency tree of every expression (the shared parse file format:
 ``format``, ``parser: 'gold'``, ``parses`` keyed by the expression) and
 ``output_phrase_{split}.tags.json`` the test groups of every expression
-(``{"format": 1, "tags": {"<id>": {"<expression>": ["relation", ...]}}}``).
+(``{"format": 1, "tags": {"<id>": {"<expression>": ["relation", ...]}}}``)
+and ``output_phrase_{split}.landmarks.json`` the boxes of the landmarks
+each expression's relation names (``{"format": 1, "landmarks": {"<id>":
+{"<expression>": [[x0, y0, x1, y1], ...]}}}``, inclusive pixel corners;
+an empty list for an expression without a relation).
 
 The generator writes only into a folder that is missing, empty or marked as
 its own (:mod:`.marker`); regenerating removes only the files its marker
@@ -29,12 +33,14 @@ from mmengine.logging import print_log
 
 from ...utils.dependency_parse import DependencyParse
 from ...utils.folder_lock import file_lock
-from .layout import (GOLD_PARSE_FILE, IMAGE_DIR, MASK_DIR, PHRASE_FILE,
-                     TAGS_FILE, dataset_files, scene_ids, scene_rng)
+from .layout import (GOLD_PARSE_FILE, IMAGE_DIR, LANDMARKS_FILE, MASK_DIR,
+                     PHRASE_FILE, TAGS_FILE, dataset_files, scene_ids,
+                     scene_rng)
 from .marker import (GENERATOR_NAME, LOCK_FILE, ForeignDataError, read_marker,
                      write_marker)
 from .params import GENERATOR_VERSION, GeneratorParams
-from .referents import TAGS
+from .queries import landmark_objects
+from .referents import TAGS, Expression, Referent
 from .scene import Scene, generate_scene
 from .vocabulary import HELD_OUT_COMBOS, KIND_COLOURS, KINDS
 
@@ -77,19 +83,28 @@ def _write_gold_parses(path: str, parses: Dict[str, DependencyParse]) -> None:
     })
 
 
-def _write_tags(path: str, tags: Dict[str, Dict[str, List[str]]]) -> None:
-    """A tags file with one id per line."""
-    _write_json_lines(path, '{"format": 1, "tags": ', {
+def _write_by_id(path: str, key: str, by_id: Dict[str, dict]) -> None:
+    """A file of per-expression entries (tags, landmarks), one id a line."""
+    _write_json_lines(path, f'{{"format": 1, "{key}": ', {
         name: json.dumps(by_text)
-        for name, by_text in tags.items()
+        for name, by_text in by_id.items()
     })
+
+
+def _landmark_boxes(scene: Scene, referent: Referent, expression: Expression,
+                    image_size: int) -> List[List[int]]:
+    """The boxes of the landmarks an expression's relation names."""
+    return [
+        list(scene.objects[i].box) for i in landmark_objects(
+            expression.query, referent.targets, scene.objects, image_size)
+    ]
 
 
 def _write_split(root: str, params: GeneratorParams, split: str,
                  ids_of_scenes: List[List[str]],
                  pool: ThreadPoolExecutor) -> dict:
     """Generate and write the scenes of a split; return its statistics."""
-    lines, parses, tags, held_out_ids, jobs = [], {}, {}, [], []
+    lines, parses, tags, landmarks, held_out_ids, jobs = [], {}, {}, {}, [], []
     types, groups, plans = Counter(), Counter(), Counter()
     object_combos, target_combos = set(), set()
     for i, ids in enumerate(ids_of_scenes):
@@ -98,12 +113,14 @@ def _write_split(root: str, params: GeneratorParams, split: str,
         jobs.append(pool.submit(_write_scene, root, ids, scene))
         for name, referent, combos in zip(ids, scene.referents,
                                           scene.record['target_combos']):
-            tags[name] = {}
+            tags[name], landmarks[name] = {}, {}
             for expression in referent.expressions:
                 text = expression.phrase.text
                 lines.append(f'{name} {text}')
                 parses[text] = expression.phrase.to_parse()
                 tags[name][text] = list(expression.tags)
+                landmarks[name][text] = _landmark_boxes(
+                    scene, referent, expression, params.image_size)
                 types[expression.type] += 1
                 groups.update(expression.tags)
             target_combos.update(combos)
@@ -119,7 +136,10 @@ def _write_split(root: str, params: GeneratorParams, split: str,
         f.write('\n'.join(lines) + ('\n' if lines else ''))
     _write_gold_parses(
         osp.join(root, GOLD_PARSE_FILE.format(split=split)), parses)
-    _write_tags(osp.join(root, TAGS_FILE.format(split=split)), tags)
+    _write_by_id(osp.join(root, TAGS_FILE.format(split=split)), 'tags', tags)
+    _write_by_id(
+        osp.join(root, LANDMARKS_FILE.format(split=split)), 'landmarks',
+        landmarks)
     held_out = set(held_out_ids)
     return dict(
         scenes=len(ids_of_scenes),

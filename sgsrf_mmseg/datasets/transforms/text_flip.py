@@ -4,6 +4,7 @@ from bisect import bisect_right
 from itertools import accumulate
 from typing import Dict
 
+import mmcv
 from mmcv.transforms import RandomFlip
 from mmseg.registry import TRANSFORMS
 
@@ -123,14 +124,20 @@ class TextAwareRandomFlip(RandomFlip):
     Arguments are those of :class:`RandomFlip` (``prob``, ``direction``,
     ``swap_seg_labels``).
 
-    Modified Keys: ``img``, ``gt_seg_map``, ``text``, ``text_parse``; Added
-    Keys: ``flip``, ``flip_direction``.
+    The other maps of ``seg_fields`` (e.g. ``gt_landmark_map``) are
+    flipped with the mask.
+
+    Modified Keys: ``img``, ``gt_seg_map`` and the other ``seg_fields``,
+    ``text``, ``text_parse``; Added Keys: ``flip``, ``flip_direction``.
     """
 
     def _flip(self, results: dict) -> None:
-        """Flip the image and mask, then the spatial words of the text."""
+        """Flip the image and maps, then the spatial words of the text."""
         super()._flip(results)
         direction = results['flip_direction']
+        for key in results.get('seg_fields', []):
+            if key != 'gt_seg_map':
+                results[key] = mmcv.imflip(results[key], direction=direction)
         if isinstance(results.get('text'), str):
             results['text'] = swap_direction_words(results['text'], direction)
         if results.get('text_parse') is not None:

@@ -70,7 +70,9 @@ class StructuralConsistencyLoss(nn.Module):
       predicted mask outside the cue's region.
     * ``loss_landmark`` (CCR, ``landmark_weight``; needs the refiner's
       ``relation_prior``): the relation term's landmark pools the landmark's
-      words, lies off the target and on the side the relation names
+      words and lies on the landmark's cells where the samples carry a
+      ``gt_landmark_map`` (:class:`LoadLandmarkMap`), else off the target
+      and on the side the relation names
       (:func:`.landmark_structure.landmark_structure_loss`).
 
     ``stage_region`` is the region these two terms hold their stage to:
@@ -232,7 +234,8 @@ class StructuralConsistencyLoss(nn.Module):
                 gt: Tensor,
                 parses: Optional[Sequence[Any]] = None,
                 prompts: Optional[SAMPrompts] = None,
-                mask_logits: Optional[Tensor] = None) -> Dict[str, Tensor]:
+                mask_logits: Optional[Tensor] = None,
+                landmark_gt: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Compute the weighted terms.
 
         Args:
@@ -248,6 +251,10 @@ class StructuralConsistencyLoss(nn.Module):
                 attention (for ``loss_prompt_struct``). Defaults to None.
             mask_logits (Tensor, optional): ``(B, 1, H', W')`` the head's
                 mask logits (for ``loss_mask_drift``). Defaults to None.
+            landmark_gt (Tensor, optional): ``(B, H, W)`` 1 on the landmarks
+                each expression names (the samples' ``gt_landmark_map``):
+                ``loss_landmark`` then holds CCR's landmark to them.
+                Defaults to None.
 
         Returns:
             dict[str, Tensor]: The terms with a non-zero weight (the
@@ -276,9 +283,11 @@ class StructuralConsistencyLoss(nn.Module):
                 term = self.pairwise_struct_loss(grounding, parses)
             losses['loss_struct'] = self.struct_weight * term
         if self.landmark_weight:
+            cells = None if landmark_gt is None else F.adaptive_max_pool2d(
+                (landmark_gt == 1).float()[:, None], grid)[:, 0].flatten(1)
             losses['loss_landmark'] = self.landmark_weight * \
                 landmark_structure_loss(grounding.landmark, roles,
-                                        target.flatten(1), grid)
+                                        target.flatten(1), grid, cells)
         use_prompt = bool(self.prompt_weight and prompts is not None
                           and prompts.query_attn)
         use_drift = bool(self.drift_weight and mask_logits is not None)

@@ -1,7 +1,8 @@
 """SGSRF segmentor: CLIP towers -> CCR (+SCR) -> GPG -> SAM head (GMS)."""
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
@@ -190,8 +191,32 @@ class SGSRFSegmentor(BaseSegmentor):
                         gt,
                         parses,
                         prompts=grounded.prompts,
-                        mask_logits=mask_logits), 'scr'))
+                        mask_logits=mask_logits,
+                        landmark_gt=self.landmark_maps(data_samples, gt)),
+                    'scr'))
         return losses
+
+    @staticmethod
+    def landmark_maps(data_samples: SampleList,
+                      gt: Tensor) -> Optional[Tensor]:
+        """The samples' ``gt_landmark_map`` as ``(B, H, W)``, padded like
+        ``gt`` (bottom and right); None when no sample has one."""
+        has = ['gt_landmark_map' in sample for sample in data_samples]
+        if not any(has):
+            return None
+        if not all(has):
+            raise ValueError(
+                f'{has.count(False)} of {len(has)} data samples have no '
+                'gt_landmark_map: every training sample needs one, or none '
+                '(LoadLandmarkMap in the training pipeline)')
+        height, width = gt.shape[-2:]
+        maps = []
+        for sample in data_samples:
+            data = sample.gt_landmark_map.data[0].to(gt.device)
+            maps.append(
+                F.pad(data,
+                      (0, width - data.shape[-1], 0, height - data.shape[-2])))
+        return torch.stack(maps)
 
     def predict(self,
                 inputs: Tensor,
