@@ -4,7 +4,7 @@ from .risbench import RISBenchDataset
 from .rrsisd import RRSISDDataset
 from .synthetic import (SyntheticRefSegRSDataset, ensure_synthetic_dataset,
                         generate_synthetic_dataset)
-from .transforms import (LoadRasterImage, LoadReferringMask,
+from .transforms import (LoadLandmarkMap, LoadRasterImage, LoadReferringMask,
                          PackReferringInputs, ReplaceExpression,
                          TextAwareRandomFlip, swap_direction_words)
 
@@ -12,6 +12,7 @@ __all__ = [
     'ReferringSegDataset', 'PhraseFileDataset', 'RefSegRSDataset',
     'RRSISDDataset', 'RISBenchDataset', 'SyntheticRefSegRSDataset',
     'generate_synthetic_dataset', 'ensure_synthetic_dataset',
-    'LoadRasterImage', 'LoadReferringMask', 'TextAwareRandomFlip',
-    'PackReferringInputs', 'ReplaceExpression', 'swap_direction_words'
+    'LoadLandmarkMap', 'LoadRasterImage', 'LoadReferringMask',
+    'TextAwareRandomFlip', 'PackReferringInputs', 'ReplaceExpression',
+    'swap_direction_words'
 ]

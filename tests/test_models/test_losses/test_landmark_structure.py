@@ -1,5 +1,6 @@
 """The landmark term: the relation term's landmark must be the one the
-parse names, off the target, on the side the relation says."""
+parse names: on the landmark's cells when given, else off the target, on
+the side the relation says."""
 import pytest
 import torch
 from structure_cases import (GRID, LANDMARK_SIDES, PARSES, SIDES, TARGET, N,
@@ -109,3 +110,57 @@ def test_the_gradient_moves_the_landmark_to_its_side():
 def test_every_parse_case_is_covered():
     with_landmark = {t for t in PARSES if roles_of(t).landmark_tokens}
     assert with_landmark == set(LANDMARK_SIDES)
+
+
+def cells_of(side):
+    """``(1, N)`` landmark cells on ``side`` of the target."""
+    found = torch.zeros(1, N)
+    found[0, SIDES[side]] = 1
+    return found
+
+
+def term_on(text, found, landmark_cells):
+    return float(
+        landmark_structure_loss(found, [roles_of(text)],
+                                target_cells()[None], GRID, landmark_cells))
+
+
+@pytest.mark.parametrize('text', sorted(LANDMARK_SIDES))
+def test_a_map_on_the_landmark_cells_meets_the_term(text):
+    found = landmark(text)
+    side = LANDMARK_SIDES[text][0]
+    assert term_on(text, found, cells_of(side)) < 1e-6
+
+
+def test_background_on_the_right_side_no_longer_meets_it():
+    """The shortcut: off the target, on the relation's side, but not on the
+    landmark. Without the landmark's cells it meets the term."""
+    text = 'the car left of the white building'
+    shortcut = landmark(text, 'above right')
+    assert term(text, shortcut) < 1e-6
+    assert term_on(text, shortcut, cells_of('right')) > 0.3
+
+
+def test_an_empty_cell_row_falls_back_to_the_parse_parts():
+    text = 'the car above the building'
+    for side in ('below', 'above', 'target'):
+        found = landmark(text, side)
+        assert term_on(text, found,
+                       torch.zeros(1, N)) == pytest.approx(term(text, found))
+
+
+def test_the_gradient_moves_the_map_onto_the_landmark():
+    text = 'the car left of the white building'
+    patch_logits = torch.zeros(1, N, requires_grad=True)
+    optimizer = torch.optim.SGD([patch_logits], lr=20.0)
+    words = landmark(text).word_weights
+    for _ in range(60):
+        found = Landmark(words, patch_logits.softmax(-1), torch.zeros(1, 2))
+        loss = landmark_structure_loss(found, [roles_of(text)],
+                                       target_cells()[None], GRID,
+                                       cells_of('right'))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    mass = patch_logits.detach().softmax(-1)[0]
+    assert float(mass[SIDES['right']].sum()) > 0.9

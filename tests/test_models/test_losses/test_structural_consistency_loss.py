@@ -414,3 +414,38 @@ def test_the_landmark_term_needs_the_relation_prior_and_a_landmark():
     no_landmark = dataclasses.replace(make_grounding(), landmark=found)
     assert build(landmark_weight=1.0)(no_landmark, make_gt(),
                                       PARSES)['loss_landmark'] == 0
+
+
+def test_the_landmark_term_reads_the_landmark_map_when_given():
+    relational = [
+        dict(
+            words=['the', 'car', 'above', 'the', 'tank'],
+            spaces=[True, True, True, True, False],
+            heads=[1, 1, 1, 4, 2],
+            deps=['det', 'ROOT', 'prep', 'det', 'pobj'])
+    ] * B
+    pad_mask = torch.zeros(B, L + 2, dtype=torch.bool)
+    pad_mask[:, 7:] = True
+    words = torch.zeros(B, L + 2)
+    words[:, 5] = 1  # "tank", the landmark
+    patches = torch.zeros(B, H * W)
+    patches[:, -1] = 1  # the bottom-right cell, below and off the target
+    grounding = dataclasses.replace(
+        make_grounding(blocks=0),
+        pad_mask=pad_mask,
+        landmark=Landmark(words, patches, torch.zeros(B, 2)))
+    scr = build(landmark_weight=1.0)
+
+    def landmark_term(landmark_gt):
+        return float(
+            scr(grounding, make_gt(), relational,
+                landmark_gt=landmark_gt)['loss_landmark'])
+
+    assert landmark_term(None) < 1e-6  # off the target, on its side
+    on_it = torch.zeros(B, IMG, IMG, dtype=torch.long)
+    on_it[:, 12:, 12:] = 1
+    assert landmark_term(on_it) < 1e-6
+    elsewhere = torch.zeros(B, IMG, IMG, dtype=torch.long)
+    elsewhere[:, 12:, :4] = 1  # a landmark at the bottom left
+    assert landmark_term(elsewhere) == pytest.approx(0.5)
+    assert landmark_term(torch.zeros_like(on_it)) == landmark_term(None)

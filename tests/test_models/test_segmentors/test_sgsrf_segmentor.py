@@ -31,6 +31,12 @@ PARSES = {
         heads=[3, 3, 3, 3, 3, 6, 4],
         deps=['nummod', 'amod', 'compound', 'ROOT', 'prep', 'det', 'pobj']),
 }
+RELATION_TEXT = 'the red car next to the white building'
+PARSES[RELATION_TEXT] = dict(
+    words=RELATION_TEXT.split(),
+    spaces=[True] * 7 + [False],
+    heads=[2, 2, 2, 2, 7, 7, 7, 3],
+    deps=['det', 'amod', 'ROOT', 'advmod', 'prep', 'det', 'amod', 'pobj'])
 
 
 def model_cfg(**overrides):
@@ -275,3 +281,32 @@ def test_init_weights_keeps_zero_init_and_frozen_stages():
     assert model.text_encoder.token_embedding.weight.grad is None
     assert model.text_encoder.transformer.resblocks[0].mlp.c_fc.weight.grad \
         is not None
+
+
+def test_the_landmark_map_reaches_the_landmark_term():
+    model = build(
+        refiner=dict(model_cfg().refiner, relation_prior=True),
+        structural_loss=dict(model_cfg().structural_loss, landmark_weight=1.0))
+    inputs, samples = make_batch(texts=[RELATION_TEXT])
+    without = model(inputs, samples, mode='loss')['scr.loss_landmark']
+    for sample in samples:
+        landmark = torch.zeros(1, SIZE, SIZE, dtype=torch.long)
+        landmark[:, 80:112, 80:112] = 1
+        sample.gt_landmark_map = PixelData(data=landmark)
+    with_map = model(inputs, samples, mode='loss')['scr.loss_landmark']
+    assert torch.isfinite(with_map) and float(with_map) != float(without)
+    del samples[0].gt_landmark_map
+    with pytest.raises(
+            ValueError, match='1 of 2 data samples have no '
+            'gt_landmark_map'):
+        model(inputs, samples, mode='loss')
+
+
+def test_landmark_maps_are_padded_like_the_mask():
+    sample = SegDataSample()
+    sample.gt_landmark_map = PixelData(
+        data=torch.ones(1, 96, 112, dtype=torch.long))
+    maps = build().landmark_maps([sample], torch.zeros(1, 128, 128))
+    assert maps.shape == (1, 128, 128)
+    assert int(maps.sum()) == 96 * 112 and int(maps[0, :96, :112].sum()) \
+        == 96 * 112
