@@ -115,6 +115,15 @@ VARIANTS: Dict[str, Variant] = {
             'param_scheduler.1.end': 6000
         },
         side_effects='twice the training time'),
+    'cue_landmark_boxes_long':
+    Variant(
+        'cue_landmark_boxes with 6,000 training iterations (as '
+        'long_schedule)', {
+            'train_cfg.max_iters': 6000,
+            'param_scheduler.1.end': 6000
+        },
+        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
+        side_effects='twice the training time'),
     'no_cue':
     Variant(
         'no cue term (loss_ground)', {f'{SCR}.ground_weight': 0},
