@@ -251,21 +251,25 @@ def test_tags_reach_the_metainfo(synthetic_root):
     assert 'tags' not in real.get_data_info(0)
 
 
-def test_a_tags_file_that_lacks_an_expression_is_named(synthetic_root,
-                                                       tmp_path):
+@pytest.mark.parametrize('name,key,field', [
+    ('tags', 'tags', 'tags'),
+    ('landmarks', 'landmarks', 'landmark_boxes'),
+])
+def test_a_per_expression_file_that_lacks_an_expression_is_named(
+        synthetic_root, tmp_path, name, key, field):
     import shutil
     copy = str(tmp_path / 'copy')
     shutil.copytree(synthetic_root, copy)
-    path = osp.join(copy, 'output_phrase_val.tags.json')
+    path = osp.join(copy, f'output_phrase_val.{name}.json')
     with open(path) as f:
         content = json.load(f)
-    name = sorted(content['tags'])[0]
-    text = sorted(content['tags'][name])[0]
-    del content['tags'][name][text]
+    ident = sorted(content[key])[0]
+    text = sorted(content[key][ident])[0]
+    del content[key][ident][text]
     with open(path, 'w') as f:
         json.dump(content, f)
     with pytest.raises(ValueError) as info:
         SyntheticRefSegRSDataset(
             data_root=copy, generator=COUNTS, split='val', pipeline=[])
-    assert f'{path} has no tags for id {name}' in str(info.value)
+    assert f'{path} has no {field} for id {ident}' in str(info.value)
     assert repr(text) in str(info.value)

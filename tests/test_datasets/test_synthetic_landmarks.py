@@ -1,7 +1,6 @@
 """The landmark boxes the generator writes, read back and drawn."""
 import json
 import os.path as osp
-import shutil
 
 import cv2
 import numpy as np
@@ -112,24 +111,6 @@ def test_the_dataset_gives_each_sentence_its_boxes(root):
             info['image_id'])][info['text']]
         with_boxes += bool(info['landmark_boxes'])
     assert with_boxes > 0
-
-
-def test_a_landmarks_file_that_lacks_an_expression_is_named(root, tmp_path):
-    copy = str(tmp_path / 'copy')
-    shutil.copytree(root, copy)
-    path = osp.join(copy, 'output_phrase_val.landmarks.json')
-    with open(path) as f:
-        content = json.load(f)
-    name = sorted(content['landmarks'])[0]
-    text = sorted(content['landmarks'][name])[0]
-    del content['landmarks'][name][text]
-    with open(path, 'w') as f:
-        json.dump(content, f)
-    with pytest.raises(ValueError) as info:
-        SyntheticRefSegRSDataset(
-            data_root=copy, generator=COUNTS, split='val', pipeline=[])
-    assert f'{path} has no landmark_boxes for id {name}' in str(info.value)
-    assert repr(text) in str(info.value)
 
 
 @pytest.mark.parametrize('box',

@@ -55,7 +55,9 @@ def test_every_tool_has_debug_and_the_shared_error_line(path):
         node.func.id if isinstance(node.func, ast.Name) else node.func.attr
         for node in ast.walk(tree) if isinstance(node, ast.Call)
     }
-    assert called & {'add_debug_option', 'add_common_arguments'}, path
+    assert called & {
+        'add_debug_option', 'add_common_arguments', 'model_check_parser'
+    }, path
     assert 'run_tool' in called, path
 
 

@@ -389,24 +389,32 @@ def test_with_the_target_in_the_region_a_missing_cue_pushes_nothing_off():
         build(stage_region='target')
 
 
+#: "the car above the tank", for every sample.
+RELATIONAL = [
+    dict(
+        words=['the', 'car', 'above', 'the', 'tank'],
+        spaces=[True, True, True, True, False],
+        heads=[1, 1, 1, 4, 2],
+        deps=['det', 'ROOT', 'prep', 'det', 'pobj'])
+] * B
+
+
+def relational_grounding(landmark):
+    """CCR's output for :data:`RELATIONAL` (SOT, five words, EOT)."""
+    pad_mask = torch.zeros(B, L + 2, dtype=torch.bool)
+    pad_mask[:, 7:] = True
+    return dataclasses.replace(
+        make_grounding(blocks=0), pad_mask=pad_mask, landmark=landmark)
+
+
 def test_the_landmark_term_needs_the_relation_prior_and_a_landmark():
     with pytest.raises(ValueError, match='relation_prior=True'):
         build(landmark_weight=1.0)(make_grounding(), make_gt(), PARSES)
-    relational = [
-        dict(
-            words=['the', 'car', 'above', 'the', 'tank'],
-            spaces=[True, True, True, True, False],
-            heads=[1, 1, 1, 4, 2],
-            deps=['det', 'ROOT', 'prep', 'det', 'pobj'])
-    ] * B
-    pad_mask = torch.zeros(B, L + 2, dtype=torch.bool)
-    pad_mask[:, 7:] = True
     words = torch.zeros(B, L + 2, requires_grad=True)
     patches = torch.zeros(B, H * W, requires_grad=True)
     found = Landmark(words.softmax(-1), patches.softmax(-1), torch.zeros(B, 2))
-    grounding = dataclasses.replace(
-        make_grounding(blocks=0), pad_mask=pad_mask, landmark=found)
-    losses = build(landmark_weight=2.0)(grounding, make_gt(), relational)
+    grounding = relational_grounding(found)
+    losses = build(landmark_weight=2.0)(grounding, make_gt(), RELATIONAL)
     assert 0 < float(losses['loss_landmark']) <= 2
     losses['loss_landmark'].backward()
     assert words.grad.abs().sum() > 0 and patches.grad.abs().sum() > 0
@@ -417,28 +425,17 @@ def test_the_landmark_term_needs_the_relation_prior_and_a_landmark():
 
 
 def test_the_landmark_term_reads_the_landmark_map_when_given():
-    relational = [
-        dict(
-            words=['the', 'car', 'above', 'the', 'tank'],
-            spaces=[True, True, True, True, False],
-            heads=[1, 1, 1, 4, 2],
-            deps=['det', 'ROOT', 'prep', 'det', 'pobj'])
-    ] * B
-    pad_mask = torch.zeros(B, L + 2, dtype=torch.bool)
-    pad_mask[:, 7:] = True
     words = torch.zeros(B, L + 2)
     words[:, 5] = 1  # "tank", the landmark
     patches = torch.zeros(B, H * W)
     patches[:, -1] = 1  # the bottom-right cell, below and off the target
-    grounding = dataclasses.replace(
-        make_grounding(blocks=0),
-        pad_mask=pad_mask,
-        landmark=Landmark(words, patches, torch.zeros(B, 2)))
+    grounding = relational_grounding(
+        Landmark(words, patches, torch.zeros(B, 2)))
     scr = build(landmark_weight=1.0)
 
     def landmark_term(landmark_gt):
         return float(
-            scr(grounding, make_gt(), relational,
+            scr(grounding, make_gt(), RELATIONAL,
                 landmark_gt=landmark_gt)['loss_landmark'])
 
     assert landmark_term(None) < 1e-6  # off the target, on its side
