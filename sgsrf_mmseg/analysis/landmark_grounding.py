@@ -21,11 +21,11 @@ import copy
 from typing import Dict, List, Optional
 
 import torch
-import torch.nn.functional as F
 from mmengine.dataset import pseudo_collate
 from mmseg.registry import DATASETS
 
 from ..apis import ReferringSegInferencer
+from ..models.losses.landmark_structure import landmark_cells
 
 LANDMARK_GROUNDING_KIND = 'sgsrf-landmark-grounding'
 #: The group of every expression with a landmark.
@@ -55,9 +55,8 @@ def landmark_rows(model: torch.nn.Module, batch: List[dict]) -> List[dict]:
         raise ValueError('the model has no landmark relation term: '
                          'train it with model.refiner.relation_prior=True')
     grid = tuple(grounding.cue_logits.shape[-2:])
-    maps = torch.stack([s.gt_landmark_map.data for s in samples]).float()
-    cells = F.adaptive_max_pool2d(maps.to(grounding.cue_logits.device),
-                                  grid).flatten(1)
+    maps = torch.stack([s.gt_landmark_map.data[0] for s in samples])
+    cells = landmark_cells(maps.to(grounding.cue_logits.device), grid)
     weights = grounding.landmark.patch_weights.float()
     rows = []
     for sample, on, weight in zip(samples, cells, weights):

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmseg.registry import DATASETS, MODELS
@@ -16,6 +15,7 @@ from tool_runner import run_tool
 from sgsrf_mmseg.analysis.landmark_grounding import (landmark_grounding,
                                                      landmark_rows, summarise,
                                                      with_landmark_map)
+from sgsrf_mmseg.models.losses.landmark_structure import landmark_cells
 
 RELATION_PRIOR = "model = dict(refiner=dict(relation_prior=True))\n"
 
@@ -53,9 +53,9 @@ class PlantedMap:
     def ground(self, inputs, texts):
         self.texts = texts
         grid = (inputs.shape[-2] // 16, inputs.shape[-1] // 16)
-        maps = torch.stack([s.gt_landmark_map.data
-                            for s in self.samples]).float()
-        cells = F.adaptive_max_pool2d(maps, grid).flatten(1)
+        cells = landmark_cells(
+            torch.stack([s.gt_landmark_map.data[0] for s in self.samples]),
+            grid)
         landmark = SimpleNamespace(patch_weights=self.plant(cells))
         return SimpleNamespace(
             grounding=SimpleNamespace(

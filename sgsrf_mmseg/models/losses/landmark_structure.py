@@ -3,12 +3,20 @@ names: on the landmark's cells where the data gives them, else off the
 target and on the side the relation says."""
 from typing import List, Optional, Sequence, Tuple
 
+import torch.nn.functional as F
 from torch import Tensor
 
 from ..utils.grid_cells import cell_centres
 from ..utils.stage_outputs import Landmark
 from .expression_roles import TokenRoles
 from .stage_structure import centroid, direction_part, mean_of_samples
+
+
+def landmark_cells(landmark_map: Tensor, grid: Tuple[int, int]) -> Tensor:
+    """``(B, h * w)`` landmark cells of ``(B, H, W)`` landmark maps: 1 where
+    a cell holds a landmark pixel (value 1)."""
+    return F.adaptive_max_pool2d((landmark_map == 1).float()[:, None],
+                                 grid)[:, 0].flatten(1)
 
 
 def landmark_sample_parts(

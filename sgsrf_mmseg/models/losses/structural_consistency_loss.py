@@ -11,7 +11,7 @@ from ...utils.cue_region import cue_region
 from ...utils.dependency_parse import DependencyParse
 from ..utils.stage_outputs import Grounding, SAMPrompts
 from .expression_roles import TokenRoles, token_roles
-from .landmark_structure import landmark_structure_loss
+from .landmark_structure import landmark_cells, landmark_structure_loss
 from .language_structure import pairwise_structure_loss
 from .mask_dice_loss import soft_dice_loss
 from .stage_structure import (ccr_structure_loss, mask_drift_loss,
@@ -283,8 +283,8 @@ class StructuralConsistencyLoss(nn.Module):
                 term = self.pairwise_struct_loss(grounding, parses)
             losses['loss_struct'] = self.struct_weight * term
         if self.landmark_weight:
-            cells = None if landmark_gt is None else F.adaptive_max_pool2d(
-                (landmark_gt == 1).float()[:, None], grid)[:, 0].flatten(1)
+            cells = None if landmark_gt is None else landmark_cells(
+                landmark_gt, grid)
             losses['loss_landmark'] = self.landmark_weight * \
                 landmark_structure_loss(grounding.landmark, roles,
                                         target.flatten(1), grid, cells)
