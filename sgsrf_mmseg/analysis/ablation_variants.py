@@ -124,6 +124,18 @@ VARIANTS: Dict[str, Variant] = {
         },
         config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
         side_effects='twice the training time'),
+    'landmark_additions_long':
+    Variant(
+        'cue_landmark_boxes_long with all_additions: the landmark boxes, '
+        'the three additions and 6,000 training iterations together', {
+            'model.decode_head.detail_stem.channels': 16,
+            'model.refiner.patch_self_attn': True,
+            'model.refiner.position_prior': True,
+            'train_cfg.max_iters': 6000,
+            'param_scheduler.1.end': 6000
+        },
+        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
+        side_effects='twice the training time'),
     'no_cue':
     Variant(
         'no cue term (loss_ground)', {f'{SCR}.ground_weight': 0},
