@@ -33,6 +33,15 @@ STRUCTURE_OFF = {
     f'{SCR}.prompt_weight': 0,
     f'{SCR}.drift_weight': 0
 }
+#: The three additions: mask detail stem, CCR patch self-attention and the
+#: cue's position prior.
+ADDITIONS = {
+    'model.decode_head.detail_stem.channels': 16,
+    'model.refiner.patch_self_attn': True,
+    'model.refiner.position_prior': True
+}
+#: 6,000 training iterations, the cosine decay stretched to match.
+LONG_SCHEDULE = {'train_cfg.max_iters': 6000, 'param_scheduler.1.end': 6000}
 VARIANTS: Dict[str, Variant] = {
     'full':
     Variant('SGSRF as configured'),
@@ -99,41 +108,28 @@ VARIANTS: Dict[str, Variant] = {
     'all_additions':
     Variant(
         'all three additions: the mask detail stem, the CCR patch '
-        'self-attention and the position prior of the cue', {
-            'model.decode_head.detail_stem.channels': 16,
-            'model.refiner.patch_self_attn': True,
-            'model.refiner.position_prior': True
-        }),
+        'self-attention and the position prior of the cue', dict(ADDITIONS)),
     'ccr_four_blocks':
     Variant('four CCR refinement blocks instead of two (more fusion capacity)',
             {'model.refiner.num_blocks': 4}),
     'long_schedule':
     Variant(
         '6,000 training iterations instead of 3,000 (the cosine decay '
-        'stretched to match): is the model short of steps?', {
-            'train_cfg.max_iters': 6000,
-            'param_scheduler.1.end': 6000
-        },
+        'stretched to match): is the model short of steps?',
+        dict(LONG_SCHEDULE),
         side_effects='twice the training time'),
     'cue_landmark_boxes_long':
     Variant(
         'cue_landmark_boxes with 6,000 training iterations (as '
-        'long_schedule)', {
-            'train_cfg.max_iters': 6000,
-            'param_scheduler.1.end': 6000
-        },
+        'long_schedule)',
+        dict(LONG_SCHEDULE),
         config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
         side_effects='twice the training time'),
     'landmark_additions_long':
     Variant(
         'cue_landmark_boxes_long with all_additions: the landmark boxes, '
-        'the three additions and 6,000 training iterations together', {
-            'model.decode_head.detail_stem.channels': 16,
-            'model.refiner.patch_self_attn': True,
-            'model.refiner.position_prior': True,
-            'train_cfg.max_iters': 6000,
-            'param_scheduler.1.end': 6000
-        },
+        'the three additions and 6,000 training iterations together',
+        dict(ADDITIONS, **LONG_SCHEDULE),
         config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
         side_effects='twice the training time'),
     'no_cue':
