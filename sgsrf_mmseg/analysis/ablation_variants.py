@@ -132,6 +132,14 @@ VARIANTS: Dict[str, Variant] = {
         dict(ADDITIONS, **LONG_SCHEDULE),
         config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
         side_effects='twice the training time'),
+    'landmark_additions_long_drift':
+    Variant(
+        'landmark_additions_long with the GMS drift term (loss_mask_drift) '
+        'at three times its weight: does it take back the drift the '
+        'landmark term adds, and the masks that take the target and more?',
+        dict(ADDITIONS, **LONG_SCHEDULE, **{f'{SCR}.drift_weight': 0.6}),
+        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
+        side_effects='twice the training time'),
     'no_cue':
     Variant(
         'no cue term (loss_ground)', {f'{SCR}.ground_weight': 0},
