@@ -12,7 +12,8 @@ into a markdown table, with more fields::
     variants   one entry per variant with at least one finished run, in
                the order asked:
                name, description, side_effects, config, cfg_options (the
-               variant's own),
+               variant's own), baseline (the variant it changes one thing
+               of, where not full; '' otherwise),
                runs: [{seed,
                        results      the run's test_results.json, relative
                                     to the ablation file,
@@ -127,6 +128,7 @@ def ablation_file(plans: Sequence[RunPlan],
                 side_effects=variant.side_effects,
                 config=paths.path(plan.config),
                 cfg_options=variant.cfg_options,
+                baseline=variant.baseline,
                 runs=[]))
         results = plan.path(RESULTS_FILE)
         entry['runs'].append(

@@ -1,11 +1,12 @@
 """The ablation's second and third tables: what each variant changes, and
-how far each lies from the full model (:mod:`.ablation_stats`).
+how far each lies from the full model and from the variant it changes one
+thing of (:mod:`.ablation_stats`).
 
 Both read what :func:`~.results_tables.load_ablation` returns and the
 ablation file's variant entries (description, side effects, options), so
 that a table re-renders from the files in the repository alone.
 """
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 from .ablation_stats import Comparison, compare, seed_wins
 from .results_tables import markdown_table, metric_value
@@ -62,10 +63,24 @@ def _cell(result: Optional[Comparison], wins: Tuple[int, int]) -> str:
     return ', '.join(parts)
 
 
-def render_comparison_table(variants: Sequence[Tuple[str, list]],
-                            metrics: Sequence[str] = COMPARED_METRICS,
-                            reference: str = 'full') -> str:
-    """Each variant against the reference on some metrics.
+def _comparison_row(name: str, runs: list, against: str, reference: list,
+                    metrics: Sequence[str]) -> list:
+    cells = []
+    for metric in metrics:
+        scores, base = _scores(runs, metric), _scores(reference, metric)
+        cells.append(
+            _cell(
+                compare(list(scores.values()), list(base.values())),
+                seed_wins(scores, base)))
+    return [f'`{name}`', f'`{against}`', str(len(runs))] + cells
+
+
+def render_comparison_table(
+        variants: Sequence[Tuple[str, list]],
+        metrics: Sequence[str] = COMPARED_METRICS,
+        reference: str = 'full',
+        baselines: Optional[Mapping[str, str]] = None) -> str:
+    """Each variant against the reference, and against its own baseline.
 
     Args:
         variants (Sequence[tuple]): ``(name, runs)`` as
@@ -74,6 +89,10 @@ def render_comparison_table(variants: Sequence[Tuple[str, list]],
             :data:`COMPARED_METRICS`.
         reference (str): The variant the others are compared with.
             Defaults to 'full'.
+        baselines (Mapping[str, str], optional): The variant each one
+            changes one thing of, where that is not the reference (the
+            ablation file's ``baseline``): a second row compares them, when
+            the baseline has runs. Defaults to None.
 
     Returns:
         str: Markdown (empty when the reference is not among the variants).
@@ -81,23 +100,26 @@ def render_comparison_table(variants: Sequence[Tuple[str, list]],
     runs = dict(variants)
     if reference not in runs:
         return ''
-    base = {m: _scores(runs[reference], m) for m in metrics}
     rows = []
     for name, variant_runs in variants:
         if name == reference:
             continue
-        scores = {m: _scores(variant_runs, m) for m in metrics}
-        rows.append([f'`{name}`', str(len(variant_runs))] + [
-            _cell(
-                compare(list(scores[m].values()), list(base[m].values())),
-                seed_wins(scores[m], base[m])) for m in metrics
-        ])
+        rows.append(
+            _comparison_row(name, variant_runs, reference, runs[reference],
+                            metrics))
+        baseline = (baselines or {}).get(name)
+        if baseline and baseline != reference and baseline in runs:
+            rows.append(
+                _comparison_row(name, variant_runs, baseline, runs[baseline],
+                                metrics))
     table = markdown_table(
-        ['variant', 'seeds'] + list(metrics),
+        ['variant', 'against', 'seeds'] + list(metrics),
         rows,
-        text_columns=len(metrics) + 2)
-    return (f'{table}\n\nEach variant minus `{reference}`: the difference '
-            'of the means, the same in pooled standard deviations, Welch\'s '
-            't, the exact two-sided permutation p over the seeds, and on '
-            f'how many of the seeds both ran the variant scored higher than '
-            f'`{reference}` (a seed fixes the order of the training data).')
+        text_columns=len(metrics) + 3)
+    return (f'{table}\n\nEach variant minus the one it is compared with '
+            f'(`{reference}`, and for a variant that changes one thing of '
+            'another, that one too): the difference of the means, the same '
+            "in pooled standard deviations, Welch's t, the exact two-sided "
+            'permutation p over the seeds, and on how many of the seeds both '
+            'ran the variant scored higher (a seed fixes the order of the '
+            'training data).')

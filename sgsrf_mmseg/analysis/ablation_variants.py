@@ -20,11 +20,16 @@ class Variant:
         config (str, optional): Another config file, relative to the
             repository root, used instead of the ablated one.
         side_effects (str): What else the change removes or changes.
+        baseline (str): The variant this one changes one thing of, where
+            that is not ``full`` (so that a 6,000-iteration variant is also
+            compared at its own schedule); the comparison table compares it
+            with both.
     """
     description: str
     cfg_options: Dict[str, Any] = field(default_factory=dict)
     config: Optional[str] = None
     side_effects: str = ''
+    baseline: str = ''
 
 
 SCR = 'model.structural_loss'
@@ -124,14 +129,16 @@ VARIANTS: Dict[str, Variant] = {
         'long_schedule)',
         dict(LONG_SCHEDULE),
         config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
-        side_effects='twice the training time'),
+        side_effects='twice the training time',
+        baseline='long_schedule'),
     'landmark_additions_long':
     Variant(
         'cue_landmark_boxes_long with all_additions: the landmark boxes, '
         'the three additions and 6,000 training iterations together',
         dict(ADDITIONS, **LONG_SCHEDULE),
         config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
-        side_effects='twice the training time'),
+        side_effects='twice the training time',
+        baseline='cue_landmark_boxes_long'),
     'landmark_additions_long_drift':
     Variant(
         'landmark_additions_long with the GMS drift term (loss_mask_drift) '
@@ -139,7 +146,8 @@ VARIANTS: Dict[str, Variant] = {
         'landmark term adds, and the masks that take the target and more?',
         dict(ADDITIONS, **LONG_SCHEDULE, **{f'{SCR}.drift_weight': 0.6}),
         config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
-        side_effects='twice the training time'),
+        side_effects='twice the training time',
+        baseline='landmark_additions_long'),
     'no_cue':
     Variant(
         'no cue term (loss_ground)', {f'{SCR}.ground_weight': 0},

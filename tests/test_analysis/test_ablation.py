@@ -168,6 +168,18 @@ def test_variant_options_reach_the_config_as_written(name):
     assert parsed == dict(VARIANTS[name].cfg_options, **{'randomness.seed': 3})
 
 
+@pytest.mark.parametrize('name',
+                         [n for n, v in VARIANTS.items() if v.baseline])
+def test_a_baseline_is_a_variant_whose_changes_this_one_keeps(name):
+    baseline = VARIANTS[name].baseline
+    assert baseline in VARIANTS and baseline != name
+    changes, base_changes = (
+        set(VARIANTS[v].cfg_options.items()) for v in (name, baseline))
+    assert base_changes < changes or (VARIANTS[name].config
+                                      != VARIANTS[baseline].config
+                                      and base_changes <= changes)
+
+
 @pytest.mark.parametrize('kwargs, message', [
     (dict(variants=['full', 'no_ccr']), 'unknown variants'),
     (dict(variants=['no_text'], config='mine.py'), 'has its own config'),
@@ -199,6 +211,7 @@ def test_mean_and_std_over_seeds(tmp_path):
     full, no_scr = ablation['variants']
     assert (full['name'], no_scr['name']) == ('full', 'no_scr_terms')
     assert 'structure' in no_scr['description'] and full['side_effects'] == ''
+    assert full['baseline'] == no_scr['baseline'] == ''
 
     assert no_scr['cfg_options'] == {'model.structural_loss': None}
     # mIoU 60, 62, 64 -> 62 +- 2; mIoU_small 0, 10, 20 -> 10 +- 10

@@ -15,13 +15,13 @@ def test_comparison_against_full_by_hand():
                 ('no_text', runs(20))]
     table = render_comparison_table(variants, metrics=['mIoU'])
     lines = table.splitlines()
-    assert lines[0] == '| variant | seeds | mIoU |'
+    assert lines[0] == '| variant | against | seeds | mIoU |'
     # difference -10, pooled sd 1, Welch t -10 / sqrt(1/3 + 1/3), p 2/20
-    assert lines[2] == ('| `no_struct` | 3 | -10.00, -10.0 sd, t -12.25, '
-                        'p 0.100, higher on 0/3 |')
+    assert lines[2] == ('| `no_struct` | `full` | 3 | -10.00, -10.0 sd, '
+                        't -12.25, p 0.100, higher on 0/3 |')
     # one seed against three: no t, but a difference and a permutation p
-    assert lines[3] == ('| `no_text` | 1 | -41.00, -41.0 sd, p 0.250, '
-                        'higher on 0/1 |')
+    assert lines[3] == ('| `no_text` | `full` | 1 | -41.00, -41.0 sd, '
+                        'p 0.250, higher on 0/1 |')
     assert 'permutation p' in table and 'scored higher' in table
     assert render_comparison_table([('no_text', runs(20))]) == ''
 
@@ -68,3 +68,27 @@ def test_seed_wins_count_only_the_seeds_both_ran():
     table = render_comparison_table([('full', full), ('v', apart)],
                                     metrics=['mIoU'])
     assert 'higher on' not in table.splitlines()[2]
+
+
+def test_a_variant_is_also_compared_with_its_baseline():
+    variants = [('full', runs(60, 61, 62)), ('long', runs(70, 71, 72)),
+                ('long_plus', runs(73, 74, 75)), ('other', runs(61, 62, 63))]
+    table = render_comparison_table(
+        variants,
+        metrics=['mIoU'],
+        baselines={
+            'long': '',
+            'long_plus': 'long',
+            'other': 'missing'
+        })
+    rows = [line for line in table.splitlines() if line.startswith('| `')]
+    assert [row.split(' | ')[:2] for row in rows] == [
+        ['| `long`', '`full`'],
+        ['| `long_plus`', '`full`'],
+        ['| `long_plus`', '`long`'],
+        ['| `other`', '`full`'],
+    ]
+    # 73..75 against 70..72: +3, pooled sd 1, higher on all three seeds
+    assert rows[2].endswith('| 3 | +3.00, +3.0 sd, t +3.67, p 0.100, '
+                            'higher on 3/3 |')
+    assert rows[1].startswith('| `long_plus` | `full` | 3 | +13.00,')

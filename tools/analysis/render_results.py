@@ -118,11 +118,12 @@ def render(args: argparse.Namespace) -> Tuple[str, List]:
         return render_agreement_block(path, load_agreement(path)), []
     metrics, variants = load_ablation(args.files[0])
     spec = load_json(args.files[0])
+    baselines = {e['name']: e.get('baseline') for e in spec['variants']}
     block = render_ablation_block(
         args.metrics or metrics,
         variants,
         spec.get('command'),
-        sections=(render_comparison_table(variants), ))
+        sections=(render_comparison_table(variants, baselines=baselines), ))
     return render_variant_table(spec['variants']) + '\n\n' + block, []
 
 
