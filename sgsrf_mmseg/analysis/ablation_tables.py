@@ -63,16 +63,18 @@ def _cell(result: Optional[Comparison], wins: Tuple[int, int]) -> str:
     return ', '.join(parts)
 
 
-def _comparison_row(name: str, runs: list, against: str, reference: list,
+def _comparison_row(name: str, against: str, seeds: int,
+                    scores: Mapping[str, Mapping[str, Dict[int, float]]],
                     metrics: Sequence[str]) -> list:
+    """``name`` against ``against``, from each variant's scores by metric."""
     cells = []
     for metric in metrics:
-        scores, base = _scores(runs, metric), _scores(reference, metric)
+        mine, theirs = scores[name][metric], scores[against][metric]
         cells.append(
             _cell(
-                compare(list(scores.values()), list(base.values())),
-                seed_wins(scores, base)))
-    return [f'`{name}`', f'`{against}`', str(len(runs))] + cells
+                compare(list(mine.values()), list(theirs.values())),
+                seed_wins(mine, theirs)))
+    return [f'`{name}`', f'`{against}`', str(seeds)] + cells
 
 
 def render_comparison_table(
@@ -100,18 +102,24 @@ def render_comparison_table(
     runs = dict(variants)
     if reference not in runs:
         return ''
+    scores = {
+        name: {
+            m: _scores(variant_runs, m)
+            for m in metrics
+        }
+        for name, variant_runs in variants
+    }
     rows = []
     for name, variant_runs in variants:
         if name == reference:
             continue
-        rows.append(
-            _comparison_row(name, variant_runs, reference, runs[reference],
-                            metrics))
+        against = [reference]
         baseline = (baselines or {}).get(name)
         if baseline and baseline != reference and baseline in runs:
-            rows.append(
-                _comparison_row(name, variant_runs, baseline, runs[baseline],
-                                metrics))
+            against.append(baseline)
+        rows.extend(
+            _comparison_row(name, other, len(variant_runs), scores, metrics)
+            for other in against)
     table = markdown_table(
         ['variant', 'against', 'seeds'] + list(metrics),
         rows,
