@@ -114,6 +114,20 @@ VARIANTS: Dict[str, Variant] = {
     Variant(
         'all three additions: the mask detail stem, the CCR patch '
         'self-attention and the position prior of the cue', dict(ADDITIONS)),
+    'landmark_additions':
+    Variant(
+        'cue_landmark_boxes with all_additions: the landmark boxes and the '
+        'three additions together, at 3,000 iterations',
+        dict(ADDITIONS),
+        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
+        baseline='cue_landmark_boxes'),
+    'landmark_additions_lr2x':
+    Variant(
+        'landmark_additions at twice the learning rate (2e-3): does a '
+        'faster start take what 6,000 iterations give, at 3,000?',
+        dict(ADDITIONS, **{'optim_wrapper.optimizer.lr': 2e-3}),
+        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
+        baseline='landmark_additions'),
     'ccr_four_blocks':
     Variant('four CCR refinement blocks instead of two (more fusion capacity)',
             {'model.refiner.num_blocks': 4}),
