@@ -11,9 +11,10 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple
 from .ablation_stats import Comparison, compare, seed_wins
 from .results_tables import markdown_table, metric_value
 
-#: Metrics each variant is compared on against the reference.
+#: Metrics each variant is compared on against the reference: overall, the
+#: structure groups, and the small targets.
 COMPARED_METRICS = ('mIoU', 'mIoU@relation', 'mIoU@role_reversal',
-                    'mIoU@look_alike')
+                    'mIoU@look_alike', 'mIoU_small')
 
 
 def _options(cfg_options: Dict[str, object], config: str) -> str:

@@ -92,3 +92,24 @@ def test_a_variant_is_also_compared_with_its_baseline():
     assert rows[2].endswith('| 3 | +3.00, +3.0 sd, t +3.67, p 0.100, '
                             'higher on 3/3 |')
     assert rows[1].startswith('| `long_plus` | `full` | 3 | +13.00,')
+
+
+def test_default_comparison_covers_the_targets_metrics():
+    """The structure groups and the small targets, beside mIoU."""
+
+    def with_groups(small):
+        results = make_test_results(mIoU=60)
+        for group in ('@relation', '@role_reversal', '@look_alike'):
+            results['groups'][group] = dict(count=10, mIoU=50.0, oIoU=50.0)
+        results['groups']['small']['mIoU'] = small
+        return results
+
+    full = [(seed, f'f{seed}.json', with_groups(55 + seed))
+            for seed in range(2)]
+    variant = [(seed, f'v{seed}.json', with_groups(65 + seed))
+               for seed in range(2)]
+    lines = render_comparison_table([('full', full),
+                                     ('v', variant)]).splitlines()
+    assert lines[0] == ('| variant | against | seeds | mIoU | mIoU@relation '
+                        '| mIoU@role_reversal | mIoU@look_alike | mIoU_small |')
+    assert lines[2].split(' | ')[-1].startswith('+10.00, ')
