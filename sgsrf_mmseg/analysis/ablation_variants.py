@@ -128,6 +128,13 @@ VARIANTS: Dict[str, Variant] = {
         dict(ADDITIONS, **{'optim_wrapper.optimizer.lr': 2e-3}),
         config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
         baseline='landmark_additions'),
+    'landmark_additions_lr_half':
+    Variant(
+        'landmark_additions at half the learning rate (5e-4): twice the '
+        'rate costs accuracy; does half gain it?',
+        dict(ADDITIONS, **{'optim_wrapper.optimizer.lr': 5e-4}),
+        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
+        baseline='landmark_additions'),
     'ccr_four_blocks':
     Variant('four CCR refinement blocks instead of two (more fusion capacity)',
             {'model.refiner.num_blocks': 4}),
