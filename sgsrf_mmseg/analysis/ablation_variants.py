@@ -115,9 +115,8 @@ VARIANTS: Dict[str, Variant] = {
         'all three additions: the mask detail stem, the CCR patch '
         'self-attention and the position prior of the cue', dict(ADDITIONS)),
     'lr_half':
-    Variant(
-        'half the learning rate (5e-4 instead of 1e-3)',
-        {'optim_wrapper.optimizer.lr': 5e-4}),
+    Variant('half the learning rate (5e-4 instead of 1e-3)',
+            {'optim_wrapper.optimizer.lr': 5e-4}),
     'landmark_additions':
     Variant(
         'cue_landmark_boxes with all_additions: the landmark boxes and the '
