@@ -45,6 +45,10 @@ ADDITIONS = {
     'model.refiner.patch_self_attn': True,
     'model.refiner.position_prior': True
 }
+#: The tiny config with the landmark boxes (``loss_landmark``).
+LANDMARK_CONFIG = 'configs/sgsrf/sgsrf_tiny_synthetic_landmark.py'
+#: The option of the optimizer's learning rate.
+LR = 'optim_wrapper.optimizer.lr'
 #: 6,000 training iterations, the cosine decay stretched to match.
 LONG_SCHEDULE = {'train_cfg.max_iters': 6000, 'param_scheduler.1.end': 6000}
 VARIANTS: Dict[str, Variant] = {
@@ -109,34 +113,33 @@ VARIANTS: Dict[str, Variant] = {
         'the landmark relation term, its landmark held to the landmark '
         "boxes the generator writes (loss_landmark): it pools the landmark's "
         'words and lies on the landmark',
-        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py'),
+        config=LANDMARK_CONFIG),
     'all_additions':
     Variant(
         'all three additions: the mask detail stem, the CCR patch '
         'self-attention and the position prior of the cue', dict(ADDITIONS)),
     'lr_half':
-    Variant('half the learning rate (5e-4 instead of 1e-3)',
-            {'optim_wrapper.optimizer.lr': 5e-4}),
+    Variant('half the learning rate (5e-4 instead of 1e-3)', {LR: 5e-4}),
     'landmark_additions':
     Variant(
         'cue_landmark_boxes with all_additions: the landmark boxes and the '
         'three additions together, at 3,000 iterations',
         dict(ADDITIONS),
-        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
+        config=LANDMARK_CONFIG,
         baseline='cue_landmark_boxes'),
     'landmark_additions_lr2x':
     Variant(
         'landmark_additions at twice the learning rate (2e-3): does a '
         'faster start take what 6,000 iterations give, at 3,000?',
-        dict(ADDITIONS, **{'optim_wrapper.optimizer.lr': 2e-3}),
-        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
+        dict(ADDITIONS, **{LR: 2e-3}),
+        config=LANDMARK_CONFIG,
         baseline='landmark_additions'),
     'landmark_additions_lr_half':
     Variant(
         'landmark_additions at half the learning rate (5e-4): twice the '
         'rate costs accuracy; does half gain it?',
-        dict(ADDITIONS, **{'optim_wrapper.optimizer.lr': 5e-4}),
-        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
+        dict(ADDITIONS, **{LR: 5e-4}),
+        config=LANDMARK_CONFIG,
         baseline='landmark_additions'),
     'ccr_four_blocks':
     Variant('four CCR refinement blocks instead of two (more fusion capacity)',
@@ -152,7 +155,7 @@ VARIANTS: Dict[str, Variant] = {
         'cue_landmark_boxes with 6,000 training iterations (as '
         'long_schedule)',
         dict(LONG_SCHEDULE),
-        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
+        config=LANDMARK_CONFIG,
         side_effects='twice the training time',
         baseline='long_schedule'),
     'landmark_additions_long':
@@ -160,7 +163,7 @@ VARIANTS: Dict[str, Variant] = {
         'cue_landmark_boxes_long with all_additions: the landmark boxes, '
         'the three additions and 6,000 training iterations together',
         dict(ADDITIONS, **LONG_SCHEDULE),
-        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
+        config=LANDMARK_CONFIG,
         side_effects='twice the training time',
         baseline='cue_landmark_boxes_long'),
     'landmark_additions_long_drift':
@@ -169,7 +172,7 @@ VARIANTS: Dict[str, Variant] = {
         'at three times its weight: does it take back the drift the '
         'landmark term adds, and the masks that take the target and more?',
         dict(ADDITIONS, **LONG_SCHEDULE, **{f'{SCR}.drift_weight': 0.6}),
-        config='configs/sgsrf/sgsrf_tiny_synthetic_landmark.py',
+        config=LANDMARK_CONFIG,
         side_effects='twice the training time',
         baseline='landmark_additions_long'),
     'no_cue':
