@@ -47,6 +47,10 @@ ADDITIONS = {
 }
 #: The tiny config with the landmark boxes (``loss_landmark``).
 LANDMARK_CONFIG = 'configs/sgsrf/sgsrf_tiny_synthetic_landmark.py'
+#: The landmark config with the relation term's distance features, taken
+#: over the landmark's map.
+NEIGHBOURHOOD_CONFIG = (
+    'configs/sgsrf/sgsrf_tiny_synthetic_landmark_neighbourhood.py')
 #: The option of the optimizer's learning rate.
 LR = 'optim_wrapper.optimizer.lr'
 #: 6,000 training iterations, the cosine decay stretched to match.
@@ -127,6 +131,15 @@ VARIANTS: Dict[str, Variant] = {
         dict(ADDITIONS),
         config=LANDMARK_CONFIG,
         baseline='cue_landmark_boxes'),
+    'landmark_neighbourhood':
+    Variant(
+        "landmark_additions with the relation term's distance features (a "
+        'bump around the landmark, for "next to") and the term taken over '
+        "the landmark's map instead of at its mean position (near either "
+        'of two candidate landmarks, not between them)',
+        dict(ADDITIONS),
+        config=NEIGHBOURHOOD_CONFIG,
+        baseline='landmark_additions'),
     'landmark_additions_lr2x':
     Variant(
         'landmark_additions at twice the learning rate (2e-3): does a '

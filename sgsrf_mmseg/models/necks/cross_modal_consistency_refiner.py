@@ -162,8 +162,9 @@ class CrossModalConsistencyRefiner(BaseModule):
             False.
         position_prior (bool): Add the sentence's position prior to the
             cue (see above). Defaults to False.
-        relation_prior (bool): Add the landmark relation term to the cue
-            (see above). Defaults to False.
+        relation_prior (bool | dict): Add the landmark relation term to the
+            cue (see above); a dict also gives its options (``frequencies``,
+            ``radial_widths``, ``over_map``, ...). Defaults to False.
         cue_scale_init (float): Initial ``tau``. Defaults to 10.
         cue_bias_init (float): Initial ``b``. Defaults to 0.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -182,7 +183,7 @@ class CrossModalConsistencyRefiner(BaseModule):
                  word_self_attn: bool = True,
                  patch_self_attn: bool = False,
                  position_prior: bool = False,
-                 relation_prior: bool = False,
+                 relation_prior: Union[bool, dict] = False,
                  cue_scale_init: float = 10.0,
                  cue_bias_init: float = 0.0,
                  init_cfg: Optional[dict] = None):
@@ -218,8 +219,11 @@ class CrossModalConsistencyRefiner(BaseModule):
             self.position_prior = nn.Linear(embed_dims, embed_dims)
             nn.init.zeros_(self.position_prior.weight)
             nn.init.zeros_(self.position_prior.bias)
-        self.relation_prior = (
-            LandmarkRelationPrior(embed_dims) if relation_prior else None)
+        self.relation_prior = None
+        if relation_prior:
+            options = relation_prior if isinstance(relation_prior,
+                                                   dict) else {}
+            self.relation_prior = LandmarkRelationPrior(embed_dims, **options)
         self.cue_scale = nn.Parameter(torch.tensor(float(cue_scale_init)))
         self.cue_bias = nn.Parameter(torch.tensor(float(cue_bias_init)))
 

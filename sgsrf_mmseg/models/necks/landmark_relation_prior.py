@@ -1,6 +1,6 @@
 """A cue term for an object's position relative to a landmark."""
 import math
-from typing import Tuple
+from typing import Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -32,20 +32,38 @@ class LandmarkRelationPrior(nn.Module):
     on different sides of the landmark, which a score of each patch against
     the sentence alone cannot give them.
 
+    Two options read "next to" and a landmark with look-alikes better:
+
+    * ``radial_widths`` (``sigma_r``) add distance features to ``E``:
+      ``exp(-|d|^2 / (2 sigma_r^2))``, a bump around the landmark, which
+      the per-axis waves can only give as a cross;
+    * ``over_map`` takes the term over the landmark's map instead of at its
+      mean position, ``G_i += (R s) . sum_j m_j E(xy_i - xy_j)``: with two
+      candidate landmarks the term is near either, not between them.
+
     Args:
         dims (int): Channels D of the patches, words and sentence.
         frequencies (int): F, the frequencies of ``E`` per axis.
             Defaults to 4.
         landmark_scale_init (float): Initial ``t``. Defaults to 10.
+        radial_widths (Sequence[float]): ``sigma_r`` of the distance
+            features, in the grid's [-1, 1] units. Defaults to () (none).
+        over_map (bool): Take the term over the landmark's map. Defaults to
+            False (at its mean position ``mu``).
     """
 
     def __init__(self,
                  dims: int,
                  frequencies: int = 4,
-                 landmark_scale_init: float = 10.0):
+                 landmark_scale_init: float = 10.0,
+                 radial_widths: Sequence[float] = (),
+                 over_map: bool = False):
         super().__init__()
         if frequencies < 1:
             raise ValueError(f'frequencies must be >= 1, got {frequencies}')
+        if any(width <= 0 for width in radial_widths):
+            raise ValueError(
+                f'radial_widths must be > 0, got {tuple(radial_widths)}')
         self.landmark_query = nn.Linear(dims, dims)
         self.landmark_scale = nn.Parameter(
             torch.tensor(float(landmark_scale_init)))
@@ -53,7 +71,12 @@ class LandmarkRelationPrior(nn.Module):
             'freqs',
             math.pi / 2 * torch.arange(1, frequencies + 1).float(),
             persistent=False)
-        self.relation = nn.Linear(dims, 4 * frequencies)
+        self.register_buffer(
+            'radial_widths',
+            torch.tensor([float(width) for width in radial_widths]),
+            persistent=False)
+        self.over_map = over_map
+        self.relation = nn.Linear(dims, 4 * frequencies + len(radial_widths))
         nn.init.zeros_(self.relation.weight)
         nn.init.zeros_(self.relation.bias)
 
@@ -64,6 +87,16 @@ class LandmarkRelationPrior(nn.Module):
         cos = F.normalize(v, dim=-1) @ F.normalize(landmark, dim=-1)[..., None]
         patches = (self.landmark_scale * cos.squeeze(-1)).softmax(-1)
         return Landmark(words, patches, patches @ xy)
+
+    def offset_features(self, offset: Tensor) -> Tensor:
+        """``E(d)`` of offsets ``(..., 2)``: ``(..., 4F + len(radial))``."""
+        angles = offset[..., None] * self.freqs.to(offset.dtype)
+        features = [torch.cat([angles.sin(), angles.cos()], -1).flatten(-2)]
+        if len(self.radial_widths):
+            widths = self.radial_widths.to(offset.dtype)
+            squared = offset.square().sum(-1, keepdim=True)
+            features.append(torch.exp(-squared / (2 * widths.square())))
+        return torch.cat(features, dim=-1)
 
     def forward(self, v: Tensor, w: Tensor, s: Tensor, pad_mask: Tensor,
                 height: int, width: int) -> Tuple[Tensor, Landmark]:
@@ -80,8 +113,12 @@ class LandmarkRelationPrior(nn.Module):
         """
         xy = 2 * cell_centres(height, width, v) - 1
         landmark = self.locate(v, w, s, pad_mask, xy)
-        offset = xy[None] - landmark.position[:, None]
-        angles = offset[..., None] * self.freqs.to(v.dtype)
-        embedding = torch.cat([angles.sin(), angles.cos()], dim=-1).flatten(2)
+        if self.over_map:
+            pairwise = self.offset_features(xy[:, None] - xy[None])
+            embedding = torch.einsum('bj,ijf->bif', landmark.patch_weights,
+                                     pairwise)
+        else:
+            embedding = self.offset_features(xy[None] -
+                                             landmark.position[:, None])
         term = (embedding @ self.relation(s)[..., None]).squeeze(-1)
         return term, landmark

@@ -231,3 +231,13 @@ def test_the_relation_prior_hands_its_landmark_to_the_loss():
     assert found.patch_weights.shape == (B, H * W)
     torch.testing.assert_close(found.patch_weights.sum(1), torch.ones(B))
     assert found.position.shape == (B, 2)
+
+
+def test_the_relation_prior_takes_its_options_from_a_dict():
+    visual, text = make_inputs()
+    ccr = build(relation_prior=dict(radial_widths=(0.5, ), over_map=True))
+    assert ccr.relation_prior.over_map
+    assert ccr.relation_prior.relation.out_features == 4 * 4 + 1
+    assert ccr(visual, text).cue_logits.shape == (B, 1, H, W)
+    with pytest.raises(TypeError, match='unknown'):
+        build(relation_prior=dict(unknown=1))

@@ -78,3 +78,63 @@ def test_padded_words_are_never_the_landmark():
 def test_no_frequencies_is_refused():
     with pytest.raises(ValueError, match='frequencies must be >= 1'):
         LandmarkRelationPrior(D, frequencies=0)
+
+
+def test_radial_features_make_a_bump_around_the_landmark():
+    prior = LandmarkRelationPrior(
+        D, frequencies=1, landmark_scale_init=50.0, radial_widths=(0.5, ))
+    with torch.no_grad():
+        # weight 1 on the only distance feature (after the 4 F waves)
+        prior.relation.bias[4] = 1.0
+    xy = grid_xy(ROWS, COLS)
+    term = prior(*scene(5), ROWS, COLS)[0][0]
+    expected = torch.exp(-(xy - xy[5]).square().sum(-1) / (2 * 0.5**2))
+    torch.testing.assert_close(term, expected, atol=1e-3, rtol=0)
+    # it falls off with the distance on both axes, unlike a sum of waves
+    assert term.argmax() == 5
+    assert term[7] < term[6] < term[5] and term[9] < term[5]
+
+
+def test_over_the_map_the_term_is_near_either_of_two_landmarks():
+    xy = grid_xy(ROWS, COLS)
+    v, w, s, pad_mask = scene(4)
+    v[0, 7] = w[0, 0]  # a second, equal landmark at the far end of row 1
+    options = dict(
+        frequencies=1, landmark_scale_init=50.0, radial_widths=(0.3, ))
+    at_mean = LandmarkRelationPrior(D, **options)
+    over_map = LandmarkRelationPrior(D, over_map=True, **options)
+    over_map.load_state_dict(at_mean.state_dict())
+    for prior in (at_mean, over_map):
+        with torch.no_grad():
+            prior.relation.bias[4] = 1.0
+    mean_term = at_mean(v, w, s, pad_mask, ROWS, COLS)[0][0]
+    map_term = over_map(v, w, s, pad_mask, ROWS, COLS)[0][0]
+    # the mean position lies between the two: its bump is in the middle
+    assert mean_term[4] < mean_term[5] and mean_term[7] < mean_term[6]
+    # over the map the term peaks on both landmarks
+    assert map_term[4] > map_term[5] and map_term[7] > map_term[6]
+    expected = 0.5 * sum(
+        torch.exp(-(xy - xy[c]).square().sum(-1) / (2 * 0.3**2))
+        for c in (4, 7))
+    torch.testing.assert_close(map_term, expected, atol=1e-3, rtol=0)
+
+
+def test_over_the_map_matches_the_mean_position_for_a_peaked_map():
+    v, w, s, pad_mask = scene(6)
+    options = dict(landmark_scale_init=200.0, radial_widths=(0.5, 1.0))
+    at_mean = LandmarkRelationPrior(D, **options)
+    over_map = LandmarkRelationPrior(D, over_map=True, **options)
+    with torch.no_grad():
+        at_mean.relation.weight.normal_()
+        at_mean.relation.bias.normal_()
+    over_map.load_state_dict(at_mean.state_dict())
+    torch.testing.assert_close(
+        over_map(v, w, s, pad_mask, ROWS, COLS)[0],
+        at_mean(v, w, s, pad_mask, ROWS, COLS)[0],
+        atol=1e-3,
+        rtol=0)
+
+
+def test_a_width_of_zero_is_refused():
+    with pytest.raises(ValueError, match='radial_widths must be > 0'):
+        LandmarkRelationPrior(D, radial_widths=(0.5, 0.0))
