@@ -140,6 +140,21 @@ VARIANTS: Dict[str, Variant] = {
         dict(ADDITIONS),
         config=NEIGHBOURHOOD_CONFIG,
         baseline='landmark_additions'),
+    'neighbourhood_lr_half':
+    Variant(
+        'landmark_neighbourhood at half the learning rate (5e-4), which '
+        'raised landmark_additions on the look-alikes',
+        dict(ADDITIONS, **{LR: 5e-4}),
+        config=NEIGHBOURHOOD_CONFIG,
+        baseline='landmark_neighbourhood'),
+    'neighbourhood_landmark_x2':
+    Variant(
+        'landmark_neighbourhood with the landmark term (loss_landmark) at '
+        'twice its weight (1.0): the relation term is only as good as the '
+        'landmark it finds',
+        dict(ADDITIONS, **{f'{SCR}.landmark_weight': 1.0}),
+        config=NEIGHBOURHOOD_CONFIG,
+        baseline='landmark_neighbourhood'),
     'landmark_additions_lr2x':
     Variant(
         'landmark_additions at twice the learning rate (2e-3): does a '
