@@ -140,13 +140,6 @@ VARIANTS: Dict[str, Variant] = {
         dict(ADDITIONS),
         config=NEIGHBOURHOOD_CONFIG,
         baseline='landmark_additions'),
-    'neighbourhood_lr_half':
-    Variant(
-        'landmark_neighbourhood at half the learning rate (5e-4), which '
-        'raised landmark_additions on the look-alikes',
-        dict(ADDITIONS, **{LR: 5e-4}),
-        config=NEIGHBOURHOOD_CONFIG,
-        baseline='landmark_neighbourhood'),
     'neighbourhood_landmark_x2':
     Variant(
         'landmark_neighbourhood with the landmark term (loss_landmark) at '
