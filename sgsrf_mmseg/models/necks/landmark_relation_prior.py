@@ -1,6 +1,6 @@
 """A cue term for an object's position relative to a landmark."""
 import math
-from typing import Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -76,6 +76,7 @@ class LandmarkRelationPrior(nn.Module):
             torch.tensor([float(width) for width in radial_widths]),
             persistent=False)
         self.over_map = over_map
+        self._pairwise: Dict[tuple, Tensor] = {}
         self.relation = nn.Linear(dims, 4 * frequencies + len(radial_widths))
         nn.init.zeros_(self.relation.weight)
         nn.init.zeros_(self.relation.bias)
@@ -98,6 +99,14 @@ class LandmarkRelationPrior(nn.Module):
             features.append(torch.exp(-squared / (2 * widths.square())))
         return torch.cat(features, dim=-1)
 
+    def pairwise_features(self, xy: Tensor, height: int, width: int) -> Tensor:
+        """``E(xy_i - xy_j)`` of every pair of cells, ``(N, N, F')``:
+        computed once per grid (it holds no parameter), then reused."""
+        key = (height, width, xy.device, xy.dtype)
+        if key not in self._pairwise:
+            self._pairwise[key] = self.offset_features(xy[:, None] - xy[None])
+        return self._pairwise[key]
+
     def forward(self, v: Tensor, w: Tensor, s: Tensor, pad_mask: Tensor,
                 height: int, width: int) -> Tuple[Tensor, Landmark]:
         """The term ``(B, height * width)`` of the cue, and the landmark it
@@ -114,7 +123,7 @@ class LandmarkRelationPrior(nn.Module):
         xy = 2 * cell_centres(height, width, v) - 1
         landmark = self.locate(v, w, s, pad_mask, xy)
         if self.over_map:
-            pairwise = self.offset_features(xy[:, None] - xy[None])
+            pairwise = self.pairwise_features(xy, height, width)
             embedding = torch.einsum('bj,ijf->bif', landmark.patch_weights,
                                      pairwise)
         else:

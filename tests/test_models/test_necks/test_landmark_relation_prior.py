@@ -30,6 +30,11 @@ def grid_xy(rows, cols):
     return 2 * cell_centres(rows, cols, torch.zeros(1)) - 1
 
 
+def bump(xy, cell, width):
+    """The distance feature of each cell around ``cell``."""
+    return torch.exp(-(xy - xy[cell]).square().sum(-1) / (2 * width**2))
+
+
 def test_cell_centres_are_row_major():
     xy = grid_xy(2, 4)
     assert xy.shape == (8, 2)
@@ -88,7 +93,7 @@ def test_radial_features_make_a_bump_around_the_landmark():
         prior.relation.bias[4] = 1.0
     xy = grid_xy(ROWS, COLS)
     term = prior(*scene(5), ROWS, COLS)[0][0]
-    expected = torch.exp(-(xy - xy[5]).square().sum(-1) / (2 * 0.5**2))
+    expected = bump(xy, 5, 0.5)
     torch.testing.assert_close(term, expected, atol=1e-3, rtol=0)
     # it falls off with the distance on both axes, unlike a sum of waves
     assert term.argmax() == 5
@@ -113,10 +118,18 @@ def test_over_the_map_the_term_is_near_either_of_two_landmarks():
     assert mean_term[4] < mean_term[5] and mean_term[7] < mean_term[6]
     # over the map the term peaks on both landmarks
     assert map_term[4] > map_term[5] and map_term[7] > map_term[6]
-    expected = 0.5 * sum(
-        torch.exp(-(xy - xy[c]).square().sum(-1) / (2 * 0.3**2))
-        for c in (4, 7))
+    expected = 0.5 * (bump(xy, 4, 0.3) + bump(xy, 7, 0.3))
     torch.testing.assert_close(map_term, expected, atol=1e-3, rtol=0)
+
+
+def test_the_pairwise_features_are_computed_once_per_grid():
+    prior = LandmarkRelationPrior(D, radial_widths=(0.5, ), over_map=True)
+    xy = grid_xy(ROWS, COLS)
+    first = prior.pairwise_features(xy, ROWS, COLS)
+    assert first.shape == (ROWS * COLS, ROWS * COLS, 4 * 4 + 1)
+    assert prior.pairwise_features(xy, ROWS, COLS) is first
+    other = prior.pairwise_features(grid_xy(2, 2), 2, 2)
+    assert other.shape == (4, 4, 4 * 4 + 1)
 
 
 def test_over_the_map_matches_the_mean_position_for_a_peaked_map():
