@@ -51,6 +51,9 @@ LANDMARK_CONFIG = 'configs/sgsrf/sgsrf_tiny_synthetic_landmark.py'
 #: over the landmark's map.
 NEIGHBOURHOOD_CONFIG = (
     'configs/sgsrf/sgsrf_tiny_synthetic_landmark_neighbourhood.py')
+#: The landmark config with the landmark found on the features before
+#: CCR's refinement.
+PROJECTED_CONFIG = 'configs/sgsrf/sgsrf_tiny_synthetic_landmark_projected.py'
 #: The option of the optimizer's learning rate.
 LR = 'optim_wrapper.optimizer.lr'
 #: 6,000 training iterations, the cosine decay stretched to match.
@@ -148,6 +151,14 @@ VARIANTS: Dict[str, Variant] = {
         dict(ADDITIONS, **{f'{SCR}.landmark_weight': 1.0}),
         config=NEIGHBOURHOOD_CONFIG,
         baseline='landmark_neighbourhood'),
+    'landmark_projected':
+    Variant(
+        'landmark_additions with the landmark found on the patches and '
+        "words before CCR's refinement, which have not read the target's "
+        'words',
+        dict(ADDITIONS),
+        config=PROJECTED_CONFIG,
+        baseline='landmark_additions'),
     'landmark_additions_lr2x':
     Variant(
         'landmark_additions at twice the learning rate (2e-3): does a '

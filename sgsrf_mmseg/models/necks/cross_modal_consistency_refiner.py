@@ -164,7 +164,8 @@ class CrossModalConsistencyRefiner(BaseModule):
             cue (see above). Defaults to False.
         relation_prior (bool | dict): Add the landmark relation term to the
             cue (see above); a dict also gives its options (``frequencies``,
-            ``radial_widths``, ``over_map``, ...). Defaults to False.
+            ``radial_widths``, ``over_map``, ``locate_on``, ...). Defaults
+            to False.
         cue_scale_init (float): Initial ``tau``. Defaults to 10.
         cue_bias_init (float): Initial ``b``. Defaults to 0.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -273,6 +274,7 @@ class CrossModalConsistencyRefiner(BaseModule):
         h, w_ = visual_feats[0].shape[-2:]
         pad_mask = text.pad_mask
         v, w, s = self.project(visual_feats, text)
+        projected = v, w
         pos = self.position(h, w_, v)
         attn_maps = []
         for block in self.blocks:
@@ -289,7 +291,8 @@ class CrossModalConsistencyRefiner(BaseModule):
             cue = cue + (self.position_prior(s) @ pos.T)[..., None]
         landmark = None
         if self.relation_prior is not None:
-            relation, landmark = self.relation_prior(v, w, s, pad_mask, h, w_)
+            relation, landmark = self.relation_prior(v, w, s, pad_mask, h, w_,
+                                                     projected)
             cue = cue + relation[..., None]
         b = v.shape[0]
         return Grounding(

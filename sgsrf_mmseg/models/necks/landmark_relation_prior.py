@@ -1,6 +1,6 @@
 """A cue term for an object's position relative to a landmark."""
 import math
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -41,6 +41,14 @@ class LandmarkRelationPrior(nn.Module):
       mean position, ``G_i += (R s) . sum_j m_j E(xy_i - xy_j)``: with two
       candidate landmarks the term is near either, not between them.
 
+    A third reads the landmark where the target's words are not:
+
+    * ``locate_on='projected'`` matches the landmark's words against the
+      patches and words *before* CCR's refinement (``V0``, ``W0``). The
+      refined patches ``V'`` have read the whole sentence, the target's
+      words with the landmark's, so the target's own patches also answer
+      the landmark's query; ``V0`` holds what each patch looks like only.
+
     Args:
         dims (int): Channels D of the patches, words and sentence.
         frequencies (int): F, the frequencies of ``E`` per axis.
@@ -50,20 +58,29 @@ class LandmarkRelationPrior(nn.Module):
             features, in the grid's [-1, 1] units. Defaults to () (none).
         over_map (bool): Take the term over the landmark's map. Defaults to
             False (at its mean position ``mu``).
+        locate_on (str): ``'refined'`` (``V'``, ``W'``) or ``'projected'``
+            (``V0``, ``W0``, see above). Defaults to ``'refined'``.
     """
+
+    LOCATE_ON = ('refined', 'projected')
 
     def __init__(self,
                  dims: int,
                  frequencies: int = 4,
                  landmark_scale_init: float = 10.0,
                  radial_widths: Sequence[float] = (),
-                 over_map: bool = False):
+                 over_map: bool = False,
+                 locate_on: str = 'refined'):
         super().__init__()
         if frequencies < 1:
             raise ValueError(f'frequencies must be >= 1, got {frequencies}')
         if any(width <= 0 for width in radial_widths):
             raise ValueError(
                 f'radial_widths must be > 0, got {tuple(radial_widths)}')
+        if locate_on not in self.LOCATE_ON:
+            raise ValueError(f'locate_on must be one of {self.LOCATE_ON}, '
+                             f'got {locate_on!r}')
+        self.locate_on = locate_on
         self.landmark_query = nn.Linear(dims, dims)
         self.landmark_scale = nn.Parameter(
             torch.tensor(float(landmark_scale_init)))
@@ -107,8 +124,16 @@ class LandmarkRelationPrior(nn.Module):
             self._pairwise[key] = self.offset_features(xy[:, None] - xy[None])
         return self._pairwise[key]
 
-    def forward(self, v: Tensor, w: Tensor, s: Tensor, pad_mask: Tensor,
-                height: int, width: int) -> Tuple[Tensor, Landmark]:
+    def forward(
+        self,
+        v: Tensor,
+        w: Tensor,
+        s: Tensor,
+        pad_mask: Tensor,
+        height: int,
+        width: int,
+        projected: Optional[Tuple[Tensor, Tensor]] = None
+    ) -> Tuple[Tensor, Landmark]:
         """The term ``(B, height * width)`` of the cue, and the landmark it
         was placed from.
 
@@ -119,8 +144,17 @@ class LandmarkRelationPrior(nn.Module):
             pad_mask (Tensor): ``(B, L)``, True at padded words.
             height (int): Patch rows.
             width (int): Patch columns.
+            projected (tuple[Tensor], optional): ``V0``, ``W0`` before
+                refinement, shaped like ``v``, ``w``; needed by
+                ``locate_on='projected'``.
         """
         xy = 2 * cell_centres(height, width, v) - 1
+        if self.locate_on == 'projected':
+            if projected is None:
+                raise ValueError("LandmarkRelationPrior(locate_on='projected')"
+                                 ' needs the patches and words before '
+                                 'refinement (projected=(V0, W0))')
+            v, w = projected
         landmark = self.locate(v, w, s, pad_mask, xy)
         if self.over_map:
             pairwise = self.pairwise_features(xy, height, width)

@@ -7,6 +7,7 @@ from mmseg.registry import MODELS
 
 import sgsrf_mmseg  # noqa: F401,I001
 from sgsrf_mmseg.models.necks.attention import sine_position_embedding
+from sgsrf_mmseg.models.utils.grid_cells import cell_centres
 from sgsrf_mmseg.models.utils.stage_outputs import TextFeatures
 
 B, C_V, C_T, C_S, D, H, W, L = 2, 24, 20, 16, 32, 4, 5, 6
@@ -241,3 +242,24 @@ def test_the_relation_prior_takes_its_options_from_a_dict():
     assert ccr(visual, text).cue_logits.shape == (B, 1, H, W)
     with pytest.raises(TypeError, match='unknown'):
         build(relation_prior=dict(unknown=1))
+
+
+def test_the_relation_prior_can_locate_on_the_projected_features():
+    visual, text = make_inputs()
+    ccr = build(relation_prior=dict(locate_on='projected'))
+    with torch.no_grad():
+        for block in ccr.blocks:
+            for p in block.parameters():
+                p.normal_()
+    out = ccr(visual, text)
+    v0, w0, _ = ccr.project(visual, text)
+    xy = 2 * cell_centres(H, W, v0) - 1
+    expected = ccr.relation_prior.locate(v0, w0, out.sentence, text.pad_mask,
+                                         xy)
+    torch.testing.assert_close(out.landmark.patch_weights,
+                               expected.patch_weights)
+    refined = ccr.relation_prior.locate(
+        out.visual.flatten(2).transpose(1, 2), out.words, out.sentence,
+        text.pad_mask, xy)
+    # the refinement moved the patches, so the choice is seen
+    assert (refined.patch_weights - expected.patch_weights).abs().max() > 1e-3

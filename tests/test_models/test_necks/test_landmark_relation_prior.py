@@ -151,3 +151,27 @@ def test_over_the_map_matches_the_mean_position_for_a_peaked_map():
 def test_a_width_of_zero_is_refused():
     with pytest.raises(ValueError, match='radial_widths must be > 0'):
         LandmarkRelationPrior(D, radial_widths=(0.5, 0.0))
+
+
+def test_on_the_projected_features_the_landmark_is_found_there():
+    prior = LandmarkRelationPrior(
+        D, landmark_scale_init=50.0, locate_on='projected')
+    v0, w0, s, pad_mask = scene(9)
+    refined_v, refined_w, _, _ = scene(2)
+    xy = grid_xy(ROWS, COLS)
+    landmark = prior(refined_v, refined_w, s, pad_mask, ROWS, COLS,
+                     (v0, w0))[1]
+    torch.testing.assert_close(landmark.position[0], xy[9], atol=1e-3, rtol=0)
+    # the default reads the refined features it is given
+    default = LandmarkRelationPrior(D, landmark_scale_init=50.0)
+    landmark = default(refined_v, refined_w, s, pad_mask, ROWS, COLS,
+                       (v0, w0))[1]
+    torch.testing.assert_close(landmark.position[0], xy[2], atol=1e-3, rtol=0)
+
+
+def test_on_the_projected_features_they_are_needed():
+    prior = LandmarkRelationPrior(D, locate_on='projected')
+    with pytest.raises(ValueError, match='projected=\\(V0, W0\\)'):
+        prior(*scene(0), ROWS, COLS)
+    with pytest.raises(ValueError, match="locate_on must be one of"):
+        LandmarkRelationPrior(D, locate_on='words')
