@@ -10,12 +10,20 @@ expression whose relation names a landmark:
   landmark's when a landmark pixel falls in it);
 * ``uniform``: that share for a uniform map (the landmark cells' share of
   the grid), the chance level of ``mass``;
-* ``peak``: whether the map's largest cell is a landmark cell.
+* ``peak``: whether the map's largest cell is a landmark cell;
+* ``pointing``: whether the cue's peak cell holds a target pixel (the
+  test metric's pointing, at the original image size);
+* ``pointing_without_relation``: the same for the cue without the
+  relation term, which says what the term adds.
 
 Each is averaged (in percent) over all such expressions and over each
-test group (``tags``) of them. The result (``kind``
+test group (``tags``) of them; each group is also split by whether the
+map's peak found the landmark (``<group>, landmark found`` and
+``<group>, landmark missed``), since the term can only place the target
+from a landmark it found. The result (``kind``
 ``'sgsrf-landmark-grounding'``) holds ``config``, ``checkpoint``,
-``split``, ``groups``: ``{group: {expressions, mass, uniform, peak}}``.
+``split``, ``groups``: ``{group: {expressions, mass, uniform, peak,
+pointing, pointing_without_relation}}``.
 """
 import copy
 from typing import Dict, List, Optional
@@ -25,11 +33,15 @@ from mmengine.dataset import pseudo_collate
 from mmseg.registry import DATASETS
 
 from ..apis import ReferringSegInferencer
+from ..evaluation.metrics import cue_on_original
 from ..models.losses.landmark_structure import landmark_cells
+from ..utils.cue_region import peak_cells
 
 LANDMARK_GROUNDING_KIND = 'sgsrf-landmark-grounding'
 #: The group of every expression with a landmark.
 ALL = 'all'
+#: The measures of each row, averaged per group.
+MEASURES = ('mass', 'uniform', 'peak', 'pointing', 'pointing_without_relation')
 
 
 def with_landmark_map(pipeline: List[dict]) -> List[dict]:
@@ -42,8 +54,15 @@ def with_landmark_map(pipeline: List[dict]) -> List[dict]:
     return pipeline[:at] + [dict(type='LoadLandmarkMap')] + pipeline[at:]
 
 
+def points_at_target(cue_logits: torch.Tensor, sample) -> float:
+    """1.0 when the cue's peak cell holds a target pixel of ``sample``."""
+    cue = cue_on_original(cue_logits, sample.metainfo)
+    target = sample.gt_sem_seg.data[0].to(cue.device) == 1
+    return float((peak_cells(cue) & target).any())
+
+
 def landmark_rows(model: torch.nn.Module, batch: List[dict]) -> List[dict]:
-    """``mass``, ``uniform``, ``peak`` and ``tags`` of each sample of a
+    """The measures (:data:`MEASURES`) and ``tags`` of each sample of a
     packed batch whose expression names a landmark."""
     data = model.data_preprocessor(pseudo_collate(batch), False)
     samples = data['data_samples']
@@ -58,8 +77,11 @@ def landmark_rows(model: torch.nn.Module, batch: List[dict]) -> List[dict]:
     maps = torch.stack([s.gt_landmark_map.data[0] for s in samples])
     cells = landmark_cells(maps.to(grounding.cue_logits.device), grid)
     weights = grounding.landmark.patch_weights.float()
+    cues = grounding.cue_logits.float()
+    without = cues - grounding.relation_logits.float()
     rows = []
-    for sample, on, weight in zip(samples, cells, weights):
+    for sample, on, weight, cue, rest in zip(samples, cells, weights, cues,
+                                             without):
         if float(on.sum()) == 0:
             continue
         rows.append(
@@ -67,16 +89,26 @@ def landmark_rows(model: torch.nn.Module, batch: List[dict]) -> List[dict]:
                 mass=float((weight * on).sum()),
                 uniform=float(on.mean()),
                 peak=float(on[weight.argmax()]),
+                pointing=points_at_target(cue, sample),
+                pointing_without_relation=points_at_target(rest, sample),
                 tags=tuple(sample.metainfo.get('tags') or ())))
     return rows
 
 
 def summarise(rows: List[dict]) -> Dict[str, dict]:
-    """Mean ``mass``, ``uniform`` and ``peak`` (percent) per group."""
+    """Mean measures (percent) per group, and per group split by whether
+    the landmark was found (``peak``)."""
     groups = {ALL: rows}
     for row in rows:
         for tag in row['tags']:
             groups.setdefault(tag, []).append(row)
+    split = {}
+    for name, members in groups.items():
+        split[name] = members
+        for outcome, found in (('found', 1.0), ('missed', 0.0)):
+            part = [r for r in members if r['peak'] == found]
+            if part:
+                split[f'{name}, landmark {outcome}'] = part
     return {
         name:
         dict(
@@ -84,9 +116,9 @@ def summarise(rows: List[dict]) -> Dict[str, dict]:
             **{
                 key: round(100 * sum(r[key]
                                      for r in members) / len(members), 2)
-                for key in ('mass', 'uniform', 'peak')
+                for key in MEASURES
             })
-        for name, members in groups.items()
+        for name, members in split.items()
     }
 
 
@@ -139,12 +171,15 @@ def landmark_grounding(config,
 
 def format_landmark_grounding(result: dict) -> str:
     """A plain-text table of the groups."""
+    width = max(len(name) for name in result['groups'])
     lines = [
-        f'{"group":28s} {"expressions":>11s} {"mass %":>7s} '
-        f'{"uniform %":>9s} {"peak %":>7s}'
+        f'{"group":{width}s} {"expressions":>11s} {"mass %":>7s} '
+        f'{"uniform %":>9s} {"peak %":>7s} {"pointing %":>10s} '
+        f'{"without term %":>17s}'
     ]
     for name, row in result['groups'].items():
-        lines.append(f'{name:28s} {row["expressions"]:11d} '
+        lines.append(f'{name:{width}s} {row["expressions"]:11d} '
                      f'{row["mass"]:7.2f} {row["uniform"]:9.2f} '
-                     f'{row["peak"]:7.2f}')
+                     f'{row["peak"]:7.2f} {row["pointing"]:10.2f} '
+                     f'{row["pointing_without_relation"]:17.2f}')
     return '\n'.join(lines)

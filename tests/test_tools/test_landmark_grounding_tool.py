@@ -20,16 +20,44 @@ from sgsrf_mmseg.models.losses.landmark_structure import landmark_cells
 RELATION_PRIOR = "model = dict(refiner=dict(relation_prior=True))\n"
 
 
-def test_summarise_averages_each_group():
+def test_summarise_averages_each_group_and_splits_it_by_the_peak():
     rows = [
-        dict(mass=0.5, uniform=0.1, peak=1.0, tags=('relation', 'look_alike')),
-        dict(mass=0.1, uniform=0.3, peak=0.0, tags=('relation', )),
+        dict(
+            mass=0.5,
+            uniform=0.1,
+            peak=1.0,
+            pointing=1.0,
+            pointing_without_relation=0.0,
+            tags=('relation', 'look_alike')),
+        dict(
+            mass=0.1,
+            uniform=0.3,
+            peak=0.0,
+            pointing=0.0,
+            pointing_without_relation=1.0,
+            tags=('relation', )),
     ]
     groups = summarise(rows)
     assert groups['all'] == dict(
-        expressions=2, mass=30.0, uniform=20.0, peak=50.0)
+        expressions=2,
+        mass=30.0,
+        uniform=20.0,
+        peak=50.0,
+        pointing=50.0,
+        pointing_without_relation=50.0)
     assert groups['look_alike'] == dict(
-        expressions=1, mass=50.0, uniform=10.0, peak=100.0)
+        expressions=1,
+        mass=50.0,
+        uniform=10.0,
+        peak=100.0,
+        pointing=100.0,
+        pointing_without_relation=0.0)
+    assert groups['relation, landmark found'] == groups['look_alike']
+    assert groups['relation, landmark missed']['pointing'] == 0.0
+    assert groups['relation, landmark missed']['pointing_without_relation'] \
+        == 100.0
+    # a split with no member is left out
+    assert 'look_alike, landmark missed' not in groups
 
 
 def _batch(config):
@@ -44,7 +72,9 @@ def _batch(config):
 
 
 class PlantedMap:
-    """A model whose landmark map is given: ``plant(cells)`` per sample."""
+    """A model whose landmark map is given, ``plant(cells)`` per sample,
+    with a cue on the target's cells that its relation term alone puts
+    there."""
 
     def __init__(self, model, plant):
         self.data_preprocessor = model.data_preprocessor
@@ -56,11 +86,15 @@ class PlantedMap:
         cells = landmark_cells(
             torch.stack([s.gt_landmark_map.data[0] for s in self.samples]),
             grid)
+        target = landmark_cells(
+            torch.stack([(s.gt_sem_seg.data[0] == 1).float()
+                         for s in self.samples]), grid).view(-1, 1, *grid)
         landmark = SimpleNamespace(patch_weights=self.plant(cells))
         return SimpleNamespace(
             grounding=SimpleNamespace(
                 landmark=landmark,
-                cue_logits=torch.zeros(len(texts), 1, *grid)))
+                cue_logits=target,
+                relation_logits=2 * target))
 
 
 @pytest.mark.parametrize('plant,mass,peak', [
@@ -82,6 +116,9 @@ def test_the_rows_measure_the_map_against_the_boxes(write_config, plant, mass,
         assert 0 < groups['all']['uniform'] < 50
     else:
         assert (groups['all']['mass'], groups['all']['peak']) == (mass, peak)
+    # the cue peaks on the target; without its relation term, off it
+    assert groups['all']['pointing'] == 100.0
+    assert groups['all']['pointing_without_relation'] == 0.0
 
 
 def test_a_model_without_the_relation_term_is_refused(write_config):
@@ -117,5 +154,7 @@ def test_landmark_grounding_tool(tmp_path, write_config):
         'python tools/analysis/landmark_grounding.py')
     row = result['groups']['all']
     line = (rf"^all +{row['expressions']} +{row['mass']:.2f} +"
-            rf"{row['uniform']:.2f} +{row['peak']:.2f}$")
+            rf"{row['uniform']:.2f} +{row['peak']:.2f} +"
+            rf"{row['pointing']:.2f} +"
+            rf"{row['pointing_without_relation']:.2f}$")
     assert re.search(line, done.stdout, re.M), done.stdout

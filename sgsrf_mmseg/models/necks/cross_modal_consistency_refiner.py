@@ -289,12 +289,13 @@ class CrossModalConsistencyRefiner(BaseModule):
         cue = self.cue_scale * cos + self.cue_bias
         if self.position_prior is not None:
             cue = cue + (self.position_prior(s) @ pos.T)[..., None]
-        landmark = None
+        b = v.shape[0]
+        landmark = relation_logits = None
         if self.relation_prior is not None:
             relation, landmark = self.relation_prior(v, w, s, pad_mask, h, w_,
                                                      projected)
             cue = cue + relation[..., None]
-        b = v.shape[0]
+            relation_logits = relation.reshape(b, 1, h, w_)
         return Grounding(
             visual=v.transpose(1, 2).reshape(b, -1, h, w_),
             words=w,
@@ -304,4 +305,5 @@ class CrossModalConsistencyRefiner(BaseModule):
             position=pos,
             patch_word_attn=tuple(attn_maps),
             sentence_word_weights=word_weights,
-            landmark=landmark)
+            landmark=landmark,
+            relation_logits=relation_logits)

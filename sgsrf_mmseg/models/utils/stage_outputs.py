@@ -67,6 +67,8 @@ class Grounding:
         landmark (Landmark, optional): where the landmark relation term
             found the landmark (its word pooling, patch map and position);
             None without that term.
+        relation_logits (Tensor, optional): ``(B, 1, h, w)`` that term's
+            part of ``cue_logits``; None without it.
     """
     visual: Tensor
     words: Tensor
@@ -77,6 +79,7 @@ class Grounding:
     patch_word_attn: Tuple[Tensor, ...] = ()
     sentence_word_weights: Optional[Tensor] = None
     landmark: Optional[Landmark] = None
+    relation_logits: Optional[Tensor] = None
 
 
 @dataclass

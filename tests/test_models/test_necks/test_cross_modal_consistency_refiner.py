@@ -221,6 +221,10 @@ def test_the_relation_prior_starts_at_zero_and_learns():
         moved = ccr(visual, text)
     assert (moved.cue_logits - out.cue_logits).abs().max() > 0.1
     assert moved.cue_logits.shape == (B, 1, H, W)
+    # the term's part of the cue is handed out with it
+    torch.testing.assert_close(moved.cue_logits - moved.relation_logits,
+                               plain(visual, text).cue_logits)
+    assert plain(visual, text).relation_logits is None
 
 
 def test_the_relation_prior_hands_its_landmark_to_the_loss():
