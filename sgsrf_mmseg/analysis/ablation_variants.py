@@ -54,6 +54,8 @@ NEIGHBOURHOOD_CONFIG = (
 #: The landmark config with the landmark found on the features before
 #: CCR's refinement.
 PROJECTED_CONFIG = 'configs/sgsrf/sgsrf_tiny_synthetic_landmark_projected.py'
+#: The landmark config with the landmark read together with the target.
+JOINT_CONFIG = 'configs/sgsrf/sgsrf_tiny_synthetic_landmark_joint.py'
 #: The option of the optimizer's learning rate.
 LR = 'optim_wrapper.optimizer.lr'
 #: 6,000 training iterations, the cosine decay stretched to match.
@@ -158,6 +160,15 @@ VARIANTS: Dict[str, Variant] = {
         'words',
         dict(ADDITIONS),
         config=PROJECTED_CONFIG,
+        baseline='landmark_additions'),
+    'landmark_joint':
+    Variant(
+        'landmark_additions with the landmark read together with the '
+        'target: each candidate landmark cell weighed by the best patch for '
+        'the target in the named relation to it (the term over the '
+        "landmark's map)",
+        dict(ADDITIONS),
+        config=JOINT_CONFIG,
         baseline='landmark_additions'),
     'landmark_additions_lr2x':
     Variant(

@@ -164,8 +164,8 @@ class CrossModalConsistencyRefiner(BaseModule):
             cue (see above). Defaults to False.
         relation_prior (bool | dict): Add the landmark relation term to the
             cue (see above); a dict also gives its options (``frequencies``,
-            ``radial_widths``, ``over_map``, ``locate_on``, ...). Defaults
-            to False.
+            ``radial_widths``, ``over_map``, ``locate_on``, ``joint``, ...).
+            Defaults to False.
         cue_scale_init (float): Initial ``tau``. Defaults to 10.
         cue_bias_init (float): Initial ``b``. Defaults to 0.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
@@ -293,7 +293,7 @@ class CrossModalConsistencyRefiner(BaseModule):
         landmark = relation_logits = None
         if self.relation_prior is not None:
             relation, landmark = self.relation_prior(v, w, s, pad_mask, h, w_,
-                                                     projected)
+                                                     projected, cue[..., 0])
             cue = cue + relation[..., None]
             relation_logits = relation.reshape(b, 1, h, w_)
         return Grounding(

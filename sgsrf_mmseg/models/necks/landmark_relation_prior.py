@@ -49,6 +49,21 @@ class LandmarkRelationPrior(nn.Module):
       words with the landmark's, so the target's own patches also answer
       the landmark's query; ``V0`` holds what each patch looks like only.
 
+    A fourth reads the landmark together with the target, as "the red car
+    next to the pond" means it (with two ponds, the one a red car is next
+    to):
+
+    * ``joint`` (with ``over_map``) weighs each candidate landmark cell by
+      the best patch for the target that stands in the named relation to
+      it, given the cue ``c`` before the term (read, not trained through)::
+
+          T_ij = (R s) . E(xy_i - xy_j)          (the term at i from j)
+          m_j  = softmax_j(t * cos(V_j, sum_l a_l W_l)
+                           + logsumexp_i(c_i + T_ij))
+          G_i += sum_j m_j T_ij
+
+      At initialisation ``T = 0`` and ``m`` is the plain map.
+
     Args:
         dims (int): Channels D of the patches, words and sentence.
         frequencies (int): F, the frequencies of ``E`` per axis.
@@ -60,6 +75,8 @@ class LandmarkRelationPrior(nn.Module):
             False (at its mean position ``mu``).
         locate_on (str): ``'refined'`` (``V'``, ``W'``) or ``'projected'``
             (``V0``, ``W0``, see above). Defaults to ``'refined'``.
+        joint (bool): Read the landmark together with the target (see
+            above); needs ``over_map``. Defaults to False.
     """
 
     LOCATE_ON = ('refined', 'projected')
@@ -70,7 +87,8 @@ class LandmarkRelationPrior(nn.Module):
                  landmark_scale_init: float = 10.0,
                  radial_widths: Sequence[float] = (),
                  over_map: bool = False,
-                 locate_on: str = 'refined'):
+                 locate_on: str = 'refined',
+                 joint: bool = False):
         super().__init__()
         if frequencies < 1:
             raise ValueError(f'frequencies must be >= 1, got {frequencies}')
@@ -80,7 +98,11 @@ class LandmarkRelationPrior(nn.Module):
         if locate_on not in self.LOCATE_ON:
             raise ValueError(f'locate_on must be one of {self.LOCATE_ON}, '
                              f'got {locate_on!r}')
+        if joint and not over_map:
+            raise ValueError('joint=True reads the term over the landmark '
+                             'map: set over_map=True')
         self.locate_on = locate_on
+        self.joint = joint
         self.landmark_query = nn.Linear(dims, dims)
         self.landmark_scale = nn.Parameter(
             torch.tensor(float(landmark_scale_init)))
@@ -98,12 +120,21 @@ class LandmarkRelationPrior(nn.Module):
         nn.init.zeros_(self.relation.weight)
         nn.init.zeros_(self.relation.bias)
 
-    def locate(self, v: Tensor, w: Tensor, s: Tensor, pad_mask: Tensor,
-               xy: Tensor) -> Landmark:
-        """The landmark's words, patches and position ``mu``."""
+    def locate(self,
+               v: Tensor,
+               w: Tensor,
+               s: Tensor,
+               pad_mask: Tensor,
+               xy: Tensor,
+               support: Optional[Tensor] = None) -> Landmark:
+        """The landmark's words, patches and position ``mu``; ``support``
+        ``(B, N)`` is added to the map's logits (``joint``)."""
         landmark, words = pool_words(w, self.landmark_query(s), pad_mask)
         cos = F.normalize(v, dim=-1) @ F.normalize(landmark, dim=-1)[..., None]
-        patches = (self.landmark_scale * cos.squeeze(-1)).softmax(-1)
+        logits = self.landmark_scale * cos.squeeze(-1)
+        if support is not None:
+            logits = logits + support
+        patches = logits.softmax(-1)
         return Landmark(words, patches, patches @ xy)
 
     def offset_features(self, offset: Tensor) -> Tensor:
@@ -124,16 +155,15 @@ class LandmarkRelationPrior(nn.Module):
             self._pairwise[key] = self.offset_features(xy[:, None] - xy[None])
         return self._pairwise[key]
 
-    def forward(
-        self,
-        v: Tensor,
-        w: Tensor,
-        s: Tensor,
-        pad_mask: Tensor,
-        height: int,
-        width: int,
-        projected: Optional[Tuple[Tensor, Tensor]] = None
-    ) -> Tuple[Tensor, Landmark]:
+    def forward(self,
+                v: Tensor,
+                w: Tensor,
+                s: Tensor,
+                pad_mask: Tensor,
+                height: int,
+                width: int,
+                projected: Optional[Tuple[Tensor, Tensor]] = None,
+                cue: Optional[Tensor] = None) -> Tuple[Tensor, Landmark]:
         """The term ``(B, height * width)`` of the cue, and the landmark it
         was placed from.
 
@@ -147,6 +177,8 @@ class LandmarkRelationPrior(nn.Module):
             projected (tuple[Tensor], optional): ``V0``, ``W0`` before
                 refinement, shaped like ``v``, ``w``; needed by
                 ``locate_on='projected'``.
+            cue (Tensor, optional): ``(B, height * width)`` the cue before
+                the term; needed by ``joint``.
         """
         xy = 2 * cell_centres(height, width, v) - 1
         if self.locate_on == 'projected':
@@ -155,6 +187,8 @@ class LandmarkRelationPrior(nn.Module):
                                  ' needs the patches and words before '
                                  'refinement (projected=(V0, W0))')
             v, w = projected
+        if self.joint:
+            return self.joint_term(v, w, s, pad_mask, xy, height, width, cue)
         landmark = self.locate(v, w, s, pad_mask, xy)
         if self.over_map:
             pairwise = self.pairwise_features(xy, height, width)
@@ -164,4 +198,18 @@ class LandmarkRelationPrior(nn.Module):
             embedding = self.offset_features(xy[None] -
                                              landmark.position[:, None])
         term = (embedding @ self.relation(s)[..., None]).squeeze(-1)
+        return term, landmark
+
+    def joint_term(self, v: Tensor, w: Tensor, s: Tensor, pad_mask: Tensor,
+                   xy: Tensor, height: int, width: int,
+                   cue: Optional[Tensor]) -> Tuple[Tensor, Landmark]:
+        """The term and landmark of ``joint`` (see the class docstring)."""
+        if cue is None:
+            raise ValueError('LandmarkRelationPrior(joint=True) needs the cue '
+                             'before the term (cue=...)')
+        pairwise = self.pairwise_features(xy, height, width)
+        pair_term = torch.einsum('ijf,bf->bij', pairwise, self.relation(s))
+        support = torch.logsumexp(cue.detach()[:, :, None] + pair_term, 1)
+        landmark = self.locate(v, w, s, pad_mask, xy, support)
+        term = torch.einsum('bj,bij->bi', landmark.patch_weights, pair_term)
         return term, landmark

@@ -267,3 +267,23 @@ def test_the_relation_prior_can_locate_on_the_projected_features():
         text.pad_mask, xy)
     # the refinement moved the patches, so the choice is seen
     assert (refined.patch_weights - expected.patch_weights).abs().max() > 1e-3
+
+
+def test_the_joint_relation_prior_reads_the_cue_before_its_term():
+    visual, text = make_inputs()
+    ccr = build(relation_prior=dict(over_map=True, joint=True))
+    with torch.no_grad():
+        ccr.relation_prior.relation.weight.normal_()
+    out = ccr(visual, text)
+    before = (out.cue_logits - out.relation_logits).flatten(1)
+    term, landmark = ccr.relation_prior(
+        out.visual.flatten(2).transpose(1, 2),
+        out.words,
+        out.sentence,
+        text.pad_mask,
+        H,
+        W,
+        cue=before)
+    torch.testing.assert_close(term, out.relation_logits.flatten(1))
+    torch.testing.assert_close(landmark.patch_weights,
+                               out.landmark.patch_weights)

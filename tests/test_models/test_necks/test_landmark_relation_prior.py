@@ -175,3 +175,47 @@ def test_on_the_projected_features_they_are_needed():
         prior(*scene(0), ROWS, COLS)
     with pytest.raises(ValueError, match="locate_on must be one of"):
         LandmarkRelationPrior(D, locate_on='words')
+
+
+def test_joint_starts_as_the_plain_map():
+    v, w, s, pad_mask = scene(6)
+    cue = torch.randn(1, ROWS * COLS)
+    plain = LandmarkRelationPrior(D, over_map=True)
+    joint = LandmarkRelationPrior(D, over_map=True, joint=True)
+    joint.load_state_dict(plain.state_dict())
+    term, landmark = joint(v, w, s, pad_mask, ROWS, COLS, cue=cue)
+    expected = plain(v, w, s, pad_mask, ROWS, COLS)[1]
+    torch.testing.assert_close(landmark.patch_weights, expected.patch_weights)
+    assert term.abs().max() == 0
+
+
+def test_joint_picks_the_landmark_a_target_stands_next_to():
+    v, w, s, pad_mask = scene(4)
+    v[0, 7] = w[0, 0]  # two equal landmarks, at both ends of row 1
+    cue = torch.full((1, ROWS * COLS), -10.0)
+    cue[0, 6] = 5.0  # the only patch like the target: next to cell 7
+    options = dict(
+        frequencies=1,
+        landmark_scale_init=50.0,
+        radial_widths=(0.3, ),
+        over_map=True)
+    plain = LandmarkRelationPrior(D, **options)
+    joint = LandmarkRelationPrior(D, joint=True, **options)
+    for prior in (plain, joint):
+        with torch.no_grad():
+            prior.relation.bias[4] = 10.0  # "next to": a bump
+    split = plain(v, w, s, pad_mask, ROWS, COLS)[1].patch_weights[0]
+    torch.testing.assert_close(split[4], split[7])
+    term, landmark = joint(v, w, s, pad_mask, ROWS, COLS, cue=cue)
+    weights = landmark.patch_weights[0]
+    assert weights[7] > 0.9 and weights[4] < 0.1
+    # so the term now lifts the target's side of the row only
+    assert term[0, 7] > term[0, 6] > term[0, 4]
+
+
+def test_joint_needs_the_map_and_the_cue():
+    with pytest.raises(ValueError, match='set over_map=True'):
+        LandmarkRelationPrior(D, joint=True)
+    prior = LandmarkRelationPrior(D, over_map=True, joint=True)
+    with pytest.raises(ValueError, match='needs the cue'):
+        prior(*scene(0), ROWS, COLS)
