@@ -209,6 +209,14 @@ VARIANTS: Dict[str, Variant] = {
         config=LANDMARK_CONFIG,
         side_effects='twice the training time',
         baseline='cue_landmark_boxes_long'),
+    'landmark_joint_long':
+    Variant(
+        'landmark_joint at 6,000 training iterations: the joint reading of '
+        'the landmark with the schedule of landmark_additions_long',
+        dict(ADDITIONS, **LONG_SCHEDULE),
+        config=JOINT_CONFIG,
+        side_effects='twice the training time',
+        baseline='landmark_additions_long'),
     'landmark_additions_long_drift':
     Variant(
         'landmark_additions_long with the GMS drift term (loss_mask_drift) '
