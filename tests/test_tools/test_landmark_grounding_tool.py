@@ -12,7 +12,8 @@ from mmengine.dataset import pseudo_collate
 from mmseg.registry import DATASETS, MODELS
 from tool_runner import run_tool
 
-from sgsrf_mmseg.analysis.landmark_grounding import (landmark_grounding,
+from sgsrf_mmseg.analysis.landmark_grounding import (MEASURES,
+                                                     landmark_grounding,
                                                      landmark_rows, summarise,
                                                      with_landmark_map)
 from sgsrf_mmseg.models.losses.landmark_structure import landmark_cells
@@ -20,42 +21,26 @@ from sgsrf_mmseg.models.losses.landmark_structure import landmark_cells
 RELATION_PRIOR = "model = dict(refiner=dict(relation_prior=True))\n"
 
 
+def measured(*values):
+    """A row's (or a group's) measures, in the order of MEASURES."""
+    return dict(zip(MEASURES, values))
+
+
 def test_summarise_averages_each_group_and_splits_it_by_the_peak():
     rows = [
         dict(
-            mass=0.5,
-            uniform=0.1,
-            peak=1.0,
-            pointing=1.0,
-            pointing_without_relation=0.0,
+            measured(0.5, 0.1, 1.0, 1.0, 0.0),
             tags=('relation', 'look_alike')),
-        dict(
-            mass=0.1,
-            uniform=0.3,
-            peak=0.0,
-            pointing=0.0,
-            pointing_without_relation=1.0,
-            tags=('relation', )),
+        dict(measured(0.1, 0.3, 0.0, 0.0, 1.0), tags=('relation', )),
     ]
     groups = summarise(rows)
     assert groups['all'] == dict(
-        expressions=2,
-        mass=30.0,
-        uniform=20.0,
-        peak=50.0,
-        pointing=50.0,
-        pointing_without_relation=50.0)
+        expressions=2, **measured(30.0, 20.0, 50.0, 50.0, 50.0))
     assert groups['look_alike'] == dict(
-        expressions=1,
-        mass=50.0,
-        uniform=10.0,
-        peak=100.0,
-        pointing=100.0,
-        pointing_without_relation=0.0)
+        expressions=1, **measured(50.0, 10.0, 100.0, 100.0, 0.0))
     assert groups['relation, landmark found'] == groups['look_alike']
-    assert groups['relation, landmark missed']['pointing'] == 0.0
-    assert groups['relation, landmark missed']['pointing_without_relation'] \
-        == 100.0
+    assert groups['relation, landmark missed'] == dict(
+        expressions=1, **measured(10.0, 30.0, 0.0, 0.0, 100.0))
     # a split with no member is left out
     assert 'look_alike, landmark missed' not in groups
 
